@@ -1,0 +1,73 @@
+// `npm test`: build every module, then run the SDK specs (as-pect), the host and example
+// suites (vitest) and the typecheck, and close with one line `N passed, N failed` over all
+// of them (the line CI reads). Each step's own output is shown as it runs.
+import { spawn } from "node:child_process";
+import { readFile, rm } from "node:fs/promises";
+
+interface Tally { passed: number; failed: number; skipped: number }
+
+function run(command: string, args: string[], capture = false): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, {
+      stdio: ["ignore", capture ? "pipe" : "inherit", "inherit"],
+      env: { ...process.env, FORCE_COLOR: capture ? "0" : process.env.FORCE_COLOR },
+    });
+    let output = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk;
+      process.stdout.write(chunk);
+    });
+    child.on("close", (code) => resolve({ code: code ?? 1, output }));
+  });
+}
+
+/** A step that is one check: it passes or it fails as a whole. */
+async function check(name: string, command: string, args: string[], tally: Tally): Promise<boolean> {
+  console.log(`\n── ${name}`);
+  const { code } = await run(command, args);
+  if (code === 0) tally.passed++;
+  else {
+    tally.failed++;
+    console.log(`✗ ${name} failed (exit ${code})`);
+  }
+  return code === 0;
+}
+
+/** as-pect prints `Pass: P / T` for each spec file; a file that did not compile prints none. */
+async function sdkSpecs(tally: Tally): Promise<void> {
+  console.log("\n── SDK specs (as-pect)");
+  const { code, output } = await run("npx", ["asp", "--no-logo", "--summary"], true);
+  let files = 0;
+  for (const [, pass, total] of output.matchAll(/Pass: (\d+) \/ (\d+)/g)) {
+    files++;
+    tally.passed += Number(pass);
+    tally.failed += Number(total) - Number(pass);
+  }
+  if (code !== 0 && files === 0) tally.failed++;
+}
+
+async function vitest(tally: Tally): Promise<void> {
+  console.log("\n── host and example suites (vitest)");
+  const results = ".vitest-results.json";
+  await rm(results, { force: true });
+  const { code } = await run("npx", ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile=${results}`]);
+  try {
+    const report = JSON.parse(await readFile(results, "utf8"));
+    tally.passed += report.numPassedTests;
+    tally.failed += report.numFailedTests + (report.numFailedTestSuites ?? 0);
+    tally.skipped += report.numPendingTests + (report.numTodoTests ?? 0);
+  } catch {
+    tally.failed++;
+  }
+  if (code !== 0 && tally.failed === 0) tally.failed++;
+}
+
+const tally: Tally = { passed: 0, failed: 0, skipped: 0 };
+if (await check("build (npm run asbuild)", "npm", ["run", "--silent", "asbuild"], tally)) {
+  await sdkSpecs(tally);
+  await vitest(tally);
+}
+await check("typecheck (tsc)", "npx", ["tsc", "-p", "."], tally);
+
+console.log(`\n${tally.passed} passed, ${tally.failed} failed${tally.skipped ? `, ${tally.skipped} skipped` : ""}`);
+process.exit(tally.failed === 0 ? 0 : 1);
