@@ -40,7 +40,7 @@ class PathRewriteRoot extends RootContext {
     const errors: string[] = [];
     for (let i = 0; i < parsed.rules.length; i++) {
       const from = PathPattern.parse(parsed.rules[i].from, errors);
-      const to = from == null ? null : PathTemplate.parse(parsed.rules[i].to, from, errors);
+      const to = from != null ? PathTemplate.parse(parsed.rules[i].to, from, errors) : null;
       if (from == null || to == null) {
         log.error(`path-rewrite: rules[${i}]: ${errors.join("; ")}`);
         return false;

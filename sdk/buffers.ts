@@ -1,0 +1,40 @@
+// Byte buffers the host holds: request and response bodies (later TCP data and callout
+// bodies). set_buffer_bytes is the one host call for all edits: (start 0, length 0) prepends,
+// (0, length ≥ size) replaces, start ≥ size appends.
+import { proxy_get_buffer_bytes, proxy_get_buffer_status, proxy_set_buffer_bytes } from "./abi/imports";
+import { BufferType, Status } from "./abi/types";
+import { OUT_LEN, OUT_PTR, clearOut, takeBytes, utf8 } from "./abi/memory";
+
+export class Body {
+  constructor(private bufferType: BufferType) {}
+
+  /** Bytes available now (for a buffered body: everything buffered so far). */
+  size(): u32 {
+    clearOut();
+    return proxy_get_buffer_status(this.bufferType, OUT_PTR, OUT_LEN) == Status.Ok ? load<u32>(OUT_PTR) : 0;
+  }
+
+  /** `length` bytes from `start` (clamped to what exists); empty when there is no body. */
+  get(start: u32 = 0, length: u32 = u32.MAX_VALUE): ArrayBuffer {
+    clearOut();
+    if (proxy_get_buffer_bytes(this.bufferType, start, length, OUT_PTR, OUT_LEN) != Status.Ok) return new ArrayBuffer(0);
+    return takeBytes();
+  }
+
+  /** The same range decoded as UTF-8. */
+  getText(start: u32 = 0, length: u32 = u32.MAX_VALUE): string {
+    return String.UTF8.decode(this.get(start, length));
+  }
+
+  replace(text: string): void { this.replaceBytes(utf8(text)); }
+  replaceBytes(data: ArrayBuffer): void { this.set(0, u32.MAX_VALUE, data); }
+  append(text: string): void { this.appendBytes(utf8(text)); }
+  appendBytes(data: ArrayBuffer): void { this.set(u32.MAX_VALUE, 0, data); }
+  prepend(text: string): void { this.prependBytes(utf8(text)); }
+  prependBytes(data: ArrayBuffer): void { this.set(0, 0, data); }
+
+  /** Replaces `length` bytes at `start` with `data`: the ABI's own edit, for anything else. */
+  set(start: u32, length: u32, data: ArrayBuffer): bool {
+    return proxy_set_buffer_bytes(this.bufferType, start, length, changetype<usize>(data), data.byteLength) == Status.Ok;
+  }
+}

@@ -1,0 +1,57 @@
+// The classes authors extend. Every callback has a default that does the neutral thing, so
+// a filter overrides only what it cares about.
+import { DataAction, HeadersAction, PeerType, TcpAction, TrailersAction } from "./abi/types";
+
+/** One plugin's root: lives as long as the plugin, reads configuration, creates stream contexts. */
+export class RootContext {
+  /** The root id the host asked for (`plugin_root_id`), or the registered one. */
+  rootId: string = "";
+
+  constructor(public readonly contextId: u32) {}
+
+  /** The VM started; false fails the plugin. The VM configuration is readable now (config.vm()). */
+  onVmStart(vmConfigurationSize: u32): bool { return true; }
+  /** The plugin (re)configured; false fails the plugin. Its configuration is readable now (config.plugin()). */
+  onConfigure(configurationSize: u32): bool { return true; }
+  onTick(): void {}
+  onQueueReady(queueId: u32): void {}
+  /** The host is shutting the plugin down; return false to finish asynchronously (then call proxy_done). */
+  onDone(): bool { return true; }
+  onLog(): void {}
+  onDelete(): void {}
+
+  /** A context for a new HTTP stream, or null to let the stream pass untouched. */
+  newHttpContext(contextId: u32): HttpContext | null { return null; }
+  /** A context for a new TCP connection, or null to let it pass untouched. */
+  newTcpContext(contextId: u32): TcpContext | null { return null; }
+}
+
+/** One HTTP request/response exchange. */
+export class HttpContext {
+  constructor(public readonly contextId: u32, public readonly root: RootContext) {}
+
+  onRequestHeaders(headerCount: u32, endOfStream: bool): HeadersAction { return HeadersAction.Continue; }
+  onRequestBody(bodySize: u32, endOfStream: bool): DataAction { return DataAction.Continue; }
+  onRequestTrailers(trailerCount: u32): TrailersAction { return TrailersAction.Continue; }
+  onResponseHeaders(headerCount: u32, endOfStream: bool): HeadersAction { return HeadersAction.Continue; }
+  onResponseBody(bodySize: u32, endOfStream: bool): DataAction { return DataAction.Continue; }
+  onResponseTrailers(trailerCount: u32): TrailersAction { return TrailersAction.Continue; }
+  /** The stream is complete: its headers, trailers and properties are still readable. */
+  onLog(): void {}
+  onDone(): bool { return true; }
+  onDelete(): void {}
+}
+
+/** One TCP connection. */
+export class TcpContext {
+  constructor(public readonly contextId: u32, public readonly root: RootContext) {}
+
+  onNewConnection(): TcpAction { return TcpAction.Continue; }
+  onDownstreamData(dataSize: u32, endOfStream: bool): TcpAction { return TcpAction.Continue; }
+  onUpstreamData(dataSize: u32, endOfStream: bool): TcpAction { return TcpAction.Continue; }
+  onDownstreamClose(peer: PeerType): void {}
+  onUpstreamClose(peer: PeerType): void {}
+  onLog(): void {}
+  onDone(): bool { return true; }
+  onDelete(): void {}
+}

@@ -1,0 +1,212 @@
+// Routes each proxy_on_* call to the object it concerns. Root contexts are chosen among the
+// registered ones by the plugin's root id; a stream's own context is created, through its
+// root, on the stream's first HTTP or TCP callback (so one module can serve both kinds).
+import { RootContext, HttpContext, TcpContext } from "./contexts";
+import { DataAction, HeadersAction, PeerType, TcpAction, TrailersAction } from "./abi/types";
+import { forgetLogLevel, log } from "./log";
+import { properties } from "./properties";
+
+export type RootFactory = (contextId: u32) => RootContext;
+
+class Registration {
+  constructor(public rootId: string, public factory: RootFactory) {}
+}
+
+const registrations = new Array<Registration>();
+const roots = new Map<u32, RootContext>();
+const unopened = new Map<u32, RootContext>(); // streams created, kind not known yet
+const httpStreams = new Map<u32, HttpContext>();
+const tcpStreams = new Map<u32, TcpContext>();
+
+/**
+ * Registers a root context: `factory` makes it for a plugin whose root id is `rootId`.
+ * With one registration, or with one registered under "" (the default), a plugin whose
+ * root id matches none uses it.
+ */
+export function registerRootContext(factory: RootFactory, rootId: string = ""): void {
+  registrations.push(new Registration(rootId, factory));
+}
+
+/** Which of `names` serves `requested`: the exact match, else the only one, else "", else -1. */
+export function chooseRoot(names: string[], requested: string): i32 {
+  const exact = names.indexOf(requested);
+  if (exact >= 0) return exact;
+  if (names.length == 1) return 0;
+  return names.indexOf("");
+}
+
+function registeredNames(): string[] {
+  const names = new Array<string>(registrations.length);
+  for (let i = 0; i < registrations.length; i++) names[i] = registrations[i].rootId;
+  return names;
+}
+
+export function onContextCreate(contextId: u32, parentId: u32): void {
+  forgetLogLevel();
+  if (parentId != 0) {
+    if (roots.has(parentId)) unopened.set(contextId, roots.get(parentId));
+    else log.error(`context ${contextId} created under ${parentId}, which is not a root context`);
+    return;
+  }
+  const prop = properties.getString(["plugin_root_id"]);
+  const requested = prop != null ? prop : "";
+  const names = registeredNames();
+  const chosen = chooseRoot(names, requested);
+  if (chosen < 0) {
+    const list = names.length == 0 ? "none (call registerRootContext in your entry file)" : `"${names.join('", "')}"`;
+    log.error(`no root context for root id "${requested}"; registered: ${list}`);
+    return;
+  }
+  const root = registrations[chosen].factory(contextId);
+  root.rootId = requested.length > 0 ? requested : registrations[chosen].rootId;
+  roots.set(contextId, root);
+}
+
+function rootOf(contextId: u32): RootContext | null {
+  return roots.has(contextId) ? roots.get(contextId) : null;
+}
+
+function httpOf(contextId: u32): HttpContext | null {
+  if (httpStreams.has(contextId)) return httpStreams.get(contextId);
+  if (!unopened.has(contextId)) return null;
+  const context = unopened.get(contextId).newHttpContext(contextId);
+  if (context != null) {
+    unopened.delete(contextId);
+    httpStreams.set(contextId, context);
+  }
+  return context;
+}
+
+function tcpOf(contextId: u32): TcpContext | null {
+  if (tcpStreams.has(contextId)) return tcpStreams.get(contextId);
+  if (!unopened.has(contextId)) return null;
+  const context = unopened.get(contextId).newTcpContext(contextId);
+  if (context != null) {
+    unopened.delete(contextId);
+    tcpStreams.set(contextId, context);
+  }
+  return context;
+}
+
+export function onVmStart(rootId: u32, size: u32): bool {
+  forgetLogLevel();
+  const root = rootOf(rootId);
+  return root != null && root.onVmStart(size);
+}
+
+export function onConfigure(rootId: u32, size: u32): bool {
+  forgetLogLevel();
+  const root = rootOf(rootId);
+  return root != null && root.onConfigure(size);
+}
+
+export function onTick(rootId: u32): void {
+  forgetLogLevel();
+  const root = rootOf(rootId);
+  if (root != null) root.onTick();
+}
+
+export function onQueueReady(rootId: u32, queueId: u32): void {
+  forgetLogLevel();
+  const root = rootOf(rootId);
+  if (root != null) root.onQueueReady(queueId);
+}
+
+export function onRequestHeaders(contextId: u32, count: u32, endOfStream: bool): HeadersAction {
+  forgetLogLevel();
+  const http = httpOf(contextId);
+  return http != null ? http.onRequestHeaders(count, endOfStream) : HeadersAction.Continue;
+}
+
+export function onRequestBody(contextId: u32, size: u32, endOfStream: bool): DataAction {
+  forgetLogLevel();
+  const http = httpOf(contextId);
+  return http != null ? http.onRequestBody(size, endOfStream) : DataAction.Continue;
+}
+
+export function onRequestTrailers(contextId: u32, count: u32): TrailersAction {
+  forgetLogLevel();
+  const http = httpOf(contextId);
+  return http != null ? http.onRequestTrailers(count) : TrailersAction.Continue;
+}
+
+export function onResponseHeaders(contextId: u32, count: u32, endOfStream: bool): HeadersAction {
+  forgetLogLevel();
+  const http = httpOf(contextId);
+  return http != null ? http.onResponseHeaders(count, endOfStream) : HeadersAction.Continue;
+}
+
+export function onResponseBody(contextId: u32, size: u32, endOfStream: bool): DataAction {
+  forgetLogLevel();
+  const http = httpOf(contextId);
+  return http != null ? http.onResponseBody(size, endOfStream) : DataAction.Continue;
+}
+
+export function onResponseTrailers(contextId: u32, count: u32): TrailersAction {
+  forgetLogLevel();
+  const http = httpOf(contextId);
+  return http != null ? http.onResponseTrailers(count) : TrailersAction.Continue;
+}
+
+export function onNewConnection(contextId: u32): TcpAction {
+  forgetLogLevel();
+  const tcp = tcpOf(contextId);
+  return tcp != null ? tcp.onNewConnection() : TcpAction.Continue;
+}
+
+export function onDownstreamData(contextId: u32, size: u32, endOfStream: bool): TcpAction {
+  forgetLogLevel();
+  const tcp = tcpOf(contextId);
+  return tcp != null ? tcp.onDownstreamData(size, endOfStream) : TcpAction.Continue;
+}
+
+export function onUpstreamData(contextId: u32, size: u32, endOfStream: bool): TcpAction {
+  forgetLogLevel();
+  const tcp = tcpOf(contextId);
+  return tcp != null ? tcp.onUpstreamData(size, endOfStream) : TcpAction.Continue;
+}
+
+export function onDownstreamClose(contextId: u32, peer: PeerType): void {
+  forgetLogLevel();
+  const tcp = tcpOf(contextId);
+  if (tcp != null) tcp.onDownstreamClose(peer);
+}
+
+export function onUpstreamClose(contextId: u32, peer: PeerType): void {
+  forgetLogLevel();
+  const tcp = tcpOf(contextId);
+  if (tcp != null) tcp.onUpstreamClose(peer);
+}
+
+export function onDone(contextId: u32): bool {
+  forgetLogLevel();
+  if (httpStreams.has(contextId)) return httpStreams.get(contextId).onDone();
+  if (tcpStreams.has(contextId)) return tcpStreams.get(contextId).onDone();
+  const root = rootOf(contextId);
+  return root != null ? root.onDone() : true;
+}
+
+export function onLog(contextId: u32): void {
+  forgetLogLevel();
+  if (httpStreams.has(contextId)) httpStreams.get(contextId).onLog();
+  else if (tcpStreams.has(contextId)) tcpStreams.get(contextId).onLog();
+  else if (roots.has(contextId)) roots.get(contextId).onLog();
+}
+
+export function onDelete(contextId: u32): void {
+  forgetLogLevel();
+  unopened.delete(contextId);
+  if (httpStreams.has(contextId)) {
+    const http = httpStreams.get(contextId);
+    httpStreams.delete(contextId);
+    http.onDelete();
+  } else if (tcpStreams.has(contextId)) {
+    const tcp = tcpStreams.get(contextId);
+    tcpStreams.delete(contextId);
+    tcp.onDelete();
+  } else if (roots.has(contextId)) {
+    const root = roots.get(contextId);
+    roots.delete(contextId);
+    root.onDelete();
+  }
+}

@@ -1,0 +1,115 @@
+// Header maps (request/response headers and trailers, and later callout and gRPC metadata),
+// and the pairs encoding the ABI uses for whole maps: u32 count, then a (u32 name length,
+// u32 value length) per pair, then each name and value followed by a NUL byte.
+import {
+  proxy_add_header_map_value, proxy_get_header_map_pairs, proxy_get_header_map_size, proxy_get_header_map_value,
+  proxy_remove_header_map_value, proxy_replace_header_map_value, proxy_set_header_map_pairs,
+} from "./abi/imports";
+import { HeaderMapType, Status } from "./abi/types";
+import { OUT_LEN, OUT_PTR, clearOut, takeBytes, takeString, utf8 } from "./abi/memory";
+
+export class Header {
+  constructor(public name: string, public value: string) {}
+}
+
+/** Encodes pairs in the ABI's pairs format. */
+export function serializePairs(pairs: Header[]): ArrayBuffer {
+  const count = pairs.length;
+  const names = new Array<ArrayBuffer>(count);
+  const values = new Array<ArrayBuffer>(count);
+  let size = 4 + count * 8;
+  for (let i = 0; i < count; i++) {
+    names[i] = utf8(pairs[i].name);
+    values[i] = utf8(pairs[i].value);
+    size += names[i].byteLength + values[i].byteLength + 2;
+  }
+  const out = new ArrayBuffer(size);
+  const base = changetype<usize>(out);
+  store<u32>(base, count);
+  let data = base + 4 + count * 8;
+  for (let i = 0; i < count; i++) {
+    const name = names[i], value = values[i];
+    store<u32>(base + 4 + i * 8, name.byteLength);
+    store<u32>(base + 8 + i * 8, value.byteLength);
+    memory.copy(data, changetype<usize>(name), name.byteLength);
+    data += name.byteLength;
+    store<u8>(data++, 0);
+    memory.copy(data, changetype<usize>(value), value.byteLength);
+    data += value.byteLength;
+    store<u8>(data++, 0);
+  }
+  return out;
+}
+
+/** Decodes the pairs format; a truncated or inconsistent encoding yields the pairs read so far. */
+export function deserializePairs(bytes: ArrayBuffer): Header[] {
+  const pairs = new Array<Header>();
+  const size = <usize>bytes.byteLength;
+  if (size < 4) return pairs;
+  const base = changetype<usize>(bytes);
+  const count = <usize>load<u32>(base);
+  if (4 + count * 8 > size) return pairs;
+  let data = base + 4 + count * 8;
+  const end = base + size;
+  for (let i: usize = 0; i < count; i++) {
+    const nameLen = <usize>load<u32>(base + 4 + i * 8);
+    const valueLen = <usize>load<u32>(base + 8 + i * 8);
+    if (data + nameLen + valueLen + 2 > end) break;
+    const name = String.UTF8.decodeUnsafe(data, nameLen);
+    data += nameLen + 1;
+    const value = String.UTF8.decodeUnsafe(data, valueLen);
+    data += valueLen + 1;
+    pairs.push(new Header(name, value));
+  }
+  return pairs;
+}
+
+/** One of the host's header maps, acting on the current stream. Names are case-insensitive. */
+export class HeaderMap {
+  constructor(private mapType: HeaderMapType) {}
+
+  /** The value of `name` (several values joined as the host joins them), or null when absent. */
+  get(name: string): string | null {
+    const key = utf8(name);
+    clearOut();
+    const status = proxy_get_header_map_value(this.mapType, changetype<usize>(key), key.byteLength, OUT_PTR, OUT_LEN);
+    return status == Status.Ok ? takeString() : null;
+  }
+
+  /** Every pair, in order (a name may appear more than once). */
+  getAll(): Header[] {
+    clearOut();
+    if (proxy_get_header_map_pairs(this.mapType, OUT_PTR, OUT_LEN) != Status.Ok) return [];
+    return deserializePairs(takeBytes());
+  }
+
+  /** Adds a value, keeping any already there. */
+  add(name: string, value: string): void {
+    const key = utf8(name), val = utf8(value);
+    proxy_add_header_map_value(this.mapType, changetype<usize>(key), key.byteLength, changetype<usize>(val), val.byteLength);
+  }
+
+  /** Sets `name` to this one value, adding it when absent. */
+  replace(name: string, value: string): void {
+    const key = utf8(name), val = utf8(value);
+    proxy_replace_header_map_value(this.mapType, changetype<usize>(key), key.byteLength, changetype<usize>(val), val.byteLength);
+  }
+
+  /** Removes every value of `name`. */
+  remove(name: string): void {
+    const key = utf8(name);
+    proxy_remove_header_map_value(this.mapType, changetype<usize>(key), key.byteLength);
+  }
+
+  /** Replaces the whole map with `pairs`. */
+  setAll(pairs: Header[]): void {
+    const bytes = serializePairs(pairs);
+    proxy_set_header_map_pairs(this.mapType, changetype<usize>(bytes), bytes.byteLength);
+  }
+
+  /** How many pairs the map holds (0 when the map is not available now). */
+  size(): u32 {
+    store<u32>(OUT_PTR, 0);
+    return proxy_get_header_map_size(this.mapType, OUT_PTR) == Status.Ok ? load<u32>(OUT_PTR) : 0;
+  }
+}

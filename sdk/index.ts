@@ -1,0 +1,14 @@
+// The SDK's public surface: a filter imports from here only.
+export {
+  Status, LogLevel, HeaderMapType, BufferType, StreamType, HeadersAction, DataAction, TrailersAction, TcpAction,
+  MetricType, PeerType, GrpcStatus,
+} from "./abi/types";
+export { RootContext, HttpContext, TcpContext } from "./contexts";
+export { registerRootContext, RootFactory } from "./dispatcher";
+export { Header, HeaderMap } from "./headers";
+export { Body } from "./buffers";
+export { HttpMessage, request, response, continueRequest, continueResponse, closeStream, sendLocalReply, sendLocalReplyBytes } from "./stream";
+export { log } from "./log";
+export { config } from "./config";
+export { time } from "./time";
+export { properties } from "./properties";
