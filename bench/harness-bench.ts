@@ -1,0 +1,65 @@
+// Header callbacks through the in-process harness: the add-header example against a module
+// whose callbacks do nothing, interleaved round by round so both see the same machine.
+// Also bytes the host allocates per callback (run in a child with a young generation large
+// enough that no collection happens while measuring, so the heap's growth is the allocation).
+import { Harness } from "../host/testing/index.ts";
+
+export const REQUEST_HEADERS: [string, string][] = [
+  [":method", "GET"], [":path", "/api/v1/items?page=2"], [":authority", "shop.example.com"], [":scheme", "https"],
+  ...Array.from({ length: 16 }, (_, i): [string, string] => [`x-header-${i}`, `value-${i}-${"v".repeat(i)}`]),
+];
+const RESPONSE_HEADERS: [string, string][] = [[":status", "200"], ["content-type", "application/json"], ["content-length", "42"]];
+export const CALLBACKS_PER_STREAM = 2; // request headers + response headers
+
+export async function loadSubjects(noop: Uint8Array, addHeader: string) {
+  const configuration = JSON.stringify({ request: { "x-added-by": "proxy-wasm-as" }, response: { "x-frame-options": "DENY" } });
+  return {
+    noop: await Harness.load(noop, { logLevel: "info" }),
+    addHeader: await Harness.load(addHeader, { rootId: "add_header", configuration, logLevel: "info" }),
+  };
+}
+
+export function runStreams(h: Harness, count: number): void {
+  for (let i = 0; i < count; i++) {
+    const s = h.http();
+    s.sendRequestHeaders(REQUEST_HEADERS, true);
+    s.sendResponseHeaders(RESPONSE_HEADERS, true);
+    s.complete();
+  }
+}
+
+/** Callbacks per second of each subject: the median of `rounds` interleaved rounds. */
+export function measureThroughput(subjects: Record<string, Harness>, rounds: number, streams: number) {
+  const samples: Record<string, number[]> = Object.fromEntries(Object.keys(subjects).map((k) => [k, []]));
+  for (const h of Object.values(subjects)) runStreams(h, streams); // warm up
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, h] of Object.entries(subjects)) {
+      const start = process.hrtime.bigint();
+      runStreams(h, streams);
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      samples[name].push((streams * CALLBACKS_PER_STREAM) / seconds);
+    }
+  }
+  return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+}
+
+/** Bytes allocated on the JS heap per callback; needs --expose-gc and a big young generation. */
+export function measureAllocation(h: Harness, streams: number): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error("measureAllocation needs node --expose-gc");
+  runStreams(h, streams); // warm up: compile, caches, views
+  const rounds: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    runStreams(h, streams);
+    rounds.push((process.memoryUsage().heapUsed - before) / (streams * CALLBACKS_PER_STREAM));
+  }
+  return median(rounds);
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}

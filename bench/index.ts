@@ -1,0 +1,69 @@
+// `npm run bench`: measures side by side in one run, prints the figures and writes them into
+// the README's performance table. Needs `npm run asbuild` first (the bench runs it).
+import { execFileSync } from "node:child_process";
+import { readFile, readdir, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import wabtInit from "wabt";
+import { loadSubjects, measureAllocation, measureThroughput } from "./harness-bench.ts";
+
+const root = join(import.meta.dirname, "..");
+const build = join(root, "build");
+
+async function noopModule(): Promise<Uint8Array> {
+  const wabt = await wabtInit();
+  const text = await readFile(join(import.meta.dirname, "noop.wat"), "utf8");
+  return wabt.parseWat("noop.wat", text).toBinary({}).buffer;
+}
+
+/** In a child process: bytes per callback for each subject, printed as JSON. */
+async function allocationChild(): Promise<void> {
+  const subjects = await loadSubjects(await noopModule(), join(build, "add-header.wasm"));
+  const result = Object.fromEntries(Object.entries(subjects).map(([k, h]) => [k, measureAllocation(h, 2000)]));
+  process.stdout.write(JSON.stringify(result));
+}
+
+function allocationInChild(): Record<string, number> {
+  const out = execFileSync(process.execPath, [
+    "--expose-gc", "--max-semi-space-size=256", "--import", "tsx", join(import.meta.dirname, "index.ts"), "--allocation",
+  ], { encoding: "utf8" });
+  return JSON.parse(out);
+}
+
+async function moduleSizes(): Promise<[string, number][]> {
+  const names = (await readdir(build)).filter((f) => f.endsWith(".wasm") && !f.endsWith(".debug.wasm")).sort();
+  return Promise.all(names.map(async (n): Promise<[string, number]> => [n, (await stat(join(build, n))).size]));
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+
+async function main(): Promise<void> {
+  execFileSync("npm", ["run", "--silent", "asbuild"], { cwd: root, stdio: "inherit" });
+  const subjects = await loadSubjects(await noopModule(), join(build, "add-header.wasm"));
+  console.log("harness: request + response headers callbacks, 20 request headers, 9 rounds interleaved…");
+  const rate = measureThroughput(subjects, 9, 3000);
+  const bytes = allocationInChild();
+  const sizes = await moduleSizes();
+
+  const rows = [
+    "| harness, 20 request headers | callbacks/s (median of 9) | host bytes allocated per callback |",
+    "|---|---:|---:|",
+    `| no-op module (host floor) | ${fmt(rate.noop)} | ${fmt(bytes.noop)} |`,
+    `| add-header example | ${fmt(rate.addHeader)} | ${fmt(bytes.addHeader)} |`,
+    `| ratio add-header / no-op | ${(rate.addHeader / rate.noop).toFixed(2)} | |`,
+    "",
+    "| module (release build) | bytes |",
+    "|---|---:|",
+    ...sizes.map(([n, s]) => `| ${n} | ${fmt(s)} |`),
+  ];
+  const table = `Measured ${new Date().toISOString().slice(0, 10)} on ${process.platform}/${process.arch}, Node ${process.version}; a shared machine, so read the ratios more than the rates.\n\n${rows.join("\n")}`;
+  console.log(`\n${table}\n`);
+
+  const readmePath = join(root, "README.md");
+  const readme = await readFile(readmePath, "utf8");
+  const updated = readme.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, `<!-- bench:start -->\n${table}\n<!-- bench:end -->`);
+  if (updated !== readme) await writeFile(readmePath, updated);
+  console.log("README.md performance table updated.");
+}
+
+if (process.argv.includes("--allocation")) await allocationChild();
+else await main();

@@ -1,0 +1,58 @@
+// Buffers: proxy_get_buffer_status, proxy_get_buffer_bytes, proxy_set_buffer_bytes.
+// Configuration buffers are readable only while the module is being started/configured.
+import type { AbiHost, ByteBuffer, HostFunctions } from "./host.ts";
+import { BufferType, Status } from "./types.ts";
+
+function concat(a: Uint8Array, b: Uint8Array, c: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length + c.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  out.set(c, a.length + b.length);
+  return out;
+}
+
+export function bufferFunctions(host: AbiHost): HostFunctions {
+  const { vm } = host;
+
+  const buffer = (bufferType: number): ByteBuffer | null => {
+    if (bufferType === BufferType.VmConfiguration) return host.phase === "vm_start" ? { data: host.vmConfiguration } : null;
+    if (bufferType === BufferType.PluginConfiguration) return host.phase === "configure" ? { data: host.configuration } : null;
+    return host.current?.buffer(bufferType) ?? null;
+  };
+  const readOnly = (bufferType: number) => bufferType === BufferType.VmConfiguration || bufferType === BufferType.PluginConfiguration;
+
+  return {
+    proxy_get_buffer_status(bufferType: number, lenPtr: number, flagsPtr: number): number {
+      const buf = buffer(bufferType);
+      if (buf === null) return Status.NotFound;
+      return vm.setU32(lenPtr, buf.data.length) && vm.setU32(flagsPtr, 0) ? Status.Ok : Status.InvalidMemoryAccess;
+    },
+
+    proxy_get_buffer_bytes(bufferType: number, start: number, length: number, ptrPtr: number, lenPtr: number): number {
+      const buf = buffer(bufferType);
+      if (buf === null) return Status.NotFound;
+      start >>>= 0;
+      length >>>= 0;
+      if (start > buf.data.length) return Status.BadArgument;
+      const end = Math.min(buf.data.length, start + length);
+      return vm.giveOut(buf.data.subarray(start, end), ptrPtr, lenPtr) ? Status.Ok : Status.InvalidMemoryAccess;
+    },
+
+    proxy_set_buffer_bytes(bufferType: number, start: number, length: number, dataPtr: number, dataLen: number): number {
+      const data = vm.bytes(dataPtr, dataLen);
+      if (data === null) return Status.InvalidMemoryAccess;
+      if (readOnly(bufferType)) return Status.BadArgument;
+      const buf = buffer(bufferType);
+      if (buf === null) return Status.NotFound;
+      start >>>= 0;
+      length >>>= 0;
+      const old = buf.data;
+      const copy = data.slice(); // the view dies when the module runs again
+      if (start === 0 && length === 0) buf.data = concat(copy, old, new Uint8Array(0)); // prepend
+      else if (start === 0 && length >= old.length) buf.data = copy; // replace
+      else if (start >= old.length) buf.data = concat(old, copy, new Uint8Array(0)); // append
+      else buf.data = concat(old.subarray(0, start), copy, old.subarray(Math.min(old.length, start + length))); // splice
+      return Status.Ok;
+    },
+  };
+}

@@ -1,0 +1,52 @@
+// What the host functions act on. The plugin provides it; during a stream callback
+// `current` is that stream's context, so every area file stays free of plugin and stream logic.
+import type { WasmVm } from "../vm.ts";
+import type { HeaderList, LogLevel } from "./types.ts";
+
+/** Bytes a host function may read and edit: a body, later TCP data or a callout body. */
+export interface ByteBuffer {
+  data: Uint8Array;
+}
+
+export interface LocalReply {
+  status: number;
+  body: Uint8Array;
+  headers: HeaderList;
+  details: string;
+  grpcStatus: number;
+}
+
+/** The stream-side object host functions act on during a stream callback. */
+export interface StreamContext {
+  readonly contextId: number;
+  headerMap(mapType: number): HeaderList | null;
+  replaceHeaderMap(mapType: number, pairs: HeaderList): boolean;
+  buffer(bufferType: number): ByteBuffer | null;
+  continueStream(streamType: number): number;
+  closeStream(streamType: number): number;
+  sendLocalReply(reply: LocalReply): number;
+  property(path: string[]): Uint8Array | null | undefined;
+}
+
+export interface AbiHost {
+  readonly vm: WasmVm;
+  readonly rootContextId: number;
+  /** The stream context of the callback under way, or null (root callbacks, start). */
+  current: StreamContext | null;
+  /** Which configuration is readable now. */
+  phase: "start" | "vm_start" | "configure" | "running";
+  readonly vmConfiguration: Uint8Array;
+  readonly configuration: Uint8Array;
+  readonly environment: Record<string, string>;
+  logLevel: LogLevel;
+  /** Records a log line of the module, tagged with the context it came from. */
+  log(level: LogLevel, message: string): void;
+  /** A plugin-level property (plugin_name, plugin_root_id, …), or undefined when unknown. */
+  pluginProperty(path: string[]): Uint8Array | undefined;
+  /** Runs `action` when the current call into the module has returned (Envoy's after-VM-call actions). */
+  defer(action: () => void): void;
+  /** Makes `contextId` the current context; false when it is not a live context. */
+  setEffectiveContext(contextId: number): boolean;
+}
+
+export type HostFunctions = Record<string, (...args: never[]) => number>;

@@ -1,0 +1,16 @@
+// proxy_get_current_time_nanoseconds: wall-clock time, as Envoy's time source gives it.
+import type { AbiHost, HostFunctions } from "./host.ts";
+import { Status } from "./types.ts";
+
+/** Wall-clock nanoseconds since the epoch, at sub-millisecond resolution. */
+export function nowNanos(): bigint {
+  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
+}
+
+export function timeFunctions(host: AbiHost): HostFunctions {
+  return {
+    proxy_get_current_time_nanoseconds(timePtr: number): number {
+      return host.vm.setU64(timePtr, nowNanos()) ? Status.Ok : Status.InvalidMemoryAccess;
+    },
+  };
+}

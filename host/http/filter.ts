@@ -1,0 +1,141 @@
+// One plugin's context within one HTTP stream: what the host functions act on while that
+// plugin's callback runs, and the calls into the plugin with its answers normalized the way
+// proxy-wasm-cpp-host normalizes them for Envoy.
+import type { ByteBuffer, LocalReply, StreamContext } from "../abi/host.ts";
+import { BufferType, HeaderMapType, Status, StreamType, type HeaderList } from "../abi/types.ts";
+import type { Plugin } from "../plugin.ts";
+import { WasmTrap } from "../vm.ts";
+import type { HttpStream } from "./stream.ts";
+
+export type Verdict = "continue" | "stop" | "buffer" | "drop";
+export type Side = "request" | "response";
+
+export class HttpFilter implements StreamContext {
+  readonly contextId: number;
+  /** proxy_on_context_create has been called (Envoy creates the context at the first callback). */
+  created = false;
+  /** The plugin failed during this stream (trap); under fail-open the filter is bypassed. */
+  failed = false;
+  /** The raw action the module last returned on each side (for tests and logs). */
+  readonly lastAction: Record<Side, number | undefined> = { request: undefined, response: undefined };
+  /** The trap that failed this filter, if one did. */
+  trap: WasmTrap | null = null;
+  /** A local reply from this filter is being sent: the next action is forced to stop. */
+  private stopNext = false;
+  /** The body buffer of each side while a body callback runs or data is buffered here. */
+  readonly body: Record<Side, ByteBuffer> = { request: { data: new Uint8Array(0) }, response: { data: new Uint8Array(0) } };
+
+  constructor(readonly plugin: Plugin, readonly stream: HttpStream, readonly index: number) {
+    this.contextId = plugin.allocateContextId();
+  }
+
+  /** Whether this filter takes part in the stream now (bypassed after a fail-open failure). */
+  get active(): boolean {
+    return !this.failed;
+  }
+
+  // Calls into the module. Each returns a verdict, or "fail" when the module trapped.
+
+  headers(side: Side, count: number, endOfStream: boolean): Verdict | "fail" {
+    const name = side === "request" ? "proxy_on_request_headers" : "proxy_on_response_headers";
+    const args = this.plugin.abiVersion === "0.1.0" ? [count] : [count, endOfStream ? 1 : 0];
+    return this.invoke(side, name, args, (r) => (r === 0 || r === 2 ? "continue" : "stop"));
+  }
+
+  data(side: Side, size: number, endOfStream: boolean): Verdict | "fail" {
+    const name = side === "request" ? "proxy_on_request_body" : "proxy_on_response_body";
+    return this.invoke(side, name, [size, endOfStream ? 1 : 0], (r) => (r === 0 ? "continue" : r === 1 || r === 2 ? "buffer" : "drop"));
+  }
+
+  trailers(side: Side, count: number): Verdict | "fail" {
+    const name = side === "request" ? "proxy_on_request_trailers" : "proxy_on_response_trailers";
+    return this.invoke(side, name, [count], (r) => (r === 0 ? "continue" : "stop"));
+  }
+
+  /** on_done, on_log, on_delete; a trap here is logged and the stream ends all the same. */
+  finish(): void {
+    if (!this.created || this.plugin.failed) return;
+    try {
+      this.plugin.callStream(this, "proxy_on_done", this.contextId);
+      this.plugin.callStream(this, "proxy_on_log", this.contextId);
+      this.plugin.callStream(this, "proxy_on_delete", this.contextId);
+    } catch (e) {
+      if (!(e instanceof WasmTrap)) throw e;
+    } finally {
+      this.plugin.closeContext(this);
+    }
+  }
+
+  private invoke(side: Side, name: string, args: number[], verdict: (result: number) => Verdict): Verdict | "fail" {
+    if (this.plugin.failed) {
+      this.failed = true;
+      return "fail";
+    }
+    try {
+      if (!this.created) {
+        this.created = true;
+        this.plugin.openContext(this);
+      }
+      const result = this.plugin.callStream(this, name, this.contextId, ...args);
+      this.lastAction[side] = result === undefined ? 0 : result >>> 0;
+      if (this.stopNext) {
+        this.stopNext = false;
+        return "stop";
+      }
+      return result === undefined ? "continue" : verdict(result >>> 0);
+    } catch (e) {
+      if (!(e instanceof WasmTrap)) throw e;
+      this.failed = true;
+      this.trap = e;
+      return "fail";
+    }
+  }
+
+  // StreamContext: what the host functions act on.
+
+  headerMap(mapType: number): HeaderList | null {
+    switch (mapType) {
+      case HeaderMapType.RequestHeaders: return this.stream.request.headers;
+      case HeaderMapType.RequestTrailers: return this.stream.request.trailersFor(this);
+      case HeaderMapType.ResponseHeaders: return this.stream.response.headers;
+      case HeaderMapType.ResponseTrailers: return this.stream.response.trailersFor(this);
+      default: return null;
+    }
+  }
+
+  replaceHeaderMap(mapType: number, pairs: HeaderList): boolean {
+    const map = this.headerMap(mapType);
+    if (map === null) return false;
+    map.splice(0, map.length, ...pairs);
+    return true;
+  }
+
+  buffer(bufferType: number): ByteBuffer | null {
+    if (bufferType === BufferType.HttpRequestBody) return this.body.request;
+    if (bufferType === BufferType.HttpResponseBody) return this.body.response;
+    return null;
+  }
+
+  continueStream(streamType: number): number {
+    if (streamType !== StreamType.Request && streamType !== StreamType.Response) return Status.BadArgument;
+    const side: Side = streamType === StreamType.Request ? "request" : "response";
+    this.plugin.defer(() => this.stream.resume(this, side));
+    return Status.Ok;
+  }
+
+  closeStream(streamType: number): number {
+    if (streamType !== StreamType.Request && streamType !== StreamType.Response) return Status.BadArgument;
+    this.plugin.defer(() => this.stream.reset(`closed by ${this.plugin.name}`));
+    return Status.Ok;
+  }
+
+  sendLocalReply(reply: LocalReply): number {
+    this.stopNext = true;
+    this.plugin.defer(() => this.stream.sendLocalReply(this, reply));
+    return Status.Ok;
+  }
+
+  property(path: string[]): Uint8Array | null | undefined {
+    return this.stream.property(path);
+  }
+}

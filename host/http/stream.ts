@@ -1,0 +1,305 @@
+// One HTTP request/response exchange through a chain of wasm filters, with Envoy's filter
+// manager semantics: the request flows through the filters in order, the response in
+// reverse; a filter that stops holds everything behind it until it continues; buffered
+// body data is shown whole to the filter that buffers it; a local reply answers at once.
+// The stream does no I/O: events come in through receive*(), what passes the filters goes
+// out through a sink (the harness records it, the proxy writes it to sockets).
+import type { LocalReply } from "../abi/host.ts";
+import { LogLevel, type HeaderList } from "../abi/types.ts";
+import type { Plugin } from "../plugin.ts";
+import { HttpFilter, type Side } from "./filter.ts";
+
+/** Where a side's output goes: upstream for the request, to the client for the response. */
+export interface SideSink {
+  headers(headers: HeaderList, endOfStream: boolean): void;
+  data(data: Uint8Array, endOfStream: boolean): void;
+  trailers(trailers: HeaderList): void;
+}
+
+export interface HttpStreamSink {
+  request: SideSink;
+  response: SideSink;
+  /** A filter answered locally (informational: the reply also goes out through `response`). */
+  localReply?(reply: LocalReply, filter: HttpFilter): void;
+  /** The stream was reset (closed by a filter, or a local reply after the response had started). */
+  reset?(reason: string): void;
+}
+
+const EMPTY = new Uint8Array(0);
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** What waits at one filter in one direction. */
+class Slot {
+  headersPassed = false;
+  /** Headers stopped here: data and trailers wait, unseen by this filter. */
+  stoppedOnHeaders = false;
+  /** Data stopped here (buffered in the filter's body buffer, seen). */
+  stoppedOnData = false;
+  unseenData: Uint8Array[] = [];
+  unseenEnd = false;
+  /** The buffered data here includes the end of the stream. */
+  bufferedEnd = false;
+  trailers: "none" | "unseen" | "seen" = "none";
+}
+
+export class HttpDirection {
+  readonly headers: HeaderList = [];
+  trailers: HeaderList | null = null;
+  received = false;
+  /** Headers have gone out through the sink. */
+  sent = false;
+  ended = false;
+  closed = false;
+  private headersEnd = false;
+  private readonly slots: Slot[];
+
+  constructor(private readonly stream: HttpStream, readonly side: Side, private readonly order: HttpFilter[], private readonly out: SideSink) {
+    this.slots = order.map(() => new Slot());
+  }
+
+  trailersFor(_filter: HttpFilter): HeaderList | null {
+    return this.trailers;
+  }
+
+  receiveHeaders(headers: HeaderList, endOfStream: boolean): void {
+    this.headers.splice(0, this.headers.length, ...headers.map(([n, v]): [string, string] => [n.toLowerCase(), v]));
+    this.received = true;
+    this.headersEnd = endOfStream;
+    this.runHeaders(0);
+  }
+
+  receiveData(data: Uint8Array, endOfStream: boolean): void {
+    this.runData(0, data, endOfStream);
+  }
+
+  receiveTrailers(trailers: HeaderList): void {
+    this.trailers = trailers.map(([n, v]): [string, string] => [n.toLowerCase(), v]);
+    this.runTrailers(0);
+  }
+
+  /** A filter called continue_stream for this direction. */
+  resume(filter: HttpFilter): void {
+    const i = this.order.indexOf(filter);
+    if (i < 0 || this.closed) return;
+    const slot = this.slots[i];
+    if (slot.stoppedOnHeaders) {
+      slot.stoppedOnHeaders = false;
+      slot.headersPassed = true;
+      this.runHeaders(i + 1);
+      const data = slot.unseenData;
+      slot.unseenData = [];
+      if (data.length || slot.unseenEnd) this.runData(i, concat(data), slot.unseenEnd);
+      if (slot.trailers === "unseen") {
+        slot.trailers = "none";
+        this.runTrailers(i);
+      }
+    } else if (slot.stoppedOnData) {
+      slot.stoppedOnData = false;
+      const buffer = filter.body[this.side];
+      const data = buffer.data;
+      buffer.data = EMPTY;
+      const trailersSeen = slot.trailers === "seen";
+      if (data.length || slot.bufferedEnd) this.runData(i + 1, data, slot.bufferedEnd && !trailersSeen);
+      if (slot.trailers !== "none") {
+        slot.trailers = "none";
+        this.runTrailers(trailersSeen ? i + 1 : i);
+      }
+    } else if (slot.trailers === "seen") {
+      slot.trailers = "none";
+      this.runTrailers(i + 1);
+    }
+  }
+
+  /** Whether filter i takes part; a failed one is handled (bypass or fail the stream). */
+  private skip(i: number): boolean {
+    const f = this.order[i];
+    if (this.stream.answeredLocally && this.side === "response" && !f.created) return true;
+    return !f.active;
+  }
+
+  /** After a callback: a failure is handled; true when processing goes on past this filter. */
+  private settle(f: HttpFilter, verdict: string): boolean {
+    if (verdict === "fail") return this.stream.filterFailed(f) && !this.closed;
+    f.plugin.runDeferred();
+    return !this.closed;
+  }
+
+  private runHeaders(from: number): void {
+    for (let i = from; i < this.order.length; i++) {
+      const slot = this.slots[i];
+      if (!this.skip(i)) {
+        const f = this.order[i];
+        const verdict = f.headers(this.side, this.headers.length, this.headersEnd);
+        if (verdict === "stop") slot.stoppedOnHeaders = true;
+        if (!this.settle(f, verdict) || verdict === "stop") return;
+      }
+      slot.headersPassed = true;
+    }
+    this.sent = true;
+    if (this.headersEnd) this.ended = true;
+    this.out.headers(this.headers, this.headersEnd);
+  }
+
+  private runData(from: number, data: Uint8Array, endOfStream: boolean): void {
+    for (let i = from; i < this.order.length; i++) {
+      const slot = this.slots[i];
+      if (!slot.headersPassed) {
+        slot.unseenData.push(data);
+        slot.unseenEnd ||= endOfStream;
+        return;
+      }
+      if (this.skip(i)) continue;
+      const f = this.order[i];
+      const buffer = f.body[this.side];
+      buffer.data = buffer.data.length ? concat([buffer.data, data]) : data;
+      const verdict = f.data(this.side, buffer.data.length, endOfStream);
+      if (verdict === "continue" || verdict === "fail") {
+        data = buffer.data;
+        buffer.data = EMPTY;
+        slot.stoppedOnData = false;
+      } else {
+        slot.stoppedOnData = true;
+        slot.bufferedEnd = endOfStream;
+        if (verdict === "drop") buffer.data = EMPTY;
+      }
+      if (!this.settle(f, verdict) || slot.stoppedOnData) return;
+    }
+    if (endOfStream) this.ended = true;
+    this.out.data(data, endOfStream);
+  }
+
+  private runTrailers(from: number): void {
+    for (let i = from; i < this.order.length; i++) {
+      const slot = this.slots[i];
+      if (!slot.headersPassed || slot.unseenData.length) {
+        slot.trailers = "unseen";
+        return;
+      }
+      if (this.skip(i)) continue;
+      const f = this.order[i];
+      const verdict = f.trailers(this.side, this.trailers!.length);
+      if (verdict === "stop") slot.trailers = "seen";
+      if (!this.settle(f, verdict) || verdict === "stop") return;
+      if (slot.stoppedOnData) {
+        // Continuing at trailers releases what this filter had buffered, then the trailers.
+        slot.stoppedOnData = false;
+        const buffer = f.body[this.side];
+        const data = buffer.data;
+        buffer.data = EMPTY;
+        this.runData(i + 1, data, false);
+      }
+    }
+    this.ended = true;
+    this.out.trailers(this.trailers!);
+  }
+}
+
+export class HttpStream {
+  readonly filters: HttpFilter[];
+  readonly request: HttpDirection;
+  response: HttpDirection;
+  /** The local reply that answered this stream, if one did. */
+  localReply: LocalReply | null = null;
+  answeredLocally = false;
+  resetReason: string | null = null;
+  private finished = false;
+
+  constructor(plugins: Plugin[], private readonly sink: HttpStreamSink) {
+    for (const plugin of plugins) plugin.recoverIfFailed();
+    this.filters = plugins.map((plugin, i) => new HttpFilter(plugin, this, i));
+    this.request = new HttpDirection(this, "request", this.filters, sink.request);
+    this.response = new HttpDirection(this, "response", [...this.filters].reverse(), sink.response);
+  }
+
+  resume(filter: HttpFilter, side: Side): void {
+    this[side].resume(filter);
+  }
+
+  /** A filter's plugin failed (trap, or no VM): true when the stream goes on without it (fail-open). */
+  filterFailed(filter: HttpFilter): boolean {
+    if (filter.plugin.failOpen) {
+      filter.plugin.log(LogLevel.Warn, `plugin failed; fail_open lets context ${filter.contextId} pass without it`);
+      return true;
+    }
+    this.sendLocalReply(filter, { status: 503, body: EMPTY, headers: [], details: "wasm_fail_stream", grpcStatus: 14 });
+    return false;
+  }
+
+  /** Answers the client now. Before the response started: through the response filters, as Envoy does. */
+  sendLocalReply(filter: HttpFilter, reply: LocalReply): void {
+    if (this.answeredLocally || this.finished) return;
+    if (this.response.sent) {
+      this.reset(`local reply ${reply.status} from ${filter.plugin.name} after the response had started`);
+      return;
+    }
+    this.answeredLocally = true;
+    this.localReply = reply;
+    this.request.closed = true;
+    this.sink.localReply?.(reply, filter);
+    const headers: HeaderList = [[":status", String(reply.status)], ...reply.headers];
+    if (reply.body.length) {
+      if (!headers.some(([n]) => n === "content-type")) headers.push(["content-type", "text/plain"]);
+      headers.push(["content-length", String(reply.body.length)]);
+    }
+    // A fresh response direction: an upstream response under way is dropped.
+    const response = new HttpDirection(this, "response", [...this.filters].reverse(), this.sink.response);
+    this.response.closed = true;
+    this.response = response;
+    response.receiveHeaders(headers, reply.body.length === 0);
+    if (reply.body.length && !response.closed) response.receiveData(reply.body, true);
+  }
+
+  reset(reason: string): void {
+    if (this.resetReason !== null) return;
+    this.resetReason = reason;
+    this.request.closed = true;
+    this.response.closed = true;
+    this.sink.reset?.(reason);
+  }
+
+  /** on_done, on_log, on_delete for every filter that took part. */
+  finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    for (const f of this.filters) f.finish();
+  }
+
+  /** Stream-level properties (request.*, response.*). */
+  property(path: string[]): Uint8Array | undefined {
+    const header = (list: HeaderList, name: string) => list.find(([n]) => n === name)?.[1];
+    const text = (value: string | undefined) => (value === undefined ? undefined : new TextEncoder().encode(value));
+    const [area, field, name] = path;
+    if (area === "request") {
+      const pathValue = header(this.request.headers, ":path");
+      switch (field) {
+        case "path": return text(pathValue);
+        case "url_path": return text(pathValue?.split("?")[0]);
+        case "host": return text(header(this.request.headers, ":authority"));
+        case "method": return text(header(this.request.headers, ":method"));
+        case "scheme": return text(header(this.request.headers, ":scheme"));
+        case "headers": return name === undefined ? undefined : text(header(this.request.headers, name.toLowerCase()));
+      }
+    }
+    if (area === "response") {
+      if (field === "code") {
+        const status = header(this.response.headers, ":status");
+        if (status === undefined) return undefined;
+        const out = new Uint8Array(8);
+        new DataView(out.buffer).setBigInt64(0, BigInt(status), true);
+        return out;
+      }
+      if (field === "headers" && name !== undefined) return text(header(this.response.headers, name.toLowerCase()));
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,232 @@
+// One plugin: its configuration, its VM (created once, reused by every stream, re-created
+// after a trap), its root context, and the calls into the module with the current context set.
+import { readFile } from "node:fs/promises";
+import { buildImports, hostFunctionNames } from "./abi/index.ts";
+import type { AbiHost, StreamContext } from "./abi/host.ts";
+import { LOG_LEVEL_NAMES, LogLevel, type LogLevelName } from "./abi/types.ts";
+import { type CheckedModule, ModuleError, WasmTrap, WasmVm, checkModule } from "./vm.ts";
+
+export interface PluginConfig {
+  /** The plugin's name (Envoy's `config.name`), for logs and the plugin_name property. */
+  name?: string;
+  rootId?: string;
+  vmId?: string;
+  configuration?: string | Uint8Array;
+  vmConfiguration?: string | Uint8Array;
+  /** When the module fails, let streams pass as if the filter were absent (instead of a 503). */
+  failOpen?: boolean;
+  logLevel?: LogLevelName;
+  environment?: Record<string, string>;
+}
+
+export interface LogEntry {
+  level: LogLevelName;
+  message: string;
+  contextId: number;
+  plugin: string;
+}
+
+export type LogSink = (entry: LogEntry) => void;
+
+/** A plugin that could not start; the message names the cause and quotes the module's errors. */
+export class PluginStartError extends Error {
+  override name = "PluginStartError";
+}
+
+const bytesOf = (value: string | Uint8Array | undefined) =>
+  value === undefined ? new Uint8Array(0) : typeof value === "string" ? new TextEncoder().encode(value) : value;
+
+export async function readModule(source: string | Uint8Array): Promise<Uint8Array> {
+  if (typeof source !== "string") return source;
+  try {
+    return await readFile(source);
+  } catch (e) {
+    throw new ModuleError(`cannot read module ${source}: ${(e as Error).message}`);
+  }
+}
+
+const ROOT_CONTEXT_ID = 1;
+
+export class Plugin implements AbiHost {
+  readonly name: string;
+  readonly rootId: string;
+  readonly vmId: string;
+  readonly failOpen: boolean;
+  readonly configuration: Uint8Array;
+  readonly vmConfiguration: Uint8Array;
+  readonly environment: Record<string, string>;
+  readonly rootContextId = ROOT_CONTEXT_ID;
+  logLevel: LogLevel;
+  vm!: WasmVm;
+  current: StreamContext | null = null;
+  phase: AbiHost["phase"] = "start";
+  /** How many times the VM was re-created after a failure. */
+  restarts = 0;
+
+  private nextContextId = ROOT_CONTEXT_ID + 1;
+  private readonly contexts = new Map<number, StreamContext>();
+  private deferred: (() => void)[] = [];
+  private depth = 0;
+  private logContext = 0;
+  private readonly properties = new Map<string, Uint8Array>();
+
+  private constructor(private readonly checked: CheckedModule, config: PluginConfig, private readonly sink: LogSink) {
+    this.name = config.name ?? config.rootId ?? "plugin";
+    this.rootId = config.rootId ?? "";
+    this.vmId = config.vmId ?? "";
+    this.failOpen = config.failOpen ?? false;
+    this.configuration = bytesOf(config.configuration);
+    this.vmConfiguration = bytesOf(config.vmConfiguration);
+    this.environment = config.environment ?? {};
+    this.logLevel = LOG_LEVEL_NAMES.indexOf(config.logLevel ?? "info") as LogLevel;
+  }
+
+  /** Loads a module (path or bytes) and starts the plugin: a ModuleError or PluginStartError names the cause. */
+  static async load(source: string | Uint8Array, config: PluginConfig, sink: LogSink): Promise<Plugin> {
+    const checked = await checkModule(await readModule(source), hostFunctionNames);
+    const plugin = new Plugin(checked, config, sink);
+    plugin.start();
+    return plugin;
+  }
+
+  get abiVersion() {
+    return this.checked.abiVersion;
+  }
+
+  get failed(): boolean {
+    return this.vm.failure !== null;
+  }
+
+  /** Instantiates the VM and runs start, on_vm_start and on_configure; throws PluginStartError. */
+  private start(): void {
+    const errors: string[] = [];
+    const collect: LogSink = (entry) => {
+      if (entry.level === "error" || entry.level === "critical") errors.push(entry.message);
+    };
+    const fail = (what: string): never => {
+      const quoted = errors.length ? `; it logged: ${errors.join(" | ")}` : "";
+      throw new PluginStartError(`plugin ${this.name}: ${what}${quoted}`);
+    };
+    this.startCollectors.push(collect);
+    try {
+      this.vm = new WasmVm(this.checked);
+      this.properties.clear();
+      this.vm.instantiate(buildImports(this, { properties: this.properties }));
+      this.phase = "start";
+      this.vm.start();
+      this.callRoot("proxy_on_context_create", ROOT_CONTEXT_ID, 0);
+      this.phase = "vm_start";
+      if (this.callRoot("proxy_on_vm_start", ROOT_CONTEXT_ID, this.vmConfiguration.length) === 0) fail("proxy_on_vm_start returned false");
+      this.phase = "configure";
+      if (this.callRoot("proxy_on_configure", ROOT_CONTEXT_ID, this.configuration.length) === 0) {
+        fail("proxy_on_configure returned false (the configuration was refused)");
+      }
+    } catch (e) {
+      if (e instanceof WasmTrap) fail(`${e.message} while starting`);
+      throw e;
+    } finally {
+      this.phase = "running";
+      this.startCollectors.splice(this.startCollectors.indexOf(collect), 1);
+    }
+  }
+
+  private readonly startCollectors: LogSink[] = [];
+
+  /** After a trap the VM is dead (as in Envoy); this makes a fresh one for the next stream. */
+  recoverIfFailed(): boolean {
+    if (!this.failed) return true;
+    this.contexts.clear();
+    this.restarts++;
+    this.log(LogLevel.Warn, `re-creating the VM after: ${this.vm.failure!.message}`);
+    try {
+      this.start();
+      return true;
+    } catch (e) {
+      this.log(LogLevel.Error, `could not re-create the VM: ${(e as Error).message}`);
+      return false;
+    }
+  }
+
+  /** A callback on the root context (a missing export counts as true / no-op). */
+  callRoot(name: string, ...args: number[]): number | undefined {
+    return this.run(null, ROOT_CONTEXT_ID, name, args);
+  }
+
+  /** A new stream context id, registered so the module may make it effective. */
+  openContext(context: StreamContext): void {
+    this.contexts.set(context.contextId, context);
+    this.callStream(context, "proxy_on_context_create", context.contextId, ROOT_CONTEXT_ID);
+  }
+
+  closeContext(context: StreamContext): void {
+    this.contexts.delete(context.contextId);
+  }
+
+  allocateContextId(): number {
+    return this.nextContextId++;
+  }
+
+  /** A callback on a stream context; throws WasmTrap when the module traps. */
+  callStream(context: StreamContext, name: string, ...args: number[]): number | undefined {
+    return this.run(context, context.contextId, name, args);
+  }
+
+  private run(context: StreamContext | null, logContext: number, name: string, args: number[]): number | undefined {
+    const saved = [this.current, this.logContext] as const;
+    this.current = context;
+    this.logContext = logContext;
+    this.depth++;
+    try {
+      return this.vm.call(name, ...args);
+    } catch (e) {
+      if (e instanceof WasmTrap) {
+        this.deferred = [];
+        const where = e.wasmStack ? `\n${e.wasmStack}` : "";
+        this.log(LogLevel.Error, `${e.message}${where}`);
+      }
+      throw e;
+    } finally {
+      this.depth--;
+      [this.current, this.logContext] = saved;
+      // Root callbacks act at once; a stream runs its filter's actions once it has taken
+      // the callback's answer into account (see HttpDirection).
+      if (this.depth === 0 && context === null) this.runDeferred();
+    }
+  }
+
+  /** Runs what host functions deferred during the last call (continue, local reply, …). */
+  runDeferred(): void {
+    while (this.deferred.length && this.depth === 0) this.deferred.shift()!();
+  }
+
+  // AbiHost
+
+  defer(action: () => void): void {
+    this.deferred.push(action);
+  }
+
+  setEffectiveContext(contextId: number): boolean {
+    if (contextId === ROOT_CONTEXT_ID) {
+      this.current = null;
+      this.logContext = contextId;
+      return true;
+    }
+    const context = this.contexts.get(contextId);
+    if (!context) return false;
+    this.current = context;
+    this.logContext = contextId;
+    return true;
+  }
+
+  log(level: LogLevel, message: string): void {
+    const entry: LogEntry = { level: LOG_LEVEL_NAMES[level], message, contextId: this.logContext, plugin: this.name };
+    for (const collect of this.startCollectors) collect(entry);
+    this.sink(entry);
+  }
+
+  pluginProperty(path: string[]): Uint8Array | undefined {
+    if (path.length !== 1) return undefined;
+    const value = ({ plugin_name: this.name, plugin_root_id: this.rootId, plugin_vm_id: this.vmId } as Record<string, string>)[path[0]];
+    return value === undefined ? undefined : new TextEncoder().encode(value);
+  }
+}

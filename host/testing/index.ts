@@ -1,0 +1,182 @@
+// The in-process harness: load a Proxy-Wasm module as a plugin and drive HTTP streams through
+// it from a test, reading back what the filter did — the actions it returned, the headers,
+// bodies and trailers after it, any local reply, and its logs. No sockets: the same stream
+// state machine the proxy uses, with recording sinks.
+import type { LocalReply } from "../abi/host.ts";
+import type { HeaderList, LogLevelName } from "../abi/types.ts";
+import { HttpStream, type SideSink } from "../http/stream.ts";
+import { Plugin, type LogEntry, type PluginConfig } from "../plugin.ts";
+
+export { HeadersAction, DataAction, TrailersAction, LogLevel } from "../abi/types.ts";
+export type { HeaderList, LogLevelName } from "../abi/types.ts";
+export type { LogEntry, PluginConfig } from "../plugin.ts";
+export { ModuleError } from "../vm.ts";
+export { PluginStartError } from "../plugin.ts";
+
+export interface HarnessOptions extends Omit<PluginConfig, "logLevel"> {
+  /** The host's log level; default "trace", so a test sees every line. */
+  logLevel?: LogLevelName;
+}
+
+export type Headers = Record<string, string> | HeaderList;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const toList = (headers: Headers): HeaderList => (Array.isArray(headers) ? headers : Object.entries(headers));
+const toBytes = (data: string | Uint8Array) => (typeof data === "string" ? encoder.encode(data) : data);
+
+export class Harness {
+  private constructor(readonly plugin: Plugin, readonly logs: LogEntry[]) {}
+
+  /** Loads a module (a path or its bytes) and starts it; rejects with the cause when it can't. */
+  static async load(source: string | Uint8Array, options: HarnessOptions = {}): Promise<Harness> {
+    const logs: LogEntry[] = [];
+    const plugin = await Plugin.load(source, { ...options, logLevel: options.logLevel ?? "trace" }, (e) => logs.push(e));
+    return new Harness(plugin, logs);
+  }
+
+  /** Opens a new HTTP stream through the plugin. */
+  http(): TestHttpStream {
+    return new TestHttpStream(this);
+  }
+
+  /** The messages logged (at `level`, or at any level). */
+  logMessages(level?: LogLevelName): string[] {
+    return this.logs.filter((l) => level === undefined || l.level === level).map((l) => l.message);
+  }
+}
+
+/** One side of a stream as the harness observed it. */
+export class ObservedMessage {
+  private chunks: Uint8Array[] = [];
+  private bodyCache: Uint8Array | null = null;
+  /** The end of stream has gone out. */
+  ended = false;
+  /** Headers have gone out (upstream for the request, to the client for the response). */
+  headersSent = false;
+
+  constructor(private readonly current: () => { headers: HeaderList; trailers: HeaderList | null }) {}
+
+  /** The header map as it stands after the filter. */
+  get headers(): HeaderList {
+    return this.current().headers;
+  }
+  header(name: string): string | undefined {
+    return this.headers.find(([n]) => n === name.toLowerCase())?.[1];
+  }
+  /** The body bytes that have passed the filter so far. */
+  get body(): Uint8Array {
+    this.bodyCache ??= Buffer.concat(this.chunks);
+    return this.bodyCache;
+  }
+  get bodyText(): string {
+    return decoder.decode(this.body);
+  }
+  get trailers(): HeaderList {
+    return this.current().trailers ?? [];
+  }
+
+  /** @internal */
+  sink(): SideSink {
+    return {
+      headers: (_h, end) => {
+        this.headersSent = true;
+        this.ended ||= end;
+      },
+      data: (data, end) => {
+        this.chunks.push(data.slice());
+        this.bodyCache = null;
+        this.ended ||= end;
+      },
+      trailers: () => {
+        this.ended = true;
+      },
+    };
+  }
+
+  /** @internal a local reply replaces any response under way */
+  clear(): void {
+    this.chunks = [];
+    this.bodyCache = null;
+    this.ended = false;
+    this.headersSent = false;
+  }
+}
+
+export interface ObservedLocalReply extends LocalReply {
+  bodyText: string;
+}
+
+export class TestHttpStream {
+  readonly request: ObservedMessage;
+  readonly response: ObservedMessage;
+  localReply: ObservedLocalReply | null = null;
+  resetReason: string | null = null;
+  private readonly stream: HttpStream;
+
+  constructor(private readonly harness: Harness) {
+    this.request = new ObservedMessage(() => this.stream.request);
+    this.response = new ObservedMessage(() => this.stream.response);
+    this.stream = new HttpStream([harness.plugin], {
+      request: this.request.sink(),
+      response: this.response.sink(),
+      localReply: (reply) => {
+        this.response.clear();
+        this.localReply = { ...reply, bodyText: decoder.decode(reply.body) };
+      },
+      reset: (reason) => (this.resetReason = reason),
+    });
+  }
+
+  get contextId(): number {
+    return this.stream.filters[0].contextId;
+  }
+
+  /** Set when the filter failed during this stream (a trap), with the reason. */
+  get failure(): { reason: string } | null {
+    const trap = this.stream.filters[0].trap;
+    if (trap) return { reason: trap.wasmStack ? `${trap.message}\n${trap.wasmStack}` : trap.message };
+    if (this.stream.filters[0].failed) return { reason: "the plugin's VM had failed and could not be re-created" };
+    return null;
+  }
+
+  /** The logs of this stream's context. */
+  get logs(): LogEntry[] {
+    return this.harness.logs.filter((l) => l.contextId === this.contextId);
+  }
+
+  sendRequestHeaders(headers: Headers, endOfStream = false): number {
+    return this.drive("request", () => this.stream.request.receiveHeaders(toList(headers), endOfStream));
+  }
+  sendRequestBody(data: string | Uint8Array, endOfStream = false): number {
+    return this.drive("request", () => this.stream.request.receiveData(toBytes(data), endOfStream));
+  }
+  sendRequestTrailers(trailers: Headers): number {
+    return this.drive("request", () => this.stream.request.receiveTrailers(toList(trailers)));
+  }
+  sendResponseHeaders(headers: Headers, endOfStream = false): number {
+    return this.drive("response", () => this.stream.response.receiveHeaders(toList(headers), endOfStream));
+  }
+  sendResponseBody(data: string | Uint8Array, endOfStream = false): number {
+    return this.drive("response", () => this.stream.response.receiveData(toBytes(data), endOfStream));
+  }
+  sendResponseTrailers(trailers: Headers): number {
+    return this.drive("response", () => this.stream.response.receiveTrailers(toList(trailers)));
+  }
+
+  /** Ends the stream: on_done, on_log, on_delete. */
+  complete(): void {
+    this.stream.finish();
+  }
+
+  /** Feeds one event and answers the action the filter returned for it (Continue when it was not called). */
+  private drive(side: "request" | "response", feed: () => void): number {
+    if (this.stream.answeredLocally && side === "response") {
+      throw new Error("this stream was answered by a local reply: there is no upstream response to send");
+    }
+    const filter = this.stream.filters[0];
+    filter.lastAction[side] = undefined;
+    feed();
+    return filter.lastAction[side] ?? 0;
+  }
+}

@@ -1,0 +1,215 @@
+// One instance of a Proxy-Wasm module: loading and checking it, calling its exports with
+// traps contained, and bounds-checked access to its memory.
+import { disallowedImport } from "./abi/allowed-imports.ts";
+import type { AbiVersion } from "./abi/types.ts";
+
+const ABI_EXPORTS: [string, AbiVersion][] = [
+  ["proxy_abi_version_0_2_1", "0.2.1"], ["proxy_abi_version_0_2_0", "0.2.0"], ["proxy_abi_version_0_1_0", "0.1.0"],
+];
+
+/** Parameter and result counts of the callbacks a host calls; a module exporting one with another shape is refused. */
+function callbackShapes(abi: AbiVersion): Record<string, [params: number, results: number]> {
+  const eos = abi === "0.1.0" ? 0 : 1; // 0.1.0 headers/body callbacks have no end_of_stream
+  return {
+    proxy_on_context_create: [2, 0], proxy_on_vm_start: [2, 1], proxy_on_configure: [2, 1], proxy_on_tick: [1, 0],
+    proxy_on_queue_ready: [2, 0], proxy_on_done: [1, 1], proxy_on_log: [1, 0], proxy_on_delete: [1, 0],
+    proxy_on_request_headers: [2 + eos, 1], proxy_on_request_body: [3, 1], proxy_on_request_trailers: [2, 1],
+    proxy_on_response_headers: [2 + eos, 1], proxy_on_response_body: [3, 1], proxy_on_response_trailers: [2, 1],
+    proxy_on_new_connection: [1, 1], proxy_on_downstream_data: [3, 1], proxy_on_upstream_data: [3, 1],
+    proxy_on_downstream_connection_close: [2, 0], proxy_on_upstream_connection_close: [2, 0],
+    proxy_on_http_call_response: [5, 0], proxy_on_memory_allocate: [1, 1], malloc: [1, 1],
+  };
+}
+
+/** A module the host refuses to load; the message names the cause. */
+export class ModuleError extends Error {
+  override name = "ModuleError";
+}
+
+/** A trap (or host-side exception) inside a call into the module. */
+export class WasmTrap extends Error {
+  override name = "WasmTrap";
+  constructor(readonly exportName: string, readonly cause: unknown) {
+    super(`${exportName} trapped: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+  /** The wasm frames of the trap, when the engine reported them. */
+  get wasmStack(): string {
+    const stack = this.cause instanceof Error ? this.cause.stack ?? "" : "";
+    return stack.split("\n").filter((l) => l.includes("wasm")).join("\n");
+  }
+}
+
+/** Thrown by WASI proc_exit to unwind the module. */
+export class ProcExit extends Error {
+  constructor(readonly code: number) {
+    super(`the module called proc_exit(${code})`);
+  }
+}
+
+/** A compiled module with its ABI version, checked against what the host provides. */
+export interface CheckedModule {
+  module: WebAssembly.Module;
+  abiVersion: AbiVersion;
+}
+
+/** Compiles and checks a module: its ABI version, its imports against `provided`, its callbacks' shapes. */
+export async function checkModule(bytes: Uint8Array, provided: (abi: AbiVersion) => Set<string>): Promise<CheckedModule> {
+  let module: WebAssembly.Module;
+  try {
+    module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+  } catch (e) {
+    throw new ModuleError(`not a valid WebAssembly module: ${(e as Error).message}`);
+  }
+  const exports = WebAssembly.Module.exports(module);
+  const names = new Set(exports.map((e) => e.name));
+  const found = ABI_EXPORTS.find(([name]) => names.has(name));
+  if (!found) {
+    const other = exports.find((e) => e.name.startsWith("proxy_abi_version_"));
+    throw new ModuleError(other
+      ? `unsupported Proxy-Wasm ABI version: the module exports ${other.name}; this host runs 0.1.0, 0.2.0 and 0.2.1`
+      : "missing Proxy-Wasm ABI version: the module exports none of proxy_abi_version_0_2_1, _0_2_0, _0_1_0");
+  }
+  const abiVersion = found[1];
+  const known = provided(abiVersion);
+  const unknown = WebAssembly.Module.imports(module)
+    .filter((i) => i.kind !== "function" || disallowedImport(i.module, i.name) !== null || (i.module === "env" && !known.has(i.name)))
+    .map((i) => `${i.module}.${i.name}`);
+  if (unknown.length) throw new ModuleError(`unknown import${unknown.length > 1 ? "s" : ""} (not provided by a Proxy-Wasm ${abiVersion} host): ${unknown.join(", ")}`);
+  if (!names.has("memory")) throw new ModuleError("missing export: memory");
+  if (!names.has("malloc") && !names.has("proxy_on_memory_allocate")) {
+    throw new ModuleError("missing export: malloc or proxy_on_memory_allocate (the host needs one to hand the module values)");
+  }
+  return { module, abiVersion };
+}
+
+export class WasmVm {
+  exports: Record<string, unknown> = {};
+  private memory!: WebAssembly.Memory;
+  private buffer!: ArrayBuffer;
+  private u8!: Uint8Array;
+  private view!: DataView;
+  private allocatorName = "malloc";
+  /** Set once a call trapped: the VM is dead and takes no further calls. */
+  failure: WasmTrap | null = null;
+  private readonly decoder = new TextDecoder("utf-8", { fatal: false });
+  private readonly encoder = new TextEncoder();
+
+  /** The VM exists before its instance so host functions can be bound to it; call instantiate next. */
+  constructor(readonly checked: CheckedModule) {}
+
+  instantiate(imports: WebAssembly.Imports): void {
+    const shapes = callbackShapes(this.checked.abiVersion);
+    const exports = new WebAssembly.Instance(this.checked.module, imports).exports as Record<string, unknown>;
+    for (const [name, [params]] of Object.entries(shapes)) {
+      const fn = exports[name];
+      if (fn === undefined) continue;
+      if (typeof fn !== "function") throw new ModuleError(`export ${name} is not a function`);
+      if (fn.length !== params) throw new ModuleError(`export ${name} takes ${fn.length} parameters; ABI ${this.checked.abiVersion} calls it with ${params}`);
+    }
+    if (!(exports.memory instanceof WebAssembly.Memory)) throw new ModuleError("export memory is not a memory");
+    this.exports = exports;
+    this.memory = exports.memory;
+    this.buffer = this.memory.buffer;
+    this.u8 = new Uint8Array(this.buffer);
+    this.view = new DataView(this.buffer);
+    this.allocatorName = typeof exports.malloc === "function" ? "malloc" : "proxy_on_memory_allocate";
+  }
+
+  get abiVersion(): AbiVersion {
+    return this.checked.abiVersion;
+  }
+
+  has(name: string): boolean {
+    return typeof this.exports[name] === "function";
+  }
+
+  /** Runs the module's start: `_initialize` (then `main`/`__main_void`), else `_start`. */
+  start(): void {
+    if (this.has("_initialize")) {
+      this.call("_initialize");
+      if (this.has("main")) this.call("main", 0, 0);
+      else if (this.has("__main_void")) this.call("__main_void");
+    } else if (this.has("_start")) {
+      this.call("_start");
+    }
+  }
+
+  /** Calls an export; a trap marks the VM failed and is thrown as WasmTrap. Missing export → undefined. */
+  call(name: string, ...args: number[]): number | undefined {
+    if (this.failure) throw this.failure;
+    const fn = this.exports[name] as ((...a: number[]) => number | undefined) | undefined;
+    if (fn === undefined) return undefined;
+    try {
+      return fn(...args);
+    } catch (e) {
+      if (e instanceof ProcExit && e.code === 0 && name === "_start") return undefined;
+      this.failure = new WasmTrap(name, e);
+      throw this.failure;
+    }
+  }
+
+  private refresh(): void {
+    if (this.memory.buffer !== this.buffer) {
+      this.buffer = this.memory.buffer;
+      this.u8 = new Uint8Array(this.buffer);
+      this.view = new DataView(this.buffer);
+    }
+  }
+
+  private inBounds(ptr: number, len: number): boolean {
+    this.refresh();
+    return ptr + len <= this.u8.length;
+  }
+
+  /** A view of `len` bytes at `ptr` (valid until the module runs again), or null when out of bounds. */
+  bytes(ptr: number, len: number): Uint8Array | null {
+    ptr >>>= 0;
+    len >>>= 0;
+    return this.inBounds(ptr, len) ? this.u8.subarray(ptr, ptr + len) : null;
+  }
+
+  /** UTF-8 text at (ptr, len), or null when out of bounds. */
+  string(ptr: number, len: number): string | null {
+    const bytes = this.bytes(ptr, len);
+    return bytes === null ? null : this.decoder.decode(bytes);
+  }
+
+  u32(ptr: number): number | null {
+    ptr >>>= 0;
+    return this.inBounds(ptr, 4) ? this.view.getUint32(ptr, true) : null;
+  }
+
+  setU32(ptr: number, value: number): boolean {
+    ptr >>>= 0;
+    if (!this.inBounds(ptr, 4)) return false;
+    this.view.setUint32(ptr, value, true);
+    return true;
+  }
+
+  setU64(ptr: number, value: bigint): boolean {
+    ptr >>>= 0;
+    if (!this.inBounds(ptr, 8)) return false;
+    this.view.setBigUint64(ptr, value, true);
+    return true;
+  }
+
+  /** Copies `data` into memory the module allocates; its address (0 for empty data). */
+  give(data: Uint8Array): number {
+    if (data.length === 0) return 0;
+    const ptr = (this.call(this.allocatorName, data.length) ?? 0) >>> 0;
+    if (ptr === 0 || !this.inBounds(ptr, data.length)) throw new WasmTrap("malloc", new Error(`allocator returned ${ptr} for ${data.length} bytes`));
+    this.u8.set(data, ptr);
+    return ptr;
+  }
+
+  /** Hands `data` to the module through the out-parameters (ptr at ptrPtr, length at lenPtr). */
+  giveOut(data: Uint8Array, ptrPtr: number, lenPtr: number): boolean {
+    if (this.u32(ptrPtr) === null || this.u32(lenPtr) === null) return false;
+    const ptr = this.give(data);
+    return this.setU32(ptrPtr, ptr) && this.setU32(lenPtr, data.length);
+  }
+
+  encode(text: string): Uint8Array {
+    return this.encoder.encode(text);
+  }
+}
