@@ -1,0 +1,195 @@
+// The host functions, called as a module would call them, against a real module's memory.
+import { beforeEach, describe, expect, it } from "vitest";
+import { bufferFunctions } from "../../host/abi/buffers.ts";
+import { headerMapFunctions } from "../../host/abi/headers.ts";
+import type { AbiHost, ByteBuffer, StreamContext } from "../../host/abi/host.ts";
+import { buildImports, hostFunctionNames } from "../../host/abi/index.ts";
+import { logFunctions } from "../../host/abi/log.ts";
+import { deserializePairs, serializePairs } from "../../host/abi/pairs.ts";
+import { propertyFunctions } from "../../host/abi/properties.ts";
+import { type HeaderList, LogLevel } from "../../host/abi/types.ts";
+import { WasmVm, checkModule } from "../../host/vm.ts";
+import { wat } from "./wat.ts";
+
+const OK = 0, NOT_FOUND = 1, BAD_ARGUMENT = 2, INVALID_MEMORY = 6, UNIMPLEMENTED = 12;
+const OUT_PTR = 16, OUT_LEN = 20, SCRATCH = 1024;
+const BAD = 0xfffffff0;
+const enc = new TextEncoder(), dec = new TextDecoder();
+
+let vm: WasmVm;
+let host: AbiHost & { logs: [LogLevel, string][] };
+let maps: Record<number, HeaderList>;
+let buffers: Record<number, ByteBuffer>;
+let scratch = SCRATCH;
+
+/** Puts bytes in module memory, answering (ptr, len). */
+function put(value: string | Uint8Array): [number, number] {
+  const bytes = typeof value === "string" ? enc.encode(value) : value;
+  const ptr = scratch;
+  vm.bytes(ptr, bytes.length)!.set(bytes);
+  scratch += bytes.length + 8;
+  return [ptr, bytes.length];
+}
+/** What the host handed back through the out-parameters. */
+function out(): Uint8Array {
+  return vm.bytes(vm.u32(OUT_PTR)!, vm.u32(OUT_LEN)!)!.slice();
+}
+const outText = () => dec.decode(out());
+
+beforeEach(async () => {
+  vm = new WasmVm(await checkModule(wat(""), hostFunctionNames));
+  vm.instantiate({});
+  scratch = SCRATCH;
+  maps = { 0: [[":path", "/"], ["x-a", "1"], ["x-a", "2"]], 1: [], 2: [[":status", "200"]], 3: [] };
+  buffers = { 0: { data: enc.encode("hello") }, 1: { data: new Uint8Array(0) } };
+  const context: StreamContext = {
+    contextId: 2,
+    headerMap: (t) => maps[t] ?? null,
+    replaceHeaderMap: (t, pairs) => (t in maps ? ((maps[t] = pairs), true) : false),
+    buffer: (t) => buffers[t] ?? null,
+    continueStream: () => OK,
+    closeStream: () => OK,
+    sendLocalReply: () => OK,
+    property: (path) => (path.join(".") === "request.path" ? enc.encode("/x") : undefined),
+  };
+  const logs: [LogLevel, string][] = [];
+  host = {
+    vm, rootContextId: 1, current: context, phase: "running",
+    vmConfiguration: enc.encode("vm-conf"), configuration: enc.encode("plugin-conf"), environment: {},
+    logLevel: LogLevel.Info, logs,
+    log: (level, message) => logs.push([level, message]),
+    pluginProperty: (path) => (path[0] === "plugin_root_id" ? enc.encode("my_root") : undefined),
+    defer: (action) => action(),
+    setEffectiveContext: () => true,
+  };
+});
+
+describe("header map functions", () => {
+  const fns = () => headerMapFunctions(host) as Record<string, (...a: number[]) => number>;
+
+  it("get answers the first value, case-insensitively; a missing header is NotFound", () => {
+    expect(fns().proxy_get_header_map_value(0, ...put("X-A"), OUT_PTR, OUT_LEN)).toBe(OK);
+    expect(outText()).toBe("1");
+    expect(fns().proxy_get_header_map_value(0, ...put("x-missing"), OUT_PTR, OUT_LEN)).toBe(NOT_FOUND);
+  });
+
+  it("add appends, replace keeps one value in the first place, remove removes all", () => {
+    expect(fns().proxy_add_header_map_value(0, ...put("X-New"), ...put("v"))).toBe(OK);
+    expect(maps[0].at(-1)).toEqual(["x-new", "v"]);
+    expect(fns().proxy_replace_header_map_value(0, ...put("x-a"), ...put("3"))).toBe(OK);
+    expect(maps[0]).toEqual([[":path", "/"], ["x-a", "3"], ["x-new", "v"]]);
+    expect(fns().proxy_replace_header_map_value(0, ...put("x-absent"), ...put("4"))).toBe(OK);
+    expect(maps[0].at(-1)).toEqual(["x-absent", "4"]);
+    maps[0].push(["x-a", "again"]);
+    expect(fns().proxy_remove_header_map_value(0, ...put("X-A"))).toBe(OK);
+    expect(maps[0].some(([n]) => n === "x-a")).toBe(false);
+  });
+
+  it("get_pairs serializes the whole map; set_pairs replaces it; size counts pairs", () => {
+    expect(fns().proxy_get_header_map_pairs(0, OUT_PTR, OUT_LEN)).toBe(OK);
+    expect(deserializePairs(out())).toEqual(maps[0]);
+    expect(fns().proxy_set_header_map_pairs(2, ...put(serializePairs([[":status", "404"], ["X-B", "ü"]])))).toBe(OK);
+    expect(maps[2]).toEqual([[":status", "404"], ["x-b", "ü"]]);
+    expect(fns().proxy_get_header_map_size(2, OUT_PTR)).toBe(OK);
+    expect(vm.u32(OUT_PTR)).toBe(2);
+  });
+
+  it("answers BadArgument for a map that does not exist and for malformed pairs", () => {
+    expect(fns().proxy_get_header_map_size(9, OUT_PTR)).toBe(BAD_ARGUMENT);
+    expect(fns().proxy_set_header_map_pairs(0, ...put(new Uint8Array([5, 0, 0, 0, 1])))).toBe(BAD_ARGUMENT);
+  });
+
+  it("answers InvalidMemoryAccess for pointers outside memory, and the host goes on", () => {
+    expect(fns().proxy_get_header_map_value(0, BAD, 4, OUT_PTR, OUT_LEN)).toBe(INVALID_MEMORY);
+    expect(fns().proxy_add_header_map_value(0, ...put("x"), BAD, 0xffffffff)).toBe(INVALID_MEMORY);
+    expect(fns().proxy_get_header_map_pairs(0, BAD, OUT_LEN)).toBe(INVALID_MEMORY);
+    expect(fns().proxy_get_header_map_size(0, BAD)).toBe(INVALID_MEMORY);
+    expect(maps[0]).toHaveLength(3);
+  });
+});
+
+describe("pairs encoding", () => {
+  it("round-trips empty maps, empty values and UTF-8", () => {
+    for (const pairs of [[], [["a", ""]], [["ключ", "värde ✓"], ["b", "c"]]] as HeaderList[]) {
+      expect(deserializePairs(serializePairs(pairs))).toEqual(pairs);
+    }
+  });
+  it("lays out count, lengths, then NUL-terminated names and values", () => {
+    expect([...serializePairs([["ab", "c"]])]).toEqual([1, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 97, 98, 0, 99, 0]);
+  });
+});
+
+describe("buffer functions", () => {
+  const fns = () => bufferFunctions(host) as Record<string, (...a: number[]) => number>;
+
+  it("status and bytes, with ranges clamped to what exists (length 0xFFFFFFFF = all)", () => {
+    expect(fns().proxy_get_buffer_status(0, OUT_PTR, OUT_LEN)).toBe(OK);
+    expect(vm.u32(OUT_PTR)).toBe(5);
+    expect(fns().proxy_get_buffer_bytes(0, 1, 0xffffffff, OUT_PTR, OUT_LEN)).toBe(OK);
+    expect(outText()).toBe("ello");
+    expect(fns().proxy_get_buffer_bytes(0, 9, 1, OUT_PTR, OUT_LEN)).toBe(BAD_ARGUMENT);
+  });
+
+  it("hands over an empty value as pointer 0, length 0", () => {
+    vm.setU32(OUT_PTR, 77);
+    expect(fns().proxy_get_buffer_bytes(1, 0, 10, OUT_PTR, OUT_LEN)).toBe(OK);
+    expect([vm.u32(OUT_PTR), vm.u32(OUT_LEN)]).toEqual([0, 0]);
+  });
+
+  it("set_buffer_bytes: (0,0) prepends, (0,≥size) replaces, start ≥ size appends", () => {
+    const text = () => dec.decode(buffers[0].data);
+    expect(fns().proxy_set_buffer_bytes(0, 0, 0, ...put(">"))).toBe(OK);
+    expect(text()).toBe(">hello");
+    expect(fns().proxy_set_buffer_bytes(0, 0xffffffff, 0, ...put("<"))).toBe(OK);
+    expect(text()).toBe(">hello<");
+    expect(fns().proxy_set_buffer_bytes(0, 0, 0xffffffff, ...put("new"))).toBe(OK);
+    expect(text()).toBe("new");
+  });
+
+  it("configuration is readable only while starting (VM) and configuring (plugin), and never writable", () => {
+    expect(fns().proxy_get_buffer_bytes(7, 0, 100, OUT_PTR, OUT_LEN)).toBe(NOT_FOUND);
+    host.phase = "configure";
+    expect(fns().proxy_get_buffer_bytes(7, 0, 100, OUT_PTR, OUT_LEN)).toBe(OK);
+    expect(outText()).toBe("plugin-conf");
+    expect(fns().proxy_get_buffer_bytes(6, 0, 100, OUT_PTR, OUT_LEN)).toBe(NOT_FOUND);
+    expect(fns().proxy_set_buffer_bytes(7, 0, 0, ...put("x"))).toBe(BAD_ARGUMENT);
+    host.phase = "vm_start";
+    expect(fns().proxy_get_buffer_bytes(6, 0, 100, OUT_PTR, OUT_LEN)).toBe(OK);
+    expect(outText()).toBe("vm-conf");
+  });
+});
+
+describe("log and properties", () => {
+  it("logs at or above the host's level, reports the level, and refuses bad pointers", () => {
+    const fns = logFunctions(host) as Record<string, (...a: number[]) => number>;
+    expect(fns.proxy_log(LogLevel.Debug, ...put("quiet"))).toBe(OK);
+    expect(fns.proxy_log(LogLevel.Warn, ...put("loud"))).toBe(OK);
+    expect(host.logs).toEqual([[LogLevel.Warn, "loud"]]);
+    expect(fns.proxy_log(LogLevel.Info, BAD, 10)).toBe(INVALID_MEMORY);
+    expect(fns.proxy_log(9, ...put("x"))).toBe(BAD_ARGUMENT);
+    expect(fns.proxy_get_log_level(OUT_PTR)).toBe(OK);
+    expect(vm.u32(OUT_PTR)).toBe(LogLevel.Info);
+  });
+
+  it("reads paths with or without a trailing NUL; set_property round-trips", () => {
+    const fns = propertyFunctions(host, new Map()) as Record<string, (...a: number[]) => number>;
+    expect(fns.proxy_get_property(...put("plugin_root_id"), OUT_PTR, OUT_LEN)).toBe(OK);
+    expect(outText()).toBe("my_root");
+    expect(fns.proxy_get_property(...put("request\0path\0"), OUT_PTR, OUT_LEN)).toBe(OK);
+    expect(outText()).toBe("/x");
+    expect(fns.proxy_get_property(...put("no\0such"), OUT_PTR, OUT_LEN)).toBe(NOT_FOUND);
+    expect(fns.proxy_set_property(...put("my\0key"), ...put("value"))).toBe(OK);
+    expect(fns.proxy_get_property(...put("my\0key\0"), OUT_PTR, OUT_LEN)).toBe(OK);
+    expect(outText()).toBe("value");
+  });
+});
+
+describe("host functions not implemented yet", () => {
+  it("answer Unimplemented and log it once per function, never throwing", () => {
+    const env = buildImports(host, { properties: new Map() }).env as Record<string, (...a: number[]) => number>;
+    for (const name of hostFunctionNames("0.2.1")) expect(typeof env[name]).toBe("function");
+    expect(env.proxy_define_metric(0, 0, 0, OUT_PTR)).toBe(UNIMPLEMENTED);
+    expect(env.proxy_define_metric(0, 0, 0, OUT_PTR)).toBe(UNIMPLEMENTED);
+    expect(host.logs.filter(([, m]) => m.includes("proxy_define_metric"))).toHaveLength(1);
+  });
+});
