@@ -36,7 +36,8 @@ function jobs(only: string[]): Job[] {
 
 function compile(job: Job): Promise<{ job: Job; ok: boolean; output: string }> {
   const asc = join(root, "node_modules/assemblyscript/bin/asc.js");
-  const args = [asc, job.entry, abiExports, "--target", job.target, "--outFile", job.outFile];
+  // The SDK's transform goes on the command line: asc would resolve a path in asconfig.json as a package name.
+  const args = [asc, job.entry, abiExports, "--target", job.target, "--transform", "./sdk/transform.js", "--outFile", job.outFile];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";

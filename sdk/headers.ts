@@ -48,8 +48,9 @@ export function deserializePairs(bytes: ArrayBuffer): Header[] {
   if (size < 4) return pairs;
   const base = changetype<usize>(bytes);
   const count = <usize>load<u32>(base);
-  if (4 + count * 8 > size) return pairs;
-  let data = base + 4 + count * 8;
+  const lengths: usize = 4 + count * 8;
+  if (lengths > size) return pairs;
+  let data = base + lengths;
   const end = base + size;
   for (let i: usize = 0; i < count; i++) {
     const nameLen = <usize>load<u32>(base + 4 + i * 8);

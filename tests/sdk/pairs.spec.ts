@@ -1,0 +1,40 @@
+import { Header, deserializePairs, serializePairs } from "../../sdk/headers";
+
+function roundTrip(pairs: Header[]): Header[] {
+  return deserializePairs(serializePairs(pairs));
+}
+
+describe("pairs encoding", () => {
+  it("lays out the count, the lengths, then NUL-terminated names and values", () => {
+    const bytes = Uint8Array.wrap(serializePairs([new Header("ab", "c")]));
+    expect(bytes.length).toBe(17);
+    expect(load<u32>(bytes.dataStart)).toBe(1);
+    expect(load<u32>(bytes.dataStart + 4)).toBe(2);
+    expect(load<u32>(bytes.dataStart + 8)).toBe(1);
+    expect(bytes[12]).toBe(97);
+    expect(bytes[14]).toBe(0);
+    expect(bytes[15]).toBe(99);
+    expect(bytes[16]).toBe(0);
+  });
+
+  it("round-trips an empty map", () => {
+    expect(serializePairs([]).byteLength).toBe(4);
+    expect(roundTrip([]).length).toBe(0);
+  });
+
+  it("round-trips empty values, repeated names and UTF-8", () => {
+    const pairs = [new Header("x-empty", ""), new Header("x-a", "1"), new Header("x-a", "2"), new Header("ключ", "värde ✓")];
+    const back = roundTrip(pairs);
+    expect(back.length).toBe(4);
+    for (let i = 0; i < pairs.length; i++) {
+      expect(back[i].name).toBe(pairs[i].name);
+      expect(back[i].value).toBe(pairs[i].value);
+    }
+  });
+
+  it("reads what it can of a truncated encoding and stops", () => {
+    const full = serializePairs([new Header("a", "1"), new Header("b", "2")]);
+    expect(deserializePairs(full.slice(0, full.byteLength - 2)).length).toBe(1);
+    expect(deserializePairs(full.slice(0, 3)).length).toBe(0);
+  });
+});
