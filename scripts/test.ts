@@ -8,14 +8,16 @@ interface Tally { passed: number; failed: number; skipped: number }
 
 function run(command: string, args: string[], capture = false): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, {
-      stdio: ["ignore", capture ? "pipe" : "inherit", "inherit"],
-      env: { ...process.env, FORCE_COLOR: capture ? "0" : process.env.FORCE_COLOR },
-    });
+    const mode = capture ? "pipe" : "inherit";
+    const child = spawn(command, args, { stdio: ["ignore", mode, mode] });
     let output = "";
     child.stdout?.on("data", (chunk: Buffer) => {
       output += chunk;
       process.stdout.write(chunk);
+    });
+    child.stderr?.on("data", (chunk: Buffer) => {
+      output += chunk; // as-pect reports on stderr
+      process.stderr.write(chunk);
     });
     child.on("close", (code) => resolve({ code: code ?? 1, output }));
   });
