@@ -47,7 +47,7 @@ export function measureThroughput(subjects: Record<string, Harness>, rounds: num
 export function measureAllocation(h: Harness, streams: number): number {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error("measureAllocation needs node --expose-gc");
-  runStreams(h, streams); // warm up: compile, caches, views
+  runStreams(h, streams * 5); // warm up: let the JIT settle so its code objects are not counted
   const rounds: number[] = [];
   for (let r = 0; r < 5; r++) {
     gc();

@@ -148,8 +148,8 @@ export class Plugin implements AbiHost {
   }
 
   /** A callback on the root context (a missing export counts as true / no-op). */
-  callRoot(name: string, ...args: number[]): number | undefined {
-    return this.run(null, ROOT_CONTEXT_ID, name, args);
+  callRoot(name: string, a = 0, b = 0, c = 0, d = 0, e = 0): number | undefined {
+    return this.run(null, ROOT_CONTEXT_ID, name, a, b, c, d, e);
   }
 
   /** A new stream context id, registered so the module may make it effective. */
@@ -167,17 +167,17 @@ export class Plugin implements AbiHost {
   }
 
   /** A callback on a stream context; throws WasmTrap when the module traps. */
-  callStream(context: StreamContext, name: string, ...args: number[]): number | undefined {
-    return this.run(context, context.contextId, name, args);
+  callStream(context: StreamContext, name: string, a = 0, b = 0, c = 0): number | undefined {
+    return this.run(context, context.contextId, name, a, b, c, 0, 0);
   }
 
-  private run(context: StreamContext | null, logContext: number, name: string, args: number[]): number | undefined {
-    const saved = [this.current, this.logContext] as const;
+  private run(context: StreamContext | null, logContext: number, name: string, a: number, b: number, c: number, d: number, e: number): number | undefined {
+    const savedContext = this.current, savedLogContext = this.logContext;
     this.current = context;
     this.logContext = logContext;
     this.depth++;
     try {
-      return this.vm.call(name, ...args);
+      return this.vm.call(name, a, b, c, d, e);
     } catch (e) {
       if (e instanceof WasmTrap) {
         this.deferred = [];
@@ -187,7 +187,8 @@ export class Plugin implements AbiHost {
       throw e;
     } finally {
       this.depth--;
-      [this.current, this.logContext] = saved;
+      this.current = savedContext;
+      this.logContext = savedLogContext;
       // Root callbacks act at once; a stream runs its filter's actions once it has taken
       // the callback's answer into account (see HttpDirection).
       if (this.depth === 0 && context === null) this.runDeferred();

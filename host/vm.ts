@@ -134,16 +134,20 @@ export class WasmVm {
     }
   }
 
-  /** Calls an export; a trap marks the VM failed and is thrown as WasmTrap. Missing export → undefined. */
-  call(name: string, ...args: number[]): number | undefined {
+  /**
+   * Calls an export with up to five i32 arguments (extra ones are ignored by a function that
+   * takes fewer; fixed arity keeps the hot path free of argument arrays). A trap marks the VM
+   * failed and is thrown as WasmTrap. A missing export answers undefined.
+   */
+  call(name: string, a = 0, b = 0, c = 0, d = 0, e = 0): number | undefined {
     if (this.failure) throw this.failure;
-    const fn = this.exports[name] as ((...a: number[]) => number | undefined) | undefined;
+    const fn = this.exports[name] as ((a: number, b: number, c: number, d: number, e: number) => number | undefined) | undefined;
     if (fn === undefined) return undefined;
     try {
-      return fn(...args);
-    } catch (e) {
-      if (e instanceof ProcExit && e.code === 0 && name === "_start") return undefined;
-      this.failure = new WasmTrap(name, e);
+      return fn(a, b, c, d, e);
+    } catch (error) {
+      if (error instanceof ProcExit && error.code === 0 && name === "_start") return undefined;
+      this.failure = new WasmTrap(name, error);
       throw this.failure;
     }
   }

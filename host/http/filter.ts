@@ -10,6 +10,15 @@ import type { HttpStream } from "./stream.ts";
 export type Verdict = "continue" | "stop" | "buffer" | "drop";
 export type Side = "request" | "response";
 
+// proxy-wasm-cpp-host's normalization: StopIteration from headers and any unknown value stop
+// everything (StopAllIterationAndWatermark); ContinueAndEndStream continues.
+const headersVerdict = (r: number): Verdict => (r === 0 || r === 2 ? "continue" : "stop");
+// StopIterationAndBuffer/Watermark buffer; NoBuffer and unknown values stop without buffering.
+const dataVerdict = (r: number): Verdict => (r === 0 ? "continue" : r === 1 || r === 2 ? "buffer" : "drop");
+/** Shared empty data: buffers are replaced, never written in place. */
+const NO_BYTES = new Uint8Array(0);
+const trailersVerdict = (r: number): Verdict => (r === 0 ? "continue" : "stop");
+
 export class HttpFilter implements StreamContext {
   readonly contextId: number;
   /** proxy_on_context_create has been called (Envoy creates the context at the first callback). */
@@ -23,7 +32,7 @@ export class HttpFilter implements StreamContext {
   /** A local reply from this filter is being sent: the next action is forced to stop. */
   private stopNext = false;
   /** The body buffer of each side while a body callback runs or data is buffered here. */
-  readonly body: Record<Side, ByteBuffer> = { request: { data: new Uint8Array(0) }, response: { data: new Uint8Array(0) } };
+  readonly body: Record<Side, ByteBuffer> = { request: { data: NO_BYTES }, response: { data: NO_BYTES } };
 
   constructor(readonly plugin: Plugin, readonly stream: HttpStream, readonly index: number) {
     this.contextId = plugin.allocateContextId();
@@ -38,18 +47,18 @@ export class HttpFilter implements StreamContext {
 
   headers(side: Side, count: number, endOfStream: boolean): Verdict | "fail" {
     const name = side === "request" ? "proxy_on_request_headers" : "proxy_on_response_headers";
-    const args = this.plugin.abiVersion === "0.1.0" ? [count] : [count, endOfStream ? 1 : 0];
-    return this.invoke(side, name, args, (r) => (r === 0 || r === 2 ? "continue" : "stop"));
+    // ABI 0.1.0 modules take no end_of_stream; the extra argument is ignored by them.
+    return this.invoke(side, name, count, endOfStream ? 1 : 0, headersVerdict);
   }
 
   data(side: Side, size: number, endOfStream: boolean): Verdict | "fail" {
     const name = side === "request" ? "proxy_on_request_body" : "proxy_on_response_body";
-    return this.invoke(side, name, [size, endOfStream ? 1 : 0], (r) => (r === 0 ? "continue" : r === 1 || r === 2 ? "buffer" : "drop"));
+    return this.invoke(side, name, size, endOfStream ? 1 : 0, dataVerdict);
   }
 
   trailers(side: Side, count: number): Verdict | "fail" {
     const name = side === "request" ? "proxy_on_request_trailers" : "proxy_on_response_trailers";
-    return this.invoke(side, name, [count], (r) => (r === 0 ? "continue" : "stop"));
+    return this.invoke(side, name, count, 0, trailersVerdict);
   }
 
   /** on_done, on_log, on_delete; a trap here is logged and the stream ends all the same. */
@@ -66,7 +75,7 @@ export class HttpFilter implements StreamContext {
     }
   }
 
-  private invoke(side: Side, name: string, args: number[], verdict: (result: number) => Verdict): Verdict | "fail" {
+  private invoke(side: Side, name: string, a: number, b: number, verdict: (result: number) => Verdict): Verdict | "fail" {
     if (this.plugin.failed) {
       this.failed = true;
       return "fail";
@@ -76,7 +85,7 @@ export class HttpFilter implements StreamContext {
         this.created = true;
         this.plugin.openContext(this);
       }
-      const result = this.plugin.callStream(this, name, this.contextId, ...args);
+      const result = this.plugin.callStream(this, name, this.contextId, a, b);
       this.lastAction[side] = result === undefined ? 0 : result >>> 0;
       if (this.stopNext) {
         this.stopNext = false;

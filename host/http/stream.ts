@@ -26,6 +26,12 @@ export interface HttpStreamSink {
 }
 
 const EMPTY = new Uint8Array(0);
+const UPPERCASE = /[A-Z]/;
+
+/** The pair with its name lowercase; the same pair when it already is (pairs are never mutated in place). */
+function lowercased(pair: [string, string]): [string, string] {
+  return UPPERCASE.test(pair[0]) ? [pair[0].toLowerCase(), pair[1]] : pair;
+}
 
 function concat(chunks: Uint8Array[]): Uint8Array {
   if (chunks.length === 1) return chunks[0];
@@ -72,7 +78,8 @@ export class HttpDirection {
   }
 
   receiveHeaders(headers: HeaderList, endOfStream: boolean): void {
-    this.headers.splice(0, this.headers.length, ...headers.map(([n, v]): [string, string] => [n.toLowerCase(), v]));
+    this.headers.length = 0;
+    for (const pair of headers) this.headers.push(lowercased(pair));
     this.received = true;
     this.headersEnd = endOfStream;
     this.runHeaders(0);
@@ -83,7 +90,7 @@ export class HttpDirection {
   }
 
   receiveTrailers(trailers: HeaderList): void {
-    this.trailers = trailers.map(([n, v]): [string, string] => [n.toLowerCase(), v]);
+    this.trailers = trailers.map(lowercased);
     this.runTrailers(0);
   }
 
