@@ -17,7 +17,9 @@ function callbackShapes(abi: AbiVersion): Record<string, [params: number, result
     proxy_on_response_headers: [2 + eos, 1], proxy_on_response_body: [3, 1], proxy_on_response_trailers: [2, 1],
     proxy_on_new_connection: [1, 1], proxy_on_downstream_data: [3, 1], proxy_on_upstream_data: [3, 1],
     proxy_on_downstream_connection_close: [2, 0], proxy_on_upstream_connection_close: [2, 0],
-    proxy_on_http_call_response: [5, 0], proxy_on_memory_allocate: [1, 1], malloc: [1, 1],
+    proxy_on_http_call_response: [5, 0], proxy_on_grpc_receive_initial_metadata: [3, 0], proxy_on_grpc_receive: [3, 0],
+    proxy_on_grpc_receive_trailing_metadata: [3, 0], proxy_on_grpc_close: [3, 0], proxy_on_foreign_function: [3, 0],
+    proxy_on_memory_allocate: [1, 1], malloc: [1, 1],
   };
 }
 

@@ -20,6 +20,15 @@ export class RootContext {
   onLog(): void {}
   onDelete(): void {}
 
+  // Answers to calls this root made. The helpers that make the calls come with their areas
+  // (http-call, grpc-call, foreign functions); the callbacks already reach the root.
+  onHttpCallResponse(token: u32, headerCount: u32, bodySize: u32, trailerCount: u32): void {}
+  onGrpcReceiveInitialMetadata(token: u32, headerCount: u32): void {}
+  onGrpcReceive(token: u32, messageSize: u32): void {}
+  onGrpcReceiveTrailingMetadata(token: u32, trailerCount: u32): void {}
+  onGrpcClose(token: u32, statusCode: u32): void {}
+  onForeignFunction(functionId: u32, argumentsSize: u32): void {}
+
   /** A context for a new HTTP stream, or null to let the stream pass untouched. */
   newHttpContext(contextId: u32): HttpContext | null { return null; }
   /** A context for a new TCP connection, or null to let it pass untouched. */

@@ -178,6 +178,45 @@ export function onUpstreamClose(contextId: u32, peer: PeerType): void {
   if (tcp != null) tcp.onUpstreamClose(peer);
 }
 
+/** The root an answer to a call is for: the context itself, or the root of the stream that made the call. */
+function callerRoot(contextId: u32): RootContext | null {
+  forgetLogLevel();
+  if (roots.has(contextId)) return roots.get(contextId);
+  if (httpStreams.has(contextId)) return httpStreams.get(contextId).root;
+  if (tcpStreams.has(contextId)) return tcpStreams.get(contextId).root;
+  return null;
+}
+
+export function onHttpCallResponse(contextId: u32, token: u32, headers: u32, bodySize: u32, trailers: u32): void {
+  const root = callerRoot(contextId);
+  if (root != null) root.onHttpCallResponse(token, headers, bodySize, trailers);
+}
+
+export function onGrpcReceiveInitialMetadata(contextId: u32, token: u32, headers: u32): void {
+  const root = callerRoot(contextId);
+  if (root != null) root.onGrpcReceiveInitialMetadata(token, headers);
+}
+
+export function onGrpcReceive(contextId: u32, token: u32, size: u32): void {
+  const root = callerRoot(contextId);
+  if (root != null) root.onGrpcReceive(token, size);
+}
+
+export function onGrpcReceiveTrailingMetadata(contextId: u32, token: u32, trailers: u32): void {
+  const root = callerRoot(contextId);
+  if (root != null) root.onGrpcReceiveTrailingMetadata(token, trailers);
+}
+
+export function onGrpcClose(contextId: u32, token: u32, status: u32): void {
+  const root = callerRoot(contextId);
+  if (root != null) root.onGrpcClose(token, status);
+}
+
+export function onForeignFunction(rootId: u32, functionId: u32, size: u32): void {
+  const root = callerRoot(rootId);
+  if (root != null) root.onForeignFunction(functionId, size);
+}
+
 export function onDone(contextId: u32): bool {
   forgetLogLevel();
   if (httpStreams.has(contextId)) return httpStreams.get(contextId).onDone();

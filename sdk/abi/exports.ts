@@ -31,3 +31,10 @@ export function proxy_on_upstream_connection_close(contextId: u32, peer: u32): v
 export function proxy_on_done(contextId: u32): bool { return dispatch.onDone(contextId); }
 export function proxy_on_log(contextId: u32): void { dispatch.onLog(contextId); }
 export function proxy_on_delete(contextId: u32): void { dispatch.onDelete(contextId); }
+
+export function proxy_on_http_call_response(contextId: u32, token: u32, headerCount: u32, bodySize: u32, trailerCount: u32): void { dispatch.onHttpCallResponse(contextId, token, headerCount, bodySize, trailerCount); }
+export function proxy_on_grpc_receive_initial_metadata(contextId: u32, token: u32, headerCount: u32): void { dispatch.onGrpcReceiveInitialMetadata(contextId, token, headerCount); }
+export function proxy_on_grpc_receive(contextId: u32, token: u32, messageSize: u32): void { dispatch.onGrpcReceive(contextId, token, messageSize); }
+export function proxy_on_grpc_receive_trailing_metadata(contextId: u32, token: u32, trailerCount: u32): void { dispatch.onGrpcReceiveTrailingMetadata(contextId, token, trailerCount); }
+export function proxy_on_grpc_close(contextId: u32, token: u32, statusCode: u32): void { dispatch.onGrpcClose(contextId, token, statusCode); }
+export function proxy_on_foreign_function(rootId: u32, functionId: u32, argumentsSize: u32): void { dispatch.onForeignFunction(rootId, functionId, argumentsSize); }

@@ -7,6 +7,7 @@ import { buildImports, hostFunctionNames } from "../../host/abi/index.ts";
 import { logFunctions } from "../../host/abi/log.ts";
 import { deserializePairs, serializePairs } from "../../host/abi/pairs.ts";
 import { propertyFunctions } from "../../host/abi/properties.ts";
+import { timeFunctions } from "../../host/abi/time.ts";
 import { type HeaderList, LogLevel } from "../../host/abi/types.ts";
 import { WasmVm, checkModule } from "../../host/vm.ts";
 import { wat } from "./wat.ts";
@@ -181,6 +182,17 @@ describe("log and properties", () => {
     expect(fns.proxy_set_property(...put("my\0key"), ...put("value"))).toBe(OK);
     expect(fns.proxy_get_property(...put("my\0key\0"), OUT_PTR, OUT_LEN)).toBe(OK);
     expect(outText()).toBe("value");
+  });
+});
+
+describe("time", () => {
+  it("answers wall-clock nanoseconds as a u64", () => {
+    const fns = timeFunctions(host) as Record<string, (...a: number[]) => number>;
+    expect(fns.proxy_get_current_time_nanoseconds(OUT_PTR)).toBe(OK);
+    const nanos = new DataView(vm.bytes(OUT_PTR, 8)!.slice().buffer).getBigUint64(0, true);
+    expect(Number(nanos / 1_000_000n)).toBeGreaterThan(Date.now() - 5_000);
+    expect(Number(nanos / 1_000_000n)).toBeLessThanOrEqual(Date.now() + 5);
+    expect(fns.proxy_get_current_time_nanoseconds(BAD)).toBe(INVALID_MEMORY);
   });
 });
 
