@@ -1,0 +1,218 @@
+// An Envoy bootstrap file (the subset this host runs) → the model. The same file must be
+// valid for Envoy: names and shapes are Envoy's own. What is outside the subset is warned
+// about by path; an unsupported filter or cluster type is an error naming it.
+import { LineCounter, parseDocument } from "yaml";
+import {
+  type ClusterConfig, type HttpListenerConfig, type NodeConfig, type ProxyConfig, type RouteConfig, type RouteMatch,
+  type SocketAddress, type VirtualHostConfig, type WasmFilterConfig,
+  DEFAULT_BUFFER_LIMIT_BYTES, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_ROUTE_TIMEOUT_MS,
+} from "./model.ts";
+import { ConfigError, Node } from "./reader.ts";
+
+const HCM = "envoy.filters.network.http_connection_manager";
+const WASM = "envoy.filters.http.wasm";
+const ROUTER = "envoy.filters.http.router";
+const CLUSTER_TYPES = ["STATIC", "STRICT_DNS", "LOGICAL_DNS"] as const;
+
+export interface ParsedConfig {
+  config: ProxyConfig;
+  warnings: string[];
+}
+
+/** Parses YAML (or JSON) text of an Envoy bootstrap; `file` names it in errors. */
+export function parseEnvoyConfig(text: string, file: string): ParsedConfig {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  if (doc.errors.length) {
+    const e = doc.errors[0];
+    const at = lines.linePos(e.pos[0]);
+    throw new ConfigError(`${file}:${at.line}:${at.col}: not valid YAML: ${e.message.split("\n")[0]}`);
+  }
+  const locate = (path: (string | number)[]) => {
+    const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
+    if (!node || !node.range) return "";
+    const at = lines.linePos(node.range[0]);
+    return `:${at.line}`;
+  };
+  const warnings: string[] = [];
+  const root = new Node(doc.toJS(), [], { file, locate, warnings });
+  root.only("static_resources", "admin", "node", "layered_runtime", "stats_config");
+  const resources = root.field("static_resources").only("listeners", "clusters");
+  const clusters = resources.field("clusters").list().map(cluster);
+  const listeners = resources.field("listeners").list().map(listener);
+  const names = new Set<string>();
+  for (const [i, c] of clusters.entries()) {
+    if (names.has(c.name)) resources.field("clusters").list()[i].field("name").fail(`a cluster name not used before ("${c.name}" is)`);
+    names.add(c.name);
+  }
+  for (const [i, l] of listeners.entries()) {
+    for (const [j, vh] of l.virtualHosts.entries()) {
+      for (const [k, r] of vh.routes.entries()) {
+        if (!names.has(r.cluster)) {
+          const at = routeNode(resources, i, j, k);
+          throw new ConfigError(`${at.where}: route to cluster "${r.cluster}", which static_resources.clusters does not define (defined: ${[...names].join(", ") || "none"})`);
+        }
+      }
+    }
+  }
+  const config: ProxyConfig = { source: file, node: node(root.field("node")), admin: admin(root.field("admin")), listeners, clusters };
+  return { config, warnings };
+}
+
+function routeNode(resources: Node, i: number, j: number, k: number): Node {
+  const hcm = resources.field("listeners").list()[i].field("filter_chains").list()[0].field("filters").list()
+    .find((f) => f.field("name").value === HCM)!;
+  return hcm.field("typed_config").field("route_config").field("virtual_hosts").list()[j].field("routes").list()[k].field("route").field("cluster");
+}
+
+function node(n: Node): NodeConfig {
+  n.only("id", "cluster", "metadata", "locality");
+  return { id: n.field("id").string(""), cluster: n.field("cluster").string(""), metadata: n.field("metadata").mapping() };
+}
+
+function socketAddress(n: Node): SocketAddress {
+  const sa = n.only("socket_address").field("socket_address");
+  if (!sa.present) n.fail("an address with socket_address");
+  sa.only("address", "port_value", "protocol");
+  return { address: sa.field("address").string(), port: sa.field("port_value").port() };
+}
+
+function admin(n: Node): SocketAddress | null {
+  if (!n.present) return null;
+  n.only("address", "access_log", "access_log_path");
+  return socketAddress(n.field("address"));
+}
+
+function cluster(n: Node): ClusterConfig {
+  n.only("name", "connect_timeout", "type", "lb_policy", "load_assignment", "typed_extension_protocol_options", "http2_protocol_options", "dns_lookup_family");
+  const name = n.field("name").string();
+  const type = n.field("type");
+  if (type.present && !CLUSTER_TYPES.includes(type.value as never)) {
+    throw new ConfigError(`${type.where}: cluster type ${String(type.value)} is not supported by this host (supported: ${CLUSTER_TYPES.join(", ")})`);
+  }
+  const lb = n.field("lb_policy");
+  if (lb.present && lb.value !== "ROUND_ROBIN") lb.warn(`lb_policy ${String(lb.value)} is not supported; ROUND_ROBIN is used`);
+  const assignment = n.field("load_assignment").only("cluster_name", "endpoints");
+  const endpoints = assignment.field("endpoints").list().flatMap((e) =>
+    e.only("lb_endpoints", "locality", "priority").field("lb_endpoints").list().map((lbe) =>
+      socketAddress(lbe.only("endpoint", "load_balancing_weight", "health_status").field("endpoint").only("address").field("address"))));
+  if (endpoints.length === 0) n.field("load_assignment").fail("at least one endpoint (load_assignment.endpoints[].lb_endpoints[].endpoint.address)");
+  const options = n.field("typed_extension_protocol_options").field("envoy.extensions.upstreams.http.v3.HttpProtocolOptions");
+  const http2 = n.field("http2_protocol_options").present ||
+    options.field("explicit_http_config").field("http2_protocol_options").present;
+  return {
+    name, type: type.oneOf(CLUSTER_TYPES, "STATIC"), endpoints, http2,
+    connectTimeoutMs: n.field("connect_timeout").duration(DEFAULT_CONNECT_TIMEOUT_MS),
+  };
+}
+
+function listener(n: Node): HttpListenerConfig {
+  n.only("name", "address", "filter_chains", "per_connection_buffer_limit_bytes");
+  const name = n.field("name").string("listener");
+  const chains = n.field("filter_chains").list();
+  if (chains.length !== 1) n.field("filter_chains").fail("exactly one filter chain");
+  const filters = chains[0].only("filters").field("filters").list();
+  const hcm = filters.find((f) => f.field("name").value === HCM);
+  for (const f of filters) {
+    if (f !== hcm) throw new ConfigError(`${f.field("name").where}: network filter ${String(f.field("name").value)} is not supported by this host (supported: ${HCM})`);
+  }
+  if (!hcm) chains[0].field("filters").fail(`a filter named ${HCM}`);
+  const tc = hcm!.only("name", "typed_config").field("typed_config");
+  tc.only("stat_prefix", "route_config", "http_filters", "codec_type", "access_log", "use_remote_address");
+  const route = tc.field("route_config").only("name", "virtual_hosts");
+  if (!route.present) tc.field("route_config").fail("a route_config (RDS is not supported)");
+  return {
+    name,
+    address: socketAddress(n.field("address")),
+    statPrefix: tc.field("stat_prefix").string(),
+    routeConfigName: route.field("name").string(""),
+    virtualHosts: route.field("virtual_hosts").list().map(virtualHost),
+    wasmFilters: httpFilters(tc.field("http_filters")),
+    bufferLimitBytes: n.field("per_connection_buffer_limit_bytes").integer(DEFAULT_BUFFER_LIMIT_BYTES),
+  };
+}
+
+function httpFilters(n: Node): WasmFilterConfig[] {
+  const list = n.list();
+  if (list.length === 0 || list[list.length - 1].field("name").value !== ROUTER) n.fail(`http_filters ending with ${ROUTER}`);
+  const wasm: WasmFilterConfig[] = [];
+  for (const f of list.slice(0, -1)) {
+    const name = f.field("name");
+    if (name.value !== WASM) {
+      throw new ConfigError(`${name.where}: HTTP filter ${String(name.value)} is not supported by this host (supported: ${WASM}, then ${ROUTER} last)`);
+    }
+    wasm.push(wasmFilter(f.only("name", "typed_config").field("typed_config").only("config").field("config")));
+  }
+  return wasm;
+}
+
+/** A google.protobuf.StringValue (`{"@type": …, value: "…"}`) or a plain string. */
+function stringValue(n: Node): string {
+  if (!n.present) return "";
+  if (typeof n.value === "string") return n.value;
+  return n.only("value").field("value").string("");
+}
+
+function wasmFilter(n: Node): WasmFilterConfig {
+  n.only("name", "root_id", "configuration", "fail_open", "vm_config", "failure_policy");
+  const vm = n.field("vm_config").only("vm_id", "runtime", "code", "configuration", "environment_variables", "allow_precompiled", "nack_on_code_cache_miss");
+  const code = vm.field("code").only("local", "remote");
+  if (code.field("remote").present) code.field("remote").fail("code.local (remote code is not supported by this host)");
+  const local = code.field("local").only("filename", "inline_string", "inline_bytes");
+  let source: WasmFilterConfig["code"];
+  if (local.field("filename").present) source = { filename: local.field("filename").string() };
+  else if (local.field("inline_bytes").present) source = { bytes: new Uint8Array(Buffer.from(local.field("inline_bytes").string(), "base64")), description: `${local.field("inline_bytes").where} (inline_bytes)` };
+  else if (local.field("inline_string").present) source = { bytes: new Uint8Array(Buffer.from(local.field("inline_string").string(), "binary")), description: `${local.field("inline_string").where} (inline_string)` };
+  else local.fail("code.local with filename, inline_string or inline_bytes");
+  const env = vm.field("environment_variables").only("host_env_keys", "key_values");
+  const environment: Record<string, string> = {};
+  for (const key of env.field("host_env_keys").list()) {
+    const k = key.string();
+    if (process.env[k] !== undefined) environment[k] = process.env[k]!;
+  }
+  for (const [k, v] of Object.entries(env.field("key_values").mapping())) environment[k] = String(v);
+  const name = n.field("name").string("");
+  const rootId = n.field("root_id").string("");
+  return {
+    name: name || rootId || "wasm",
+    rootId,
+    vmId: vm.field("vm_id").string(""),
+    configuration: stringValue(n.field("configuration")),
+    vmConfiguration: stringValue(vm.field("configuration")),
+    failOpen: n.field("fail_open").bool(false),
+    code: source!,
+    environment,
+  };
+}
+
+function virtualHost(n: Node): VirtualHostConfig {
+  n.only("name", "domains", "routes");
+  const domains = n.field("domains").list().map((d) => d.string().toLowerCase());
+  if (domains.length === 0) n.field("domains").fail('at least one domain ("*" matches any)');
+  return { name: n.field("name").string(""), domains, routes: n.field("routes").list().map(route) };
+}
+
+function route(n: Node): RouteConfig {
+  n.only("name", "match", "route");
+  const m = n.field("match").only("prefix", "path", "safe_regex", "headers", "case_sensitive");
+  let match: RouteMatch;
+  if (m.field("prefix").present) match = { prefix: m.field("prefix").string() };
+  else if (m.field("path").present) match = { path: m.field("path").string() };
+  else if (m.field("safe_regex").present) {
+    const source = m.field("safe_regex").only("regex", "google_re2").field("regex").string();
+    try {
+      match = { regex: new RegExp(`^(?:${source})$`), source };
+    } catch (e) {
+      m.field("safe_regex").field("regex").fail(`a regular expression (${(e as Error).message})`);
+    }
+  } else m.fail("a match with prefix, path or safe_regex");
+  const r = n.field("route").only("cluster", "prefix_rewrite", "timeout");
+  if (!r.present) n.field("route").fail("a route action with a cluster (direct_response and redirect are not supported)");
+  return {
+    name: n.field("name").string(""),
+    match: match!,
+    cluster: r.field("cluster").string(),
+    prefixRewrite: r.field("prefix_rewrite").present ? r.field("prefix_rewrite").string() : null,
+    timeoutMs: r.field("timeout").duration(DEFAULT_ROUTE_TIMEOUT_MS),
+  };
+}

@@ -1,0 +1,68 @@
+// Envoy bootstrap files → the proxy's model, and the errors a bad file gets.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseEnvoyConfig } from "../../host/config/envoy.ts";
+
+const exampleFile = join(import.meta.dirname, "../../examples/add-header/envoy.yaml");
+const example = readFileSync(exampleFile, "utf8");
+const parse = (text: string) => parseEnvoyConfig(text, "envoy.yaml");
+
+describe("Envoy configuration", () => {
+  it("reads the add-header example into listeners, routes, filters and clusters", () => {
+    const { config, warnings } = parse(example);
+    expect(warnings).toEqual([]);
+    expect(config.admin).toEqual({ address: "127.0.0.1", port: 9901 });
+    const [listener] = config.listeners;
+    expect(listener.address).toEqual({ address: "127.0.0.1", port: 10000 });
+    expect(listener.statPrefix).toBe("ingress_http");
+    expect(listener.virtualHosts[0].routes[0]).toMatchObject({ match: { prefix: "/" }, cluster: "upstream", timeoutMs: 15000 });
+    expect(listener.wasmFilters[0]).toMatchObject({
+      name: "add_header", rootId: "add_header", vmId: "add_header", failOpen: false, code: { filename: "build/add-header.wasm" },
+    });
+    expect(JSON.parse(listener.wasmFilters[0].configuration)).toEqual({ request: { "x-added-by": "proxy-wasm-as" }, response: { "x-frame-options": "DENY" } });
+    expect(config.clusters).toEqual([{ name: "upstream", type: "STATIC", connectTimeoutMs: 1000, endpoints: [{ address: "127.0.0.1", port: 8080 }], http2: false }]);
+  });
+
+  it("warns about fields outside the subset, by path and line", () => {
+    const { warnings } = parse(example.replace("    connect_timeout: 1s", "    connect_timeout: 1s\n    circuit_breakers: {}"));
+    expect(warnings).toEqual(["envoy.yaml:44: static_resources.clusters[0].circuit_breakers: not supported by this host; ignored"]);
+  });
+
+  it("names the file, path and line of a value of the wrong kind", () => {
+    expect(() => parse(example.replace("port_value: 10000", "port_value: ten"))).toThrow(
+      "envoy.yaml:7: static_resources.listeners[0].address.socket_address.port_value: expected a port number (0-65535), found the string \"ten\"");
+    expect(() => parse(example.replace("timeout: 15s", "timeout: 15"))).not.toThrow();
+    expect(() => parse(example.replace("timeout: 15s", "timeout: 15ms"))).toThrow(/routes\[0\]\.route\.timeout: expected a duration such as "1s"/);
+  });
+
+  it("refuses an unsupported filter or cluster type, naming it", () => {
+    expect(() => parse(example.replace("name: envoy.filters.http.wasm", "name: envoy.filters.http.lua"))).toThrow(
+      /http_filters\[0\]\.name: HTTP filter envoy.filters.http.lua is not supported by this host/);
+    expect(() => parse(example.replace("type: STATIC", "type: EDS"))).toThrow(
+      /clusters\[0\]\.type: cluster type EDS is not supported by this host \(supported: STATIC, STRICT_DNS, LOGICAL_DNS\)/);
+  });
+
+  it("refuses a route to an undefined cluster, listing the defined ones", () => {
+    expect(() => parse(example.replace("route: { cluster: upstream", "route: { cluster: nowhere"))).toThrow(
+      /route to cluster "nowhere", which static_resources.clusters does not define \(defined: upstream\)/);
+  });
+
+  it("requires the router as the last HTTP filter", () => {
+    const without = example.replace(/          - name: envoy.filters.http.router\n.*\n.*\n/, "");
+    expect(() => parse(without)).toThrow(/http_filters: expected http_filters ending with envoy.filters.http.router/);
+  });
+
+  it("reports YAML syntax errors with line and column", () => {
+    expect(() => parse("static_resources:\n  listeners: [\n")).toThrow(/^envoy.yaml:\d+:\d+: not valid YAML/);
+  });
+
+  it("reads HTTP/2 upstreams, DNS clusters and inline code", () => {
+    const text = example
+      .replace("type: STATIC", "type: STRICT_DNS\n    typed_extension_protocol_options:\n      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:\n        explicit_http_config:\n          http2_protocol_options: {}")
+      .replace("local: { filename: build/add-header.wasm }", `local: { inline_bytes: "${Buffer.from("\0asm").toString("base64")}" }`);
+    const { config } = parse(text);
+    expect(config.clusters[0]).toMatchObject({ type: "STRICT_DNS", http2: true });
+    expect(config.listeners[0].wasmFilters[0].code).toMatchObject({ bytes: new Uint8Array([0, 97, 115, 109]) });
+  });
+});
