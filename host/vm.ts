@@ -1,15 +1,17 @@
 // One instance of a Proxy-Wasm module: loading and checking it, calling its exports with
 // traps contained, and bounds-checked access to its memory.
 import { disallowedImport } from "./abi/allowed-imports.ts";
+import { hostFunctionType } from "./abi/signatures.ts";
 import type { AbiVersion } from "./abi/types.ts";
+import { type FunctionType, formatType, moduleTypes } from "./wasm-types.ts";
 
 const ABI_EXPORTS: [string, AbiVersion][] = [
   ["proxy_abi_version_0_2_1", "0.2.1"], ["proxy_abi_version_0_2_0", "0.2.0"], ["proxy_abi_version_0_1_0", "0.1.0"],
 ];
 
-/** Parameter and result counts of the callbacks a host calls; a module exporting one with another shape is refused. */
+/** The types of the callbacks a host calls ([i32 parameter count, i32 result count]); a module exporting one of another type is refused. */
 function callbackShapes(abi: AbiVersion): Record<string, [params: number, results: number]> {
-  const eos = abi === "0.1.0" ? 0 : 1; // 0.1.0 headers/body callbacks have no end_of_stream
+  const eos = abi === "0.1.0" ? 0 : 1; // 0.1.0 headers callbacks have no end_of_stream
   return {
     proxy_on_context_create: [2, 0], proxy_on_vm_start: [2, 1], proxy_on_configure: [2, 1], proxy_on_tick: [1, 0],
     proxy_on_queue_ready: [2, 0], proxy_on_done: [1, 1], proxy_on_log: [1, 0], proxy_on_delete: [1, 0],
@@ -22,6 +24,10 @@ function callbackShapes(abi: AbiVersion): Record<string, [params: number, result
     proxy_on_memory_allocate: [1, 1], malloc: [1, 1],
   };
 }
+
+const i32s = (n: number): FunctionType["params"] => Array.from({ length: n }, () => "i32");
+const sameType = (a: FunctionType, b: FunctionType) =>
+  a.params.join() === b.params.join() && a.results.join() === b.results.join();
 
 /** A module the host refuses to load; the message names the cause. */
 export class ModuleError extends Error {
@@ -81,7 +87,32 @@ export async function checkModule(bytes: Uint8Array, provided: (abi: AbiVersion)
   if (!names.has("malloc") && !names.has("proxy_on_memory_allocate")) {
     throw new ModuleError("missing export: malloc or proxy_on_memory_allocate (the host needs one to hand the module values)");
   }
+  const memory = exports.find((e) => e.name === "memory")!;
+  if (memory.kind !== "memory") throw new ModuleError(`export memory is a ${memory.kind}, not a memory`);
+  checkTypes(bytes, abiVersion, exports);
   return { module, abiVersion };
+}
+
+/** Imports must have the types the host registers, callbacks the types the host calls (as in proxy-wasm-cpp-host). */
+function checkTypes(bytes: Uint8Array, abi: AbiVersion, exports: WebAssembly.ModuleExportDescriptor[]): void {
+  const types = moduleTypes(bytes);
+  for (const [name, type] of types.imports) {
+    const dot = name.indexOf(".");
+    const expected = hostFunctionType(name.slice(0, dot), name.slice(dot + 1));
+    if (expected && !sameType(type, expected)) {
+      throw new ModuleError(`import ${name} has type ${formatType(type)}; hosts provide it as ${formatType(expected)}`);
+    }
+  }
+  for (const [name, [params, results]] of Object.entries(callbackShapes(abi))) {
+    const kind = exports.find((e) => e.name === name)?.kind;
+    if (kind === undefined) continue;
+    const type = types.exports.get(name);
+    if (kind !== "function" || !type) throw new ModuleError(`export ${name} is a ${kind}, not a function`);
+    const expected: FunctionType = { params: i32s(params), results: i32s(results) };
+    if (!sameType(type, expected)) {
+      throw new ModuleError(`export ${name} has type ${formatType(type)}; ABI ${abi} calls it as ${formatType(expected)}`);
+    }
+  }
 }
 
 export class WasmVm {
@@ -100,14 +131,7 @@ export class WasmVm {
   constructor(readonly checked: CheckedModule) {}
 
   instantiate(imports: WebAssembly.Imports): void {
-    const shapes = callbackShapes(this.checked.abiVersion);
     const exports = new WebAssembly.Instance(this.checked.module, imports).exports as Record<string, unknown>;
-    for (const [name, [params]] of Object.entries(shapes)) {
-      const fn = exports[name];
-      if (fn === undefined) continue;
-      if (typeof fn !== "function") throw new ModuleError(`export ${name} is not a function`);
-      if (fn.length !== params) throw new ModuleError(`export ${name} takes ${fn.length} parameters; ABI ${this.checked.abiVersion} calls it with ${params}`);
-    }
     if (!(exports.memory instanceof WebAssembly.Memory)) throw new ModuleError("export memory is not a memory");
     this.exports = exports;
     this.memory = exports.memory;

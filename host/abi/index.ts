@@ -12,22 +12,11 @@ import { contextFunctions } from "./context.ts";
 import { wasiFunctions } from "./wasi.ts";
 import { LogLevel, Status, type AbiVersion } from "./types.ts";
 import { WASI_MODULES } from "./allowed-imports.ts";
+import { PROXY_SIGNATURES } from "./signatures.ts";
 
-/** Every host function of ABI 0.2.1 (abi.md), and what 0.2.0 and 0.1.0 differ in. */
-const ABI_0_2_1 = [
-  "proxy_log", "proxy_get_log_level", "proxy_get_status", "proxy_get_property", "proxy_set_property",
-  "proxy_get_header_map_value", "proxy_add_header_map_value", "proxy_replace_header_map_value",
-  "proxy_remove_header_map_value", "proxy_get_header_map_pairs", "proxy_set_header_map_pairs",
-  "proxy_get_header_map_size", "proxy_get_buffer_status", "proxy_get_buffer_bytes", "proxy_set_buffer_bytes",
-  "proxy_continue_stream", "proxy_close_stream", "proxy_send_local_response", "proxy_get_shared_data",
-  "proxy_set_shared_data", "proxy_register_shared_queue", "proxy_resolve_shared_queue",
-  "proxy_enqueue_shared_queue", "proxy_dequeue_shared_queue", "proxy_set_tick_period_milliseconds",
-  "proxy_get_current_time_nanoseconds", "proxy_http_call", "proxy_grpc_call", "proxy_grpc_stream",
-  "proxy_grpc_send", "proxy_grpc_close", "proxy_grpc_cancel", "proxy_define_metric", "proxy_increment_metric",
-  "proxy_record_metric", "proxy_get_metric", "proxy_set_effective_context", "proxy_done",
-  "proxy_call_foreign_function",
-];
 const ONLY_0_1_0 = ["proxy_get_configuration", "proxy_continue_request", "proxy_continue_response", "proxy_clear_route_cache"];
+/** Every host function of ABI 0.2.1 (abi.md); 0.2.0 and 0.1.0 differ as hostFunctionNames says. */
+const ABI_0_2_1 = Object.keys(PROXY_SIGNATURES).filter((n) => !ONLY_0_1_0.includes(n));
 
 export function hostFunctionNames(abi: AbiVersion): Set<string> {
   if (abi === "0.2.1") return new Set(ABI_0_2_1);

@@ -19,8 +19,8 @@ export interface SideSink {
 export interface HttpStreamSink {
   request: SideSink;
   response: SideSink;
-  /** A filter answered locally (informational: the reply also goes out through `response`). */
-  localReply?(reply: LocalReply, filter: HttpFilter): void;
+  /** A filter (or, with null, the host) answered locally (informational: the reply also goes out through `response`). */
+  localReply?(reply: LocalReply, filter: HttpFilter | null): void;
   /** The stream was reset (closed by a filter, or a local reply after the response had started). */
   reset?(reason: string): void;
 }
@@ -52,6 +52,7 @@ class Slot {
   /** Data stopped here (buffered in the filter's body buffer, seen). */
   stoppedOnData = false;
   unseenData: Uint8Array[] = [];
+  unseenSize = 0;
   unseenEnd = false;
   /** The buffered data here includes the end of the stream. */
   bufferedEnd = false;
@@ -78,6 +79,7 @@ export class HttpDirection {
   }
 
   receiveHeaders(headers: HeaderList, endOfStream: boolean): void {
+    if (this.closed) return;
     this.headers.length = 0;
     for (const pair of headers) this.headers.push(lowercased(pair));
     this.received = true;
@@ -86,10 +88,11 @@ export class HttpDirection {
   }
 
   receiveData(data: Uint8Array, endOfStream: boolean): void {
-    this.runData(0, data, endOfStream);
+    if (!this.closed) this.runData(0, data, endOfStream);
   }
 
   receiveTrailers(trailers: HeaderList): void {
+    if (this.closed) return;
     this.trailers = trailers.map(lowercased);
     this.runTrailers(0);
   }
@@ -105,6 +108,7 @@ export class HttpDirection {
       this.runHeaders(i + 1);
       const data = slot.unseenData;
       slot.unseenData = [];
+      slot.unseenSize = 0;
       if (data.length || slot.unseenEnd) this.runData(i, concat(data), slot.unseenEnd);
       if (slot.trailers === "unseen") {
         slot.trailers = "none";
@@ -163,6 +167,8 @@ export class HttpDirection {
       if (!slot.headersPassed) {
         slot.unseenData.push(data);
         slot.unseenEnd ||= endOfStream;
+        slot.unseenSize += data.length;
+        this.stream.checkBuffered(this.side, slot.unseenSize);
         return;
       }
       if (this.skip(i)) continue;
@@ -178,6 +184,7 @@ export class HttpDirection {
         slot.stoppedOnData = true;
         slot.bufferedEnd = endOfStream;
         if (verdict === "drop") buffer.data = EMPTY;
+        else this.stream.checkBuffered(this.side, buffer.data.length);
       }
       if (!this.settle(f, verdict) || slot.stoppedOnData) return;
     }
@@ -221,7 +228,7 @@ export class HttpStream {
   resetReason: string | null = null;
   private finished = false;
 
-  constructor(plugins: Plugin[], private readonly sink: HttpStreamSink) {
+  constructor(plugins: Plugin[], private readonly sink: HttpStreamSink, readonly bufferLimitBytes = Infinity) {
     for (const plugin of plugins) plugin.recoverIfFailed();
     this.filters = plugins.map((plugin, i) => new HttpFilter(plugin, this, i));
     this.request = new HttpDirection(this, "request", this.filters, sink.request);
@@ -230,6 +237,16 @@ export class HttpStream {
 
   resume(filter: HttpFilter, side: Side): void {
     this[side].resume(filter);
+  }
+
+  /** Data held for filters past the limit: 413 for a request, 500 for a response, as Envoy answers. */
+  checkBuffered(side: Side, size: number): void {
+    if (size <= this.bufferLimitBytes) return;
+    const request = side === "request";
+    this.sendLocalReply(null, {
+      status: request ? 413 : 500, body: new TextEncoder().encode(request ? "Payload Too Large" : "Internal Server Error"),
+      headers: [], details: request ? "request_payload_too_large" : "response_payload_too_large", grpcStatus: -1,
+    });
   }
 
   /** A filter's plugin failed (trap, or no VM): true when the stream goes on without it (fail-open). */
@@ -243,10 +260,10 @@ export class HttpStream {
   }
 
   /** Answers the client now. Before the response started: through the response filters, as Envoy does. */
-  sendLocalReply(filter: HttpFilter, reply: LocalReply): void {
+  sendLocalReply(filter: HttpFilter | null, reply: LocalReply): void {
     if (this.answeredLocally || this.finished) return;
     if (this.response.sent) {
-      this.reset(`local reply ${reply.status} from ${filter.plugin.name} after the response had started`);
+      this.reset(`local reply ${reply.status} from ${filter ? filter.plugin.name : "the host"} after the response had started`);
       return;
     }
     this.answeredLocally = true;

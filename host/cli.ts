@@ -1,0 +1,90 @@
+// The command line: `proxy-wasm-as run envoy.yaml` or `proxy-wasm-as run --wasm … --upstream …`.
+import { parseArgs } from "node:util";
+import { LOG_LEVEL_NAMES, type LogLevelName } from "./abi/types.ts";
+import { ConfigError, loadConfigFile, shorthandConfig } from "./config/index.ts";
+import type { ProxyConfig } from "./config/model.ts";
+import { Logger } from "./log.ts";
+import { PluginStartError } from "./plugin.ts";
+import { Proxy } from "./server/proxy.ts";
+import { ModuleError } from "./vm.ts";
+
+const USAGE = `usage:
+  proxy-wasm-as run envoy.yaml [--log-level info] [--admin PORT]
+  proxy-wasm-as run --wasm build/filter.wasm [--root-id ID] [--config TEXT] [--fail-open]
+                    [--wasm … for a chain] --upstream http://127.0.0.1:8080 [--listen 10000] [--admin PORT]
+log levels: ${LOG_LEVEL_NAMES.join(", ")}`;
+
+export interface RunningProxy {
+  proxy: Proxy;
+  config: ProxyConfig;
+}
+
+/** Parses `run` arguments and starts the proxy; throws ConfigError (and the load errors) on bad input. */
+export async function run(argv: string[], logger = new Logger()): Promise<RunningProxy> {
+  const { values, positionals } = parseArgs({
+    args: argv, allowPositionals: true, strict: true,
+    options: {
+      wasm: { type: "string", multiple: true }, "root-id": { type: "string", multiple: true }, config: { type: "string", multiple: true },
+      "fail-open": { type: "boolean" }, upstream: { type: "string" }, listen: { type: "string" }, admin: { type: "string" },
+      "log-level": { type: "string" },
+    },
+  });
+  const level = values["log-level"] ?? "info";
+  if (!LOG_LEVEL_NAMES.includes(level as LogLevelName)) throw new ConfigError(`the command line: --log-level: expected one of ${LOG_LEVEL_NAMES.join(", ")}, found ${level}`);
+  logger.setLevel(level as LogLevelName);
+  const port = (name: string, value: string | undefined, fallback: number | null) => {
+    if (value === undefined) return fallback;
+    if (!/^\d+$/.test(value) || Number(value) > 65535) throw new ConfigError(`the command line: --${name}: expected a port number, found ${value}`);
+    return Number(value);
+  };
+  let config: ProxyConfig;
+  if (positionals.length > 1) throw new ConfigError(`the command line: expected one configuration file, found ${positionals.length}`);
+  if (positionals.length === 1) {
+    if (values.wasm || values.upstream) throw new ConfigError("the command line: give either a configuration file or --wasm/--upstream, not both");
+    const parsed = await loadConfigFile(positionals[0]);
+    for (const w of parsed.warnings) logger.log("warn", "config", w);
+    config = parsed.config;
+    const admin = port("admin", values.admin, null);
+    if (admin !== null) config.admin = { address: "127.0.0.1", port: admin };
+  } else {
+    if (!values.upstream) throw new ConfigError(`the command line: expected a configuration file, or --wasm and --upstream\n${USAGE}`);
+    config = shorthandConfig({
+      wasm: values.wasm ?? [], rootId: values["root-id"] ?? [], config: values.config ?? [], failOpen: values["fail-open"] ?? false,
+      upstream: values.upstream, listen: port("listen", values.listen, 10000)!, admin: port("admin", values.admin, null),
+    });
+  }
+  return { proxy: await Proxy.start(config, logger), config };
+}
+
+/** Runs until SIGINT/SIGTERM, then drains in-flight requests and exits. */
+export async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command !== "run") {
+    process.stderr.write(`${USAGE}\n`);
+    process.exit(command === undefined || command === "--help" || command === "help" ? 0 : 2);
+  }
+  const logger = new Logger();
+  let running: RunningProxy;
+  try {
+    running = await run(rest, logger);
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof ModuleError || e instanceof PluginStartError || (e as Error).message?.includes("cannot listen")) {
+      process.stderr.write(`proxy-wasm-as: ${(e as Error).message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+  const { proxy } = running;
+  logger.log("info", "main", `ready${proxy.adminPort !== null ? `; admin on 127.0.0.1:${proxy.adminPort}` : ""}`);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.log("info", "main", `${signal}: draining in-flight requests`);
+    await proxy.stop();
+    logger.log("info", "main", "stopped");
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+}

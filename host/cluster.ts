@@ -1,0 +1,61 @@
+// Upstream clusters: their endpoints (fixed, or resolved through DNS), a connection pool per
+// endpoint (undici), round-robin between them. Callouts (issue 4) will use the same pools.
+import { lookup } from "node:dns/promises";
+import { Pool } from "undici";
+import type { ClusterConfig, SocketAddress } from "./config/model.ts";
+
+const DNS_REFRESH_MS = 5_000;
+
+export class Cluster {
+  private pools = new Map<string, Pool>();
+  private endpoints: SocketAddress[] = [];
+  private resolvedAt = 0;
+  private next = 0;
+
+  constructor(readonly config: ClusterConfig) {
+    if (config.type === "STATIC") this.endpoints = config.endpoints;
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  /** The pool of the next endpoint, round-robin; DNS clusters resolve first (and every few seconds). */
+  async pick(): Promise<{ pool: Pool; endpoint: string }> {
+    if (this.config.type !== "STATIC" && Date.now() - this.resolvedAt > DNS_REFRESH_MS) await this.resolve();
+    if (this.endpoints.length === 0) throw new Error(`cluster ${this.name} has no endpoint`);
+    const endpoint = this.endpoints[this.next++ % this.endpoints.length];
+    const key = `${endpoint.address.includes(":") ? `[${endpoint.address}]` : endpoint.address}:${endpoint.port}`;
+    let pool = this.pools.get(key);
+    if (!pool) {
+      pool = new Pool(`http://${key}`, {
+        connect: { timeout: this.config.connectTimeoutMs },
+        keepAliveTimeout: 30_000,
+        headersTimeout: 0, // the route timeout governs
+        bodyTimeout: 0,
+      });
+      this.pools.set(key, pool);
+    }
+    return { pool, endpoint: key };
+  }
+
+  private async resolve(): Promise<void> {
+    const resolved: SocketAddress[] = [];
+    for (const e of this.config.endpoints) {
+      const found = await lookup(e.address, { all: true });
+      const addresses = this.config.type === "LOGICAL_DNS" ? found.slice(0, 1) : found;
+      for (const a of addresses) resolved.push({ address: a.address, port: e.port });
+    }
+    this.endpoints = resolved;
+    this.resolvedAt = Date.now();
+  }
+
+  /** Endpoints for the admin endpoint's /clusters. */
+  hosts(): string[] {
+    return (this.endpoints.length ? this.endpoints : this.config.endpoints).map((e) => `${e.address}:${e.port}`);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((p) => p.close()));
+  }
+}

@@ -1,0 +1,104 @@
+// The running proxy: plugins loaded once per configured wasm filter (one VM each, reused by
+// every stream), clusters, HTTP listeners and the admin endpoint, from one validated model.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { LOG_LEVEL_NAMES } from "../abi/types.ts";
+import { Cluster } from "../cluster.ts";
+import type { HttpListenerConfig, ProxyConfig, WasmFilterConfig } from "../config/model.ts";
+import type { Logger } from "../log.ts";
+import { Plugin } from "../plugin.ts";
+import { startAdmin } from "./admin.ts";
+import { Exchange } from "./exchange.ts";
+import { Stats } from "./stats.ts";
+
+const MAX_HEADER_BYTES = 60 * 1024; // Envoy's max_request_headers_kb default
+
+export class Proxy {
+  readonly stats = new Stats();
+  readonly clusters = new Map<string, Cluster>();
+  private readonly servers: Server[] = [];
+  private admin: Server | null = null;
+  /** The ports the listeners (and admin) are bound to, in configuration order. */
+  readonly ports: number[] = [];
+  adminPort: number | null = null;
+
+  private constructor(readonly config: ProxyConfig, readonly logger: Logger) {
+    for (const c of config.clusters) this.clusters.set(c.name, new Cluster(c));
+  }
+
+  /** Loads every plugin, then binds every listener; a plugin that cannot start stops it all, named. */
+  static async start(config: ProxyConfig, logger: Logger): Promise<Proxy> {
+    const proxy = new Proxy(config, logger);
+    try {
+      for (const listener of config.listeners) {
+        const plugins = await Promise.all(listener.wasmFilters.map((f) => proxy.loadPlugin(f)));
+        await proxy.listen(listener, plugins);
+      }
+      if (config.admin) {
+        proxy.admin = await startAdmin(proxy, config.admin);
+        proxy.adminPort = (proxy.admin.address() as AddressInfo).port;
+      }
+    } catch (e) {
+      await proxy.stop();
+      throw e;
+    }
+    return proxy;
+  }
+
+  private async loadPlugin(filter: WasmFilterConfig): Promise<Plugin> {
+    const source = "filename" in filter.code ? filter.code.filename : filter.code.bytes;
+    const plugin = await Plugin.load(source, {
+      name: filter.name, rootId: filter.rootId, vmId: filter.vmId, configuration: filter.configuration,
+      vmConfiguration: filter.vmConfiguration, failOpen: filter.failOpen, environment: filter.environment,
+      logLevel: "trace",
+    }, (entry) => this.logger.wasm(entry));
+    const sync = () => (plugin.logLevel = LOG_LEVEL_NAMES.indexOf(this.logger.level));
+    sync();
+    this.levelWatchers.push(sync);
+    return plugin;
+  }
+
+  private readonly levelWatchers: (() => void)[] = [];
+
+  /** Changes the log level of the proxy and of every plugin (what a module asks with proxy_get_log_level). */
+  setLogLevel(level: Parameters<Logger["setLevel"]>[0]): void {
+    this.logger.setLevel(level);
+    for (const watch of this.levelWatchers) watch();
+  }
+
+  private async listen(config: HttpListenerConfig, plugins: Plugin[]): Promise<void> {
+    const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, keepAliveTimeout: 60_000 }, (req, res) => {
+      new Exchange(this, config, plugins, req, res).start();
+    });
+    server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+      this.stats.inc(`http.${config.statPrefix}.downstream_rq_rx_reset`);
+      this.logger.log("debug", "http", `malformed request on ${config.name}: ${err.code ?? err.message}`);
+      if (!socket.writable) return socket.destroy();
+      const status = err.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : "400 Bad Request";
+      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    });
+    server.on("connection", () => this.stats.inc(`http.${config.statPrefix}.downstream_cx_total`));
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", (e) => reject(new Error(`listener ${config.name} cannot listen on ${config.address.address}:${config.address.port}: ${e.message}`)));
+      server.listen(config.address.port, config.address.address, () => resolve());
+    });
+    this.servers.push(server);
+    const port = (server.address() as AddressInfo).port;
+    this.ports.push(port);
+    this.logger.log("info", "main", `listener ${config.name} on ${config.address.address}:${port}, ${plugins.length} wasm filter(s)`);
+  }
+
+  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes everything. */
+  async stop(graceMs = 10_000): Promise<void> {
+    const closing = this.servers.map((s) => new Promise<void>((resolve) => {
+      s.close(() => resolve());
+      s.closeIdleConnections();
+    }));
+    const grace = setTimeout(() => this.servers.forEach((s) => s.closeAllConnections()), graceMs);
+    await Promise.all(closing);
+    clearTimeout(grace);
+    if (this.admin) await new Promise<void>((resolve) => this.admin!.close(() => resolve()));
+    this.admin?.closeAllConnections();
+    await Promise.all([...this.clusters.values()].map((c) => c.close()));
+  }
+}

@@ -1,0 +1,36 @@
+// Counters and gauges in Envoy's naming (`http.<prefix>.downstream_rq_2xx`, `cluster.<name>.upstream_rq_total`, …),
+// rendered in Envoy's text form and in Prometheus' exposition format.
+
+export class Stats {
+  private readonly counters = new Map<string, number>();
+  private readonly gauges = new Map<string, number>();
+
+  inc(name: string, by = 1): void {
+    this.counters.set(name, (this.counters.get(name) ?? 0) + by);
+  }
+
+  gauge(name: string, delta: number): void {
+    this.gauges.set(name, (this.gauges.get(name) ?? 0) + delta);
+  }
+
+  get(name: string): number {
+    return this.counters.get(name) ?? this.gauges.get(name) ?? 0;
+  }
+
+  /** Envoy's /stats: `name: value`, sorted. */
+  text(): string {
+    return [...this.counters, ...this.gauges].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}: ${v}\n`).join("");
+  }
+
+  /** /stats/prometheus: `envoy_` prefix, dots as underscores. */
+  prometheus(): string {
+    const metric = (name: string) => "envoy_" + name.replace(/[^a-zA-Z0-9_]/g, "_");
+    const lines: string[] = [];
+    for (const [kind, map] of [["counter", this.counters], ["gauge", this.gauges]] as const) {
+      for (const [name, value] of [...map].sort(([a], [b]) => a.localeCompare(b))) {
+        lines.push(`# TYPE ${metric(name)} ${kind}`, `${metric(name)} ${value}`);
+      }
+    }
+    return lines.join("\n") + "\n";
+  }
+}
