@@ -26,12 +26,12 @@ describe("Envoy configuration", () => {
 
   it("warns about fields outside the subset, by path and line", () => {
     const { warnings } = parse(example.replace("    connect_timeout: 1s", "    connect_timeout: 1s\n    circuit_breakers: {}"));
-    expect(warnings).toEqual(["envoy.yaml:44: static_resources.clusters[0].circuit_breakers: not supported by this host; ignored"]);
+    expect(warnings).toEqual(["envoy.yaml:45: static_resources.clusters[0].circuit_breakers: not supported by this host; ignored"]);
   });
 
   it("names the file, path and line of a value of the wrong kind", () => {
     expect(() => parse(example.replace("port_value: 10000", "port_value: ten"))).toThrow(
-      "envoy.yaml:7: static_resources.listeners[0].address.socket_address.port_value: expected a port number (0-65535), found the string \"ten\"");
+      "envoy.yaml:8: static_resources.listeners[0].address.socket_address.port_value: expected a port number (0-65535), found the string \"ten\"");
     expect(() => parse(example.replace("timeout: 15s", "timeout: 15"))).not.toThrow();
     expect(() => parse(example.replace("timeout: 15s", "timeout: 15ms"))).toThrow(/routes\[0\]\.route\.timeout: expected a duration such as "1s"/);
   });

@@ -1,0 +1,165 @@
+// The proxy over real sockets: each example in front of an echo upstream, a chain of filters,
+// large and concurrent traffic, upstream failures, malformed requests and the admin endpoint.
+import { connect } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { request } from "undici";
+import { startEchoUpstream } from "../../host/testing/echo-upstream.ts";
+import { exampleConfig, startProxy } from "./proxy-fixture.ts";
+
+let upstream: Awaited<ReturnType<typeof startEchoUpstream>>;
+beforeAll(async () => (upstream = await startEchoUpstream()));
+afterAll(async () => upstream.close());
+
+async function withProxy<T>(example: string, body: (p: Awaited<ReturnType<typeof startProxy>>) => Promise<T>, edit?: (y: string) => string): Promise<T> {
+  const p = await startProxy(exampleConfig(example, upstream.port, edit));
+  try {
+    return await body(p);
+  } finally {
+    await p.proxy.stop(1000);
+  }
+}
+
+async function get(url: string, headers: Record<string, string> = {}) {
+  const res = await request(url, { headers });
+  return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
+}
+
+/** Sends raw bytes and answers the raw reply. */
+function raw(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1", () => socket.write(bytes));
+    let reply = "";
+    socket.on("data", (d) => (reply += d));
+    socket.on("end", () => resolve(reply));
+    socket.on("error", reject);
+    socket.setTimeout(5000, () => socket.destroy(new Error("no reply")));
+  });
+}
+
+describe("the proxy, with each example", () => {
+  it("add-header: the upstream sees the request header, the client the response header", () =>
+    withProxy("add-header", async ({ url, lines }) => {
+      const res = await get(`${url}/hello`);
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.text).headers["x-added-by"]).toBe("proxy-wasm-as");
+      expect(res.headers["x-frame-options"]).toBe("DENY");
+      expect(lines.some((l) => l.includes('"GET /hello HTTP/1.1" 200 via_upstream'))).toBe(true);
+      expect(lines.some((l) => l.includes("wasm log add_header 1: add-header: 1 request and 1 response headers"))).toBe(true);
+    }));
+
+  it("deny: 403 from the filter without reaching the upstream; a good key passes", () =>
+    withProxy("deny", async ({ url, admin }) => {
+      const denied = await get(`${url}/private`);
+      if (denied.status !== 403) console.log(lines.join("\n"));
+      expect(denied.status).toBe(403);
+      expect(denied.text).toBe("access denied: missing header x-api-key\n");
+      const revoked = await get(`${url}/private`, { "x-api-key": "revoked-key" });
+      expect(revoked.status).toBe(403);
+      const ok = await get(`${url}/private`, { "x-api-key": "good" });
+      expect(ok.status).toBe(200);
+      const stats = await get(`${admin}/stats`);
+      expect(stats.text).toContain("cluster.upstream.upstream_rq_total: 1\n");
+      expect(stats.text).toContain("http.ingress_http.downstream_rq_4xx: 2\n");
+    }));
+
+  it("path-rewrite: /banana/N reaches the upstream as /status/N", () =>
+    withProxy("path-rewrite", async ({ url }) => {
+      const res = await get(`${url}/banana/418`);
+      expect(res.status).toBe(418);
+      expect(res.text).toBe("status 418\n");
+    }));
+
+  it("body-rewrite: the response body is rewritten and sent chunked", () =>
+    withProxy("body-rewrite", async ({ url }) => {
+      const res = await get(`${url}/anything`, { "x-note": "proxy proxy" });
+      expect(res.status).toBe(200);
+      expect(res.headers["content-length"]).toBeUndefined();
+      expect(JSON.parse(res.text).headers["x-note"]).toBe("PROXY PROXY");
+    }));
+});
+
+describe("the proxy's data path", () => {
+  it("chains two filters in order, both ways", () =>
+    withProxy("add-header", async ({ url }) => {
+      const res = await get(`${url}/banana/201`);
+      expect(res.status).toBe(201);
+      expect(res.headers["x-frame-options"]).toBe("DENY");
+    }, (yaml) => yaml.replace("          - name: envoy.filters.http.router", `          - name: envoy.filters.http.wasm
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm
+              config:
+                name: path_rewrite
+                root_id: path_rewrite
+                configuration: {"@type": type.googleapis.com/google.protobuf.StringValue, value: '{"rules": [{"from": "/banana/{n}", "to": "/status/{n}"}]}'}
+                vm_config: { code: { local: { filename: build/path-rewrite.wasm } } }
+          - name: envoy.filters.http.router`).replace("build/path-rewrite.wasm", `${process.cwd()}/build/path-rewrite.wasm`)));
+
+  it("streams a 10 MB body both ways byte for byte", () =>
+    withProxy("add-header", async ({ url }) => {
+      const body = Buffer.alloc(10 * 1024 * 1024);
+      for (let i = 0; i < body.length; i += 4) body.writeUInt32LE(i, i);
+      const res = await request(`${url}/echo`, { method: "POST", body });
+      const back = Buffer.from(await res.body.arrayBuffer());
+      expect(res.statusCode).toBe(200);
+      expect(back.length).toBe(body.length);
+      expect(back.equals(body)).toBe(true);
+    }));
+
+  it("serves 200 concurrent requests", () =>
+    withProxy("add-header", async ({ url }) => {
+      const results = await Promise.all(Array.from({ length: 200 }, (_, i) => get(`${url}/n/${i}`)));
+      expect(results.every((r) => r.status === 200)).toBe(true);
+      expect(results.map((r) => JSON.parse(r.text).path)).toEqual(Array.from({ length: 200 }, (_, i) => `/n/${i}`));
+    }));
+
+  it("answers 503 when the upstream refuses or resets, 504 when it is too slow", () =>
+    withProxy("add-header", async ({ url, lines }) => {
+      const reset = await get(`${url}/reset`);
+      expect(reset.status).toBe(503);
+      expect(reset.text).toContain("reset reason: remote reset");
+      const slow = await get(`${url}/delay/2000`);
+      expect(slow.status).toBe(504);
+      expect(lines.some((l) => l.includes('"GET /delay/2000 HTTP/1.1" 504 upstream_response_timeout'))).toBe(true);
+      // the filter still saw the 504 on its way out
+      expect(slow.headers["x-frame-options"]).toBe("DENY");
+    }, (yaml) => yaml.replace("timeout: 15s", "timeout: 0.5s")));
+
+  it("answers 503 with connection_failure when nothing listens upstream", async () => {
+    const p = await startProxy(exampleConfig("add-header", 1));
+    try {
+      const res = await get(`${p.url}/`);
+      expect(res.status).toBe(503);
+      expect(res.text).toContain("connection failure");
+      expect(p.lines.some((l) => l.includes("upstream_reset_before_response_started{connection_failure}"))).toBe(true);
+    } finally {
+      await p.proxy.stop(1000);
+    }
+  });
+
+  it("answers malformed requests 400 and oversize headers 431, and the next request still works", () =>
+    withProxy("add-header", async ({ url, proxy }) => {
+      const port = proxy.ports[0];
+      expect(await raw(port, "GET / HTTP/1.1\r\nHost: x\r\nBad Header: \x01\r\n\r\n")).toMatch(/^HTTP\/1.1 400/);
+      expect(await raw(port, `GET / HTTP/1.1\r\nHost: x\r\nx-big: ${"a".repeat(70 * 1024)}\r\n\r\n`)).toMatch(/^HTTP\/1.1 431/);
+      expect((await get(`${url}/after`)).status).toBe(200);
+    }));
+
+  it("answers 404 when no route matches", () =>
+    withProxy("add-header", async ({ url }) => {
+      expect((await get(`${url}/x`)).status).toBe(404);
+    }, (yaml) => yaml.replace('match: { prefix: "/" }', 'match: { prefix: "/api" }')));
+});
+
+describe("the admin endpoint", () => {
+  it("serves ready, stats in both forms, clusters, config and log level", () =>
+    withProxy("add-header", async ({ url, admin, proxy }) => {
+      await get(`${url}/`);
+      expect((await get(`${admin}/ready`)).text).toBe("LIVE\n");
+      expect((await get(`${admin}/stats/prometheus`)).text).toContain("envoy_http_ingress_http_downstream_rq_2xx 1");
+      expect((await get(`${admin}/clusters`)).text).toContain(`upstream::127.0.0.1:${upstream.port}::`);
+      expect(JSON.parse((await get(`${admin}/config_dump`)).text).listeners[0].wasmFilters[0].rootId).toBe("add_header");
+      const res = await request(`${admin}/logging?level=debug`, { method: "POST" });
+      expect(await res.body.text()).toContain("wasm: debug");
+      expect(proxy.logger.level).toBe("debug");
+    }));
+});
