@@ -120,12 +120,15 @@ export class WasmVm {
   private memory!: WebAssembly.Memory;
   private buffer!: ArrayBuffer;
   private u8!: Uint8Array;
+  /**
+   * The same memory as a Buffer, for Node's UTF-8 coding (faster than TextEncoder/TextDecoder on
+   * short strings). Never handed out by bytes(): a Buffer's slice() does not copy.
+   */
+  private buf!: Buffer;
   private view!: DataView;
   private allocatorName = "malloc";
   /** Set once a call trapped: the VM is dead and takes no further calls. */
   failure: WasmTrap | null = null;
-  private readonly decoder = new TextDecoder("utf-8", { fatal: false });
-  private readonly encoder = new TextEncoder();
 
   /** The VM exists before its instance so host functions can be bound to it; call instantiate next. */
   constructor(readonly checked: CheckedModule) {}
@@ -135,9 +138,7 @@ export class WasmVm {
     if (!(exports.memory instanceof WebAssembly.Memory)) throw new ModuleError("export memory is not a memory");
     this.exports = exports;
     this.memory = exports.memory;
-    this.buffer = this.memory.buffer;
-    this.u8 = new Uint8Array(this.buffer);
-    this.view = new DataView(this.buffer);
+    this.refresh();
     this.allocatorName = typeof exports.malloc === "function" ? "malloc" : "proxy_on_memory_allocate";
   }
 
@@ -178,10 +179,12 @@ export class WasmVm {
     }
   }
 
+  /** Views are rebuilt only when the memory's buffer changed (it grew). */
   private refresh(): void {
     if (this.memory.buffer !== this.buffer) {
       this.buffer = this.memory.buffer;
       this.u8 = new Uint8Array(this.buffer);
+      this.buf = Buffer.from(this.buffer);
       this.view = new DataView(this.buffer);
     }
   }
@@ -198,10 +201,12 @@ export class WasmVm {
     return this.inBounds(ptr, len) ? this.u8.subarray(ptr, ptr + len) : null;
   }
 
-  /** UTF-8 text at (ptr, len), or null when out of bounds. */
+  /** UTF-8 text at (ptr, len) (invalid sequences become U+FFFD), or null when out of bounds. */
   string(ptr: number, len: number): string | null {
-    const bytes = this.bytes(ptr, len);
-    return bytes === null ? null : this.decoder.decode(bytes);
+    ptr >>>= 0;
+    len >>>= 0;
+    if (!this.inBounds(ptr, len)) return null;
+    return len === 0 ? "" : this.buf.toString("utf8", ptr, ptr + len);
   }
 
   u32(ptr: number): number | null {
@@ -223,23 +228,46 @@ export class WasmVm {
     return true;
   }
 
-  /** Copies `data` into memory the module allocates; its address (0 for empty data). */
-  give(data: Uint8Array): number {
-    if (data.length === 0) return 0;
-    const ptr = (this.call(this.allocatorName, data.length) ?? 0) >>> 0;
-    if (ptr === 0 || !this.inBounds(ptr, data.length)) throw new WasmTrap("malloc", new Error(`allocator returned ${ptr} for ${data.length} bytes`));
-    this.u8.set(data, ptr);
+  /**
+   * Allocates `size` bytes through the module's allocator and writes (address, size) to the
+   * out-parameters; answers the address (0 for size 0), or -1 when an out-parameter is out of
+   * bounds or the allocator gave no usable block (the caller answers InvalidMemoryAccess, as
+   * proxy-wasm-cpp-host does). Write the value with `memory` right after.
+   */
+  reserveOut(size: number, ptrPtr: number, lenPtr: number): number {
+    ptrPtr >>>= 0;
+    lenPtr >>>= 0;
+    if (!this.inBounds(ptrPtr, 4) || !this.inBounds(lenPtr, 4)) return -1;
+    let ptr = 0;
+    if (size > 0) {
+      ptr = (this.call(this.allocatorName, size) ?? 0) >>> 0;
+      if (ptr === 0 || !this.inBounds(ptr, size)) return -1;
+    }
+    this.view.setUint32(ptrPtr, ptr, true);
+    this.view.setUint32(lenPtr, size, true);
     return ptr;
+  }
+
+  /** The whole memory as it stands (after a reserveOut, which may have grown it). */
+  get memoryBytes(): Buffer {
+    this.refresh();
+    return this.buf;
   }
 
   /** Hands `data` to the module through the out-parameters (ptr at ptrPtr, length at lenPtr). */
   giveOut(data: Uint8Array, ptrPtr: number, lenPtr: number): boolean {
-    if (this.u32(ptrPtr) === null || this.u32(lenPtr) === null) return false;
-    const ptr = this.give(data);
-    return this.setU32(ptrPtr, ptr) && this.setU32(lenPtr, data.length);
+    const ptr = this.reserveOut(data.length, ptrPtr, lenPtr);
+    if (ptr < 0) return false;
+    if (data.length) this.u8.set(data, ptr);
+    return true;
   }
 
-  encode(text: string): Uint8Array {
-    return this.encoder.encode(text);
+  /** Hands `text` (as UTF-8) to the module through the out-parameters, encoded straight into its memory. */
+  giveStringOut(text: string, ptrPtr: number, lenPtr: number): boolean {
+    const size = text.length === 0 ? 0 : Buffer.byteLength(text, "utf8");
+    const ptr = this.reserveOut(size, ptrPtr, lenPtr);
+    if (ptr < 0) return false;
+    if (size) this.buf.write(text, ptr, size, "utf8");
+    return true;
   }
 }

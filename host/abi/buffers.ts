@@ -3,11 +3,10 @@
 import type { AbiHost, ByteBuffer, HostFunctions } from "./host.ts";
 import { BufferType, Status } from "./types.ts";
 
-function concat(a: Uint8Array, b: Uint8Array, c: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length + c.length);
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
   out.set(a, 0);
   out.set(b, a.length);
-  out.set(c, a.length + b.length);
   return out;
 }
 
@@ -46,12 +45,13 @@ export function bufferFunctions(host: AbiHost): HostFunctions {
       if (buf === null) return Status.NotFound;
       start >>>= 0;
       length >>>= 0;
+      // Envoy's Buffer::copyFrom: start 0 drains `length` bytes, then prepends (so (0,0)
+      // prepends and (0, ≥size) replaces); start ≥ size appends; anything else is refused.
       const old = buf.data;
       const copy = data.slice(); // the view dies when the module runs again
-      if (start === 0 && length === 0) buf.data = concat(copy, old, new Uint8Array(0)); // prepend
-      else if (start === 0 && length >= old.length) buf.data = copy; // replace
-      else if (start >= old.length) buf.data = concat(old, copy, new Uint8Array(0)); // append
-      else buf.data = concat(old.subarray(0, start), copy, old.subarray(Math.min(old.length, start + length))); // splice
+      if (start === 0) buf.data = length === 0 ? concat(copy, old) : length >= old.length ? copy : concat(copy, old.subarray(length));
+      else if (start >= old.length) buf.data = concat(old, copy);
+      else return Status.BadArgument;
       return Status.Ok;
     },
   };

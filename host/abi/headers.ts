@@ -1,64 +1,95 @@
 // Header maps: proxy_{get,add,replace,remove}_header_map_value, proxy_{get,set}_header_map_pairs,
-// proxy_get_header_map_size. Names are matched lowercase; get answers the first value.
+// proxy_get_header_map_size, with Envoy's semantics (source/extensions/common/wasm/context.cc
+// and HeaderMapImpl): names are lowercased; get answers the first value (NotFound when absent,
+// but Ok with "" for ABI 0.1.0 modules); replace is setCopy (remove every value, then add);
+// remove removes every value; set_pairs replaces the whole map; size is the map's byte size
+// (names plus values); pseudo-headers (":…") stay ahead of the others, as Envoy keeps them.
 import type { AbiHost, HostFunctions } from "./host.ts";
-import { deserializePairs, serializePairs } from "./pairs.ts";
-import { type HeaderList, Status } from "./types.ts";
+import { deserializePairs, writePairs, pairsSize } from "./pairs.ts";
+import { type HeaderList, HeaderMapType, Status } from "./types.ts";
+
+/** Maps only a callout or gRPC callback fills (4–7): read-only, and empty outside those callbacks. */
+const isCalloutMap = (mapType: number) => mapType >= HeaderMapType.GrpcReceiveInitialMetadata && mapType <= HeaderMapType.HttpCallResponseTrailers;
+
+/** Adds a pair where Envoy's header map puts it: a pseudo-header after the other pseudo-headers, any other at the end. */
+export function addHeader(headers: HeaderList, name: string, value: string): void {
+  if (name.charCodeAt(0) === 58 /* ":" */) {
+    let i = 0;
+    while (i < headers.length && headers[i][0].charCodeAt(0) === 58) i++;
+    if (i < headers.length) {
+      headers.splice(i, 0, [name, value]);
+      return;
+    }
+  }
+  headers.push([name, value]);
+}
+
+export function removeHeader(headers: HeaderList, name: string): void {
+  let to = 0;
+  for (let from = 0; from < headers.length; from++) if (headers[from][0] !== name) headers[to++] = headers[from];
+  headers.length = to;
+}
+
+function firstValue(headers: HeaderList, name: string): string | undefined {
+  for (let i = 0; i < headers.length; i++) if (headers[i][0] === name) return headers[i][1];
+  return undefined;
+}
 
 export function headerMapFunctions(host: AbiHost): HostFunctions {
   const { vm } = host;
   const map = (mapType: number): HeaderList | null => host.current?.headerMap(mapType) ?? null;
+  /** A map the module may change, or null (BadArgument). */
+  const mutable = (mapType: number): HeaderList | null => (isCalloutMap(mapType) ? null : map(mapType));
+  const legacy = () => vm.abiVersion === "0.1.0";
 
   return {
     proxy_get_header_map_value(mapType: number, keyPtr: number, keyLen: number, valuePtrPtr: number, valueLenPtr: number): number {
       const key = vm.string(keyPtr, keyLen);
       if (key === null) return Status.InvalidMemoryAccess;
       const headers = map(mapType);
-      if (headers === null) return Status.BadArgument;
-      const name = key.toLowerCase();
-      const entry = headers.find(([n]) => n === name);
-      if (!entry) return Status.NotFound;
-      return vm.giveOut(vm.encode(entry[1]), valuePtrPtr, valueLenPtr) ? Status.Ok : Status.InvalidMemoryAccess;
+      if (headers === null && !isCalloutMap(mapType)) return Status.BadArgument;
+      const value = headers === null ? undefined : firstValue(headers, key.toLowerCase());
+      if (value === undefined && !legacy()) return Status.NotFound;
+      return vm.giveStringOut(value ?? "", valuePtrPtr, valueLenPtr) ? Status.Ok : Status.InvalidMemoryAccess;
     },
 
     proxy_add_header_map_value(mapType: number, keyPtr: number, keyLen: number, valuePtr: number, valueLen: number): number {
       const key = vm.string(keyPtr, keyLen), value = vm.string(valuePtr, valueLen);
       if (key === null || value === null) return Status.InvalidMemoryAccess;
-      const headers = map(mapType);
+      const headers = mutable(mapType);
       if (headers === null) return Status.BadArgument;
-      headers.push([key.toLowerCase(), value]);
+      addHeader(headers, key.toLowerCase(), value);
       return Status.Ok;
     },
 
     proxy_replace_header_map_value(mapType: number, keyPtr: number, keyLen: number, valuePtr: number, valueLen: number): number {
       const key = vm.string(keyPtr, keyLen), value = vm.string(valuePtr, valueLen);
       if (key === null || value === null) return Status.InvalidMemoryAccess;
-      const headers = map(mapType);
+      const headers = mutable(mapType);
       if (headers === null) return Status.BadArgument;
       const name = key.toLowerCase();
-      const first = headers.findIndex(([n]) => n === name);
-      if (first < 0) {
-        headers.push([name, value]);
-        return Status.Ok;
-      }
-      headers[first] = [name, value];
-      for (let i = headers.length - 1; i > first; i--) if (headers[i][0] === name) headers.splice(i, 1);
+      removeHeader(headers, name);
+      addHeader(headers, name, value);
       return Status.Ok;
     },
 
     proxy_remove_header_map_value(mapType: number, keyPtr: number, keyLen: number): number {
       const key = vm.string(keyPtr, keyLen);
       if (key === null) return Status.InvalidMemoryAccess;
-      const headers = map(mapType);
+      const headers = mutable(mapType);
       if (headers === null) return Status.BadArgument;
-      const name = key.toLowerCase();
-      for (let i = headers.length - 1; i >= 0; i--) if (headers[i][0] === name) headers.splice(i, 1);
+      removeHeader(headers, key.toLowerCase());
       return Status.Ok;
     },
 
     proxy_get_header_map_pairs(mapType: number, ptrPtr: number, lenPtr: number): number {
-      const headers = map(mapType);
-      if (headers === null) return Status.BadArgument;
-      return vm.giveOut(serializePairs(headers), ptrPtr, lenPtr) ? Status.Ok : Status.InvalidMemoryAccess;
+      // Envoy answers an absent map with no pairs.
+      const headers = map(mapType) ?? [];
+      const size = pairsSize(headers);
+      const ptr = vm.reserveOut(size, ptrPtr, lenPtr);
+      if (ptr < 0) return Status.InvalidMemoryAccess;
+      if (size) writePairs(headers, vm.memoryBytes, ptr);
+      return Status.Ok;
     },
 
     proxy_set_header_map_pairs(mapType: number, ptr: number, len: number): number {
@@ -66,14 +97,18 @@ export function headerMapFunctions(host: AbiHost): HostFunctions {
       if (bytes === null) return Status.InvalidMemoryAccess;
       const pairs = deserializePairs(bytes);
       if (pairs === null) return Status.BadArgument;
-      if (!host.current || !host.current.replaceHeaderMap(mapType, pairs.map(([n, v]) => [n.toLowerCase(), v]))) return Status.BadArgument;
-      return Status.Ok;
+      if (mutable(mapType) === null) return Status.BadArgument;
+      const lowered: HeaderList = [];
+      for (const [n, v] of pairs) addHeader(lowered, n.toLowerCase(), v);
+      return host.current!.replaceHeaderMap(mapType, lowered) ? Status.Ok : Status.BadArgument;
     },
 
     proxy_get_header_map_size(mapType: number, sizePtr: number): number {
-      const headers = map(mapType);
+      const headers = mutable(mapType);
       if (headers === null) return Status.BadArgument;
-      return vm.setU32(sizePtr, headers.length) ? Status.Ok : Status.InvalidMemoryAccess;
+      let bytes = 0;
+      for (let i = 0; i < headers.length; i++) bytes += Buffer.byteLength(headers[i][0]) + Buffer.byteLength(headers[i][1]);
+      return vm.setU32(sizePtr, bytes) ? Status.Ok : Status.InvalidMemoryAccess;
     },
   };
 }

@@ -33,8 +33,10 @@ export function buildImports(host: AbiHost, state: ImportState): WebAssembly.Imp
   const implemented: HostFunctions = {
     ...logFunctions(host), ...headerMapFunctions(host), ...bufferFunctions(host), ...streamFunctions(host),
     ...propertyFunctions(host, state.properties), ...timeFunctions(host), ...contextFunctions(host),
+    // ABI 0.1.0: Envoy answers the plugin configuration while configuring, else the VM's.
     proxy_get_configuration(ptrPtr: number, lenPtr: number): number {
-      return host.vm.giveOut(host.configuration, ptrPtr, lenPtr) ? Status.Ok : Status.InvalidMemoryAccess;
+      const value = host.phase === "configure" ? host.configuration : host.vmConfiguration;
+      return host.vm.giveOut(value, ptrPtr, lenPtr) ? Status.Ok : Status.InvalidMemoryAccess;
     },
   };
   const env: HostFunctions = {};

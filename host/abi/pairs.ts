@@ -2,32 +2,35 @@
 // per pair, then each name and value followed by NUL. Serialized in one pass into one buffer.
 import type { HeaderList } from "./types.ts";
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** Bytes the pairs encoding of `pairs` takes. */
+export function pairsSize(pairs: HeaderList): number {
+  let size = 4 + pairs.length * 10; // count; two lengths and two NULs per pair
+  for (let i = 0; i < pairs.length; i++) size += Buffer.byteLength(pairs[i][0]) + Buffer.byteLength(pairs[i][1]);
+  return size;
+}
+
+/** Writes the pairs encoding of `pairs` at `at` in `out` (which has room for pairsSize bytes), in one pass. */
+export function writePairs(pairs: HeaderList, out: Buffer, at: number): void {
+  out.writeUInt32LE(pairs.length, at);
+  let lengths = at + 4;
+  let text = lengths + pairs.length * 8;
+  for (let i = 0; i < pairs.length; i++) {
+    const name = out.write(pairs[i][0], text);
+    out[text += name] = 0;
+    const value = out.write(pairs[i][1], ++text);
+    out[text += value] = 0;
+    text++;
+    out.writeUInt32LE(name, lengths);
+    out.writeUInt32LE(value, lengths + 4);
+    lengths += 8;
+  }
+}
+
 export function serializePairs(pairs: HeaderList): Uint8Array {
-  let size = 4 + pairs.length * 8;
-  const encoded: Uint8Array[] = new Array(pairs.length * 2);
-  for (let i = 0; i < pairs.length; i++) {
-    const name = encoder.encode(pairs[i][0]);
-    const value = encoder.encode(pairs[i][1]);
-    encoded[2 * i] = name;
-    encoded[2 * i + 1] = value;
-    size += name.length + value.length + 2;
-  }
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, pairs.length, true);
-  let at = 4 + pairs.length * 8;
-  for (let i = 0; i < pairs.length; i++) {
-    const name = encoded[2 * i], value = encoded[2 * i + 1];
-    view.setUint32(4 + i * 8, name.length, true);
-    view.setUint32(8 + i * 8, value.length, true);
-    out.set(name, at);
-    at += name.length + 1; // NUL already 0
-    out.set(value, at);
-    at += value.length + 1;
-  }
+  const out = new Uint8Array(pairsSize(pairs));
+  writePairs(pairs, Buffer.from(out.buffer), 0);
   return out;
 }
 

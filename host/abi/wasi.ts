@@ -11,7 +11,7 @@ const ERRNO_SUCCESS = 0, ERRNO_BADF = 8, ERRNO_FAULT = 21, ERRNO_INVAL = 28, ERR
 export function wasiFunctions(host: AbiHost): Record<string, (...args: never[]) => number> {
   const { vm } = host;
   const lines: Record<number, string> = { 1: "", 2: "" };
-  const envEntries = () => Object.entries(host.environment).map(([k, v]) => vm.encode(`${k}=${v}\0`));
+  const envEntries = () => Object.entries(host.environment).map(([k, v]) => Buffer.from(`${k}=${v}\0`));
 
   return {
     fd_write(fd: number, iovs: number, iovsLen: number, writtenPtr: number): number {

@@ -74,11 +74,13 @@ describe("header map functions", () => {
     expect(fns().proxy_get_header_map_value(0, ...put("x-missing"), OUT_PTR, OUT_LEN)).toBe(NOT_FOUND);
   });
 
-  it("add appends, replace keeps one value in the first place, remove removes all", () => {
+  it("add appends (pseudo-headers stay first), replace removes every value and adds one (Envoy's setCopy), remove removes all", () => {
     expect(fns().proxy_add_header_map_value(0, ...put("X-New"), ...put("v"))).toBe(OK);
     expect(maps[0].at(-1)).toEqual(["x-new", "v"]);
+    expect(fns().proxy_add_header_map_value(0, ...put(":authority"), ...put("h"))).toBe(OK);
+    expect(maps[0][1]).toEqual([":authority", "h"]);
     expect(fns().proxy_replace_header_map_value(0, ...put("x-a"), ...put("3"))).toBe(OK);
-    expect(maps[0]).toEqual([[":path", "/"], ["x-a", "3"], ["x-new", "v"]]);
+    expect(maps[0]).toEqual([[":path", "/"], [":authority", "h"], ["x-new", "v"], ["x-a", "3"]]);
     expect(fns().proxy_replace_header_map_value(0, ...put("x-absent"), ...put("4"))).toBe(OK);
     expect(maps[0].at(-1)).toEqual(["x-absent", "4"]);
     maps[0].push(["x-a", "again"]);
@@ -86,13 +88,21 @@ describe("header map functions", () => {
     expect(maps[0].some(([n]) => n === "x-a")).toBe(false);
   });
 
-  it("get_pairs serializes the whole map; set_pairs replaces it; size counts pairs", () => {
+  it("get_pairs serializes the whole map; set_pairs replaces it; size is the byte size of names and values, as Envoy answers", () => {
     expect(fns().proxy_get_header_map_pairs(0, OUT_PTR, OUT_LEN)).toBe(OK);
     expect(deserializePairs(out())).toEqual(maps[0]);
-    expect(fns().proxy_set_header_map_pairs(2, ...put(serializePairs([[":status", "404"], ["X-B", "ü"]])))).toBe(OK);
+    expect(fns().proxy_set_header_map_pairs(2, ...put(serializePairs([["X-B", "ü"], [":status", "404"]])))).toBe(OK);
     expect(maps[2]).toEqual([[":status", "404"], ["x-b", "ü"]]);
     expect(fns().proxy_get_header_map_size(2, OUT_PTR)).toBe(OK);
-    expect(vm.u32(OUT_PTR)).toBe(2);
+    expect(vm.u32(OUT_PTR)).toBe(":status404x-bü".length + 1);
+  });
+
+  it("maps 4–7 (callout and gRPC) are empty and read-only outside their callbacks", () => {
+    expect(fns().proxy_get_header_map_value(6, ...put("x"), OUT_PTR, OUT_LEN)).toBe(NOT_FOUND);
+    expect(fns().proxy_get_header_map_pairs(7, OUT_PTR, OUT_LEN)).toBe(OK);
+    expect(deserializePairs(out())).toEqual([]);
+    expect(fns().proxy_add_header_map_value(4, ...put("x"), ...put("y"))).toBe(BAD_ARGUMENT);
+    expect(fns().proxy_get_header_map_size(5, OUT_PTR)).toBe(BAD_ARGUMENT);
   });
 
   it("answers BadArgument for a map that does not exist and for malformed pairs", () => {
@@ -137,14 +147,25 @@ describe("buffer functions", () => {
     expect([vm.u32(OUT_PTR), vm.u32(OUT_LEN)]).toEqual([0, 0]);
   });
 
-  it("set_buffer_bytes: (0,0) prepends, (0,≥size) replaces, start ≥ size appends", () => {
+  it("set_buffer_bytes: (0,0) prepends, (0,n) replaces the first n bytes, (0,≥size) replaces, start ≥ size appends", () => {
     const text = () => dec.decode(buffers[0].data);
     expect(fns().proxy_set_buffer_bytes(0, 0, 0, ...put(">"))).toBe(OK);
     expect(text()).toBe(">hello");
     expect(fns().proxy_set_buffer_bytes(0, 0xffffffff, 0, ...put("<"))).toBe(OK);
     expect(text()).toBe(">hello<");
+    expect(fns().proxy_set_buffer_bytes(0, 0, 3, ...put("HE"))).toBe(OK);
+    expect(text()).toBe("HEllo<");
     expect(fns().proxy_set_buffer_bytes(0, 0, 0xffffffff, ...put("new"))).toBe(OK);
     expect(text()).toBe("new");
+  });
+
+  it("set_buffer_bytes refuses a start inside the buffer, as Envoy's Buffer::copyFrom does, and keeps its own copy", () => {
+    expect(fns().proxy_set_buffer_bytes(0, 2, 1, ...put("X"))).toBe(BAD_ARGUMENT);
+    expect(dec.decode(buffers[0].data)).toBe("hello");
+    const [ptr, len] = put("abc");
+    expect(fns().proxy_set_buffer_bytes(0, 0, 0xffffffff, ptr, len)).toBe(OK);
+    vm.bytes(ptr, len)!.fill(0x7a);
+    expect(dec.decode(buffers[0].data)).toBe("abc");
   });
 
   it("configuration is readable only while starting (VM) and configuring (plugin), and never writable", () => {

@@ -60,7 +60,7 @@ describe("loading a module", () => {
 
   it("refuses a callback of the wrong shape, naming it", async () => {
     await expect(Harness.load(wat(`(func (export "proxy_on_request_headers") (param i32 i32) (result i32) (i32.const 0))`)))
-      .rejects.toThrow(/proxy_on_request_headers takes 2 parameters; ABI 0.2.1 calls it with 3/);
+      .rejects.toThrow("export proxy_on_request_headers has type (i32, i32) -> i32; ABI 0.2.1 calls it as (i32, i32, i32) -> i32");
   });
 
   it("refuses bytes that are not WebAssembly", async () => {
@@ -82,5 +82,25 @@ describe("loading a module", () => {
 
   it("reports a trap during start as a start failure naming the export", async () => {
     await expect(Harness.load(wat(`(func (export "_initialize") unreachable)`))).rejects.toThrow(/_initialize trapped: unreachable/);
+  });
+
+  it("refuses a callback returning nothing where the host reads an action, and accepts 0.1.0's two-parameter headers callback", async () => {
+    await expect(Harness.load(wat(`(func (export "proxy_on_response_body") (param i32 i32 i32))`)))
+      .rejects.toThrow("export proxy_on_response_body has type (i32, i32, i32) -> nothing; ABI 0.2.1 calls it as (i32, i32, i32) -> i32");
+    const headers01 = `(func (export "proxy_on_request_headers") (param i32 i32) (result i32) (i32.const 0))`;
+    await expect(Harness.load(wat(headers01, { abi: "0_1_0" }))).resolves.toBeInstanceOf(Harness);
+  });
+
+  it("refuses an import whose type differs from the host function's (it would not link in Envoy), naming it", async () => {
+    const imports = `(import "env" "proxy_grpc_send" (func (param i32 i32 i32)  (result i32)))`;
+    await expect(Harness.load(wat("", { imports })))
+      .rejects.toThrow("import env.proxy_grpc_send has type (i32, i32, i32) -> i32; hosts provide it as (i32, i32, i32, i32) -> i32");
+  });
+
+  it("takes WASI proc_exit(0) from _start as a normal end, and proc_exit(1) as a failure", async () => {
+    const imports = `(import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))`;
+    const exiting = (code: number) => wat(`(func (export "_start") (call $exit (i32.const ${code})))`, { imports });
+    await expect(Harness.load(exiting(0))).resolves.toBeInstanceOf(Harness);
+    await expect(Harness.load(exiting(1))).rejects.toThrow(/_start trapped: the module called proc_exit\(1\)/);
   });
 });
