@@ -90,12 +90,13 @@ export class Proxy {
 
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes everything. */
   async stop(graceMs = 10_000): Promise<void> {
-    const closing = this.servers.map((s) => new Promise<void>((resolve) => {
-      s.close(() => resolve());
-      s.closeIdleConnections();
-    }));
+    const closing = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+    // Keep-alive connections become idle as their requests finish: close each one then.
+    const idle = setInterval(() => this.servers.forEach((s) => s.closeIdleConnections()), 50);
+    this.servers.forEach((s) => s.closeIdleConnections());
     const grace = setTimeout(() => this.servers.forEach((s) => s.closeAllConnections()), graceMs);
     await Promise.all(closing);
+    clearInterval(idle);
     clearTimeout(grace);
     if (this.admin) await new Promise<void>((resolve) => this.admin!.close(() => resolve()));
     this.admin?.closeAllConnections();

@@ -1,0 +1,71 @@
+// The proxy-wasm-as command as a user runs it: errors on bad input, and a graceful stop.
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { writeFileSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { request } from "undici";
+import { startEchoUpstream } from "../../host/testing/echo-upstream.ts";
+import { root } from "./proxy-fixture.ts";
+
+const bin = join(root, "bin/proxy-wasm-as.js");
+let upstream: Awaited<ReturnType<typeof startEchoUpstream>>;
+beforeAll(async () => (upstream = await startEchoUpstream()));
+afterAll(async () => upstream.close());
+
+function cli(args: string[]): { child: ChildProcess; stderr: () => string } {
+  const child = spawn(process.execPath, [bin, ...args], { cwd: root, stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr!.on("data", (d) => (stderr += d));
+  return { child, stderr: () => stderr };
+}
+
+async function exit(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  const { child, stderr } = cli(args);
+  const [code] = await once(child, "exit");
+  return { code, stderr: stderr() };
+}
+
+describe("proxy-wasm-as run", () => {
+  it("prints a bad configuration's file, line, field and what was expected, and exits 1", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pwa-"));
+    const file = join(dir, "envoy.yaml");
+    writeFileSync(file, readFileSync(join(root, "examples/add-header/envoy.yaml"), "utf8").replace("port_value: 10000", "port_value: lots"));
+    const { code, stderr } = await exit(["run", file]);
+    expect(code).toBe(1);
+    expect(stderr).toContain(`${file}:8: static_resources.listeners[0].address.socket_address.port_value: expected a port number (0-65535), found the string "lots"`);
+  });
+
+  it("names a missing configuration file and a missing module", async () => {
+    expect((await exit(["run", "no/such/envoy.yaml"])).stderr).toContain("no/such/envoy.yaml: cannot read the configuration");
+    const missing = await exit(["run", "--wasm", "build/nothing.wasm", "--upstream", `http://127.0.0.1:${upstream.port}`, "--listen", "0"]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("cannot read module build/nothing.wasm");
+  });
+
+  it("drains an in-flight request on SIGTERM, then exits 0", async () => {
+    const { child, stderr } = cli(["run", "--wasm", "build/add-header.wasm", "--root-id", "add_header",
+      "--config", '{"response": {"x-by": "cli"}}', "--upstream", `http://127.0.0.1:${upstream.port}`, "--listen", "0"]);
+    const port = await new Promise<number>((resolve, reject) => {
+      const timer = setInterval(() => {
+        const m = /listener main on 127\.0\.0\.1:(\d+)/.exec(stderr());
+        if (m) {
+          clearInterval(timer);
+          resolve(Number(m[1]));
+        }
+        if (child.exitCode !== null) reject(new Error(stderr()));
+      }, 20);
+    });
+    const slow = request(`http://127.0.0.1:${port}/delay/600`);
+    await new Promise((r) => setTimeout(r, 200));
+    child.kill("SIGTERM");
+    const res = await slow;
+    expect(res.statusCode).toBe(200);
+    expect(res.headers["x-by"]).toBe("cli");
+    await res.body.text();
+    const [code] = await once(child, "exit");
+    expect(code).toBe(0);
+    expect(stderr()).toContain("SIGTERM: draining in-flight requests");
+  });
+});
