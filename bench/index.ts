@@ -5,6 +5,7 @@ import { readFile, readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import wabtInit from "wabt";
 import { loadSubjects, measureAllocation, measureThroughput } from "./harness-bench.ts";
+import { measureProxy } from "./proxy-bench.ts";
 
 const root = join(import.meta.dirname, "..");
 const build = join(root, "build");
@@ -44,8 +45,21 @@ async function main(): Promise<void> {
   const rate = measureThroughput(subjects, 9, 3000);
   const bytes = allocationInChild();
   const sizes = await moduleSizes();
+  console.log("proxy: autocannon, 32 connections, 3 rounds of 5 s per target, interleaved…");
+  const load = await measureProxy(3, 5);
+  const ms = (n: number) => `${n.toFixed(1)} ms`;
+  const proxyRow = (label: string, r: { rps: number; p50: number; p99: number }) => `| ${label} | ${fmt(r.rps)} | ${ms(r.p50)} | ${ms(r.p99)} |`;
 
   const rows = [
+    "| proxy, GET with a 24-byte response | requests/s (median of 3) | p50 | p99 |",
+    "|---|---:|---:|---:|",
+    proxyRow("upstream alone", load.upstream),
+    proxyRow("minimal Node pass-through proxy", load.minimal),
+    proxyRow("this host, no filter", load.noFilter),
+    proxyRow("this host, add-header", load.addHeader),
+    `| ratio host (no filter) / minimal proxy (target ≥ 0.85) | ${(load.noFilter.rps / load.minimal.rps).toFixed(2)} | | |`,
+    `| ratio add-header / no filter (target ≥ 0.90) | ${(load.addHeader.rps / load.noFilter.rps).toFixed(2)} | | |`,
+    "",
     "| harness, 20 request headers | callbacks/s (median of 9) | JS heap bytes allocated per callback (host and harness) |",
     "|---|---:|---:|",
     `| no-op module (host floor) | ${fmt(rate.noop)} | ${fmt(bytes.noop)} |`,

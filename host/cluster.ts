@@ -20,26 +20,25 @@ export class Cluster {
     return this.config.name;
   }
 
-  /** The pool of the next endpoint, round-robin; DNS clusters resolve first (and every few seconds). */
-  async pick(): Promise<{ pool: Pool; endpoint: string }> {
-    if (this.config.type !== "STATIC" && Date.now() - this.resolvedAt > DNS_REFRESH_MS) await this.resolve();
+  /** DNS clusters resolve their names first, and again every few seconds. */
+  get needsResolving(): boolean {
+    return this.config.type !== "STATIC" && Date.now() - this.resolvedAt > DNS_REFRESH_MS;
+  }
+
+  /** The pool of the next endpoint, round-robin (call resolve() first when needsResolving). */
+  pick(): { pool: Pool; endpoint: string } {
     if (this.endpoints.length === 0) throw new Error(`cluster ${this.name} has no endpoint`);
     const endpoint = this.endpoints[this.next++ % this.endpoints.length];
     const key = `${endpoint.address.includes(":") ? `[${endpoint.address}]` : endpoint.address}:${endpoint.port}`;
     let pool = this.pools.get(key);
     if (!pool) {
-      pool = new Pool(`http://${key}`, {
-        connect: { timeout: this.config.connectTimeoutMs },
-        keepAliveTimeout: 30_000,
-        headersTimeout: 0, // the route timeout governs
-        bodyTimeout: 0,
-      });
+      pool = new Pool(`http://${key}`, { connect: { timeout: this.config.connectTimeoutMs }, keepAliveTimeout: 30_000 });
       this.pools.set(key, pool);
     }
     return { pool, endpoint: key };
   }
 
-  private async resolve(): Promise<void> {
+  async resolve(): Promise<void> {
     const resolved: SocketAddress[] = [];
     for (const e of this.config.endpoints) {
       const found = await lookup(e.address, { all: true });

@@ -2,10 +2,11 @@
 // what leaves the filters routed to an upstream cluster, the upstream's response back through
 // the filters to the client. Bodies stream with backpressure both ways; nothing is buffered
 // unless a filter asks.
-import { once } from "node:events";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { PassThrough } from "node:stream";
+import type { Dispatcher } from "undici";
 import type { HeaderList } from "../abi/types.ts";
+import type { Cluster } from "../cluster.ts";
 import type { HttpListenerConfig } from "../config/model.ts";
 import { HttpStream } from "../http/stream.ts";
 import { rewritePath, selectRoute, selectVirtualHost } from "../http/router.ts";
@@ -20,9 +21,10 @@ const headerOf = (list: HeaderList, name: string) => list.find(([n]) => n === na
 
 export class Exchange {
   private readonly stream: HttpStream;
-  private readonly abort = new AbortController();
+  /** The upstream request under way (undici's controller: abort, pause, resume). */
+  private upstream: Dispatcher.DispatchController | null = null;
+  private upstreamDone = false;
   private upstreamBody: PassThrough | null = null;
-  private timedOut = false;
   private details = "via_upstream";
   private cluster = "-";
   private upstreamHost = "-";
@@ -52,11 +54,11 @@ export class Exchange {
       },
       localReply: (reply) => {
         this.details = reply.details || "local_reply";
-        this.abort.abort();
+        this.cancelUpstream();
       },
       reset: (reason) => {
         this.details = reason.replaceAll(" ", "_");
-        this.abort.abort();
+        this.cancelUpstream();
         res.destroy();
       },
     }, listener.bufferLimitBytes);
@@ -68,6 +70,7 @@ export class Exchange {
     proxy.stats.inc(`${prefix}.downstream_rq_total`);
     proxy.stats.gauge(`${prefix}.downstream_rq_active`, 1);
     res.on("close", () => this.finish(prefix));
+    res.on("drain", () => this.upstream?.resume());
 
     const headers: HeaderList = [[":method", req.method ?? "GET"], [":path", req.url ?? "/"], [":authority", req.headers.host ?? ""], [":scheme", "http"]];
     for (let i = 0; i < req.rawHeaders.length; i += 2) {
@@ -109,58 +112,85 @@ export class Exchange {
       this.upstreamBody = new PassThrough();
       this.upstreamBody.on("drain", () => this.req.resume());
     }
-    const timer = route.timeoutMs > 0 ? setTimeout(() => {
-      this.timedOut = true;
-      this.abort.abort();
-    }, route.timeoutMs) : null;
     this.proxy.stats.inc(`cluster.${cluster.name}.upstream_rq_total`);
-    void this.exchange(cluster, headerOf(headers, ":method") ?? "GET", rewritePath(route, path), upstreamHeaders)
-      .finally(() => timer && clearTimeout(timer));
+    const method = headerOf(headers, ":method") ?? "GET";
+    const send = () => this.dispatch(cluster, method, rewritePath(route, path), upstreamHeaders, route.timeoutMs);
+    if (cluster.needsResolving) cluster.resolve().then(send, (e: Error) => this.upstreamFailed(e, cluster, false));
+    else send();
   }
 
-  private async exchange(cluster: import("../cluster.ts").Cluster, method: string, path: string, headers: string[]): Promise<void> {
+  /** Sends the request upstream through undici's dispatcher, the response streaming back through the filters. */
+  private dispatch(cluster: Cluster, method: string, path: string, headers: string[], timeoutMs: number): void {
+    if (this.res.destroyed || this.stream.answeredLocally) return;
+    const { pool, endpoint } = cluster.pick();
+    this.upstreamHost = endpoint;
+    const noBody = method === "HEAD";
+    pool.dispatch({
+      path, method: method as Dispatcher.HttpMethod, headers, body: this.upstreamBody,
+      // Envoy's route timeout; here: the wait for headers, and for each body chunk after.
+      headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
+    }, {
+      onRequestStart: (controller) => {
+        this.upstream = controller;
+      },
+      onResponseStart: (controller, statusCode, responseHeaders) => {
+        if (statusCode < 200) return; // 1xx: wait for the final response
+        this.proxy.stats.inc(`cluster.${cluster.name}.upstream_rq_${Math.floor(statusCode / 100)}xx`);
+        const list: HeaderList = [[":status", String(statusCode)]];
+        for (const name in responseHeaders) {
+          if (HOP_BY_HOP.has(name)) continue;
+          const value = responseHeaders[name];
+          if (typeof value === "string") list.push([name, value]);
+          else if (value) for (const v of value) list.push([name, v]);
+        }
+        const empty = noBody || statusCode === 204 || statusCode === 304 || responseHeaders["content-length"] === "0";
+        this.stream.response.receiveHeaders(list, empty);
+        if (this.res.writableNeedDrain) controller.pause();
+      },
+      onResponseData: (controller, chunk) => {
+        this.stream.response.receiveData(chunk, false);
+        if (this.res.writableNeedDrain) controller.pause();
+      },
+      onResponseEnd: (_controller, trailers) => {
+        this.upstreamDone = true;
+        if (this.stream.response.ended) return;
+        const list: HeaderList = [];
+        for (const name in trailers) {
+          const value = trailers[name];
+          for (const v of typeof value === "string" ? [value] : value ?? []) list.push([name, v]);
+        }
+        if (list.length) this.stream.response.receiveTrailers(list);
+        else this.stream.response.receiveData(EMPTY, true);
+      },
+      onResponseError: (_controller, error) => {
+        this.upstreamDone = true;
+        this.upstreamFailed(error, cluster, (error as { code?: string }).code === "UND_ERR_HEADERS_TIMEOUT" || (error as { code?: string }).code === "UND_ERR_BODY_TIMEOUT");
+      },
+    });
+  }
+
+  private cancelUpstream(): void {
+    if (!this.upstreamDone && this.upstream && !this.upstream.aborted) this.upstream.abort(new Error("downstream gone or answered locally"));
+    this.upstreamBody?.destroy();
+  }
+
+  private upstreamFailed(error: Error, cluster: Cluster, timedOut: boolean): void {
+    if (this.stream.answeredLocally || this.stream.resetReason !== null || this.res.destroyed) return;
     const stats = this.proxy.stats;
-    try {
-      const { pool, endpoint } = await cluster.pick();
-      this.upstreamHost = endpoint;
-      const response = await pool.request({ method, path, headers, body: this.upstreamBody, signal: this.abort.signal });
-      stats.inc(`cluster.${cluster.name}.upstream_rq_${Math.floor(response.statusCode / 100)}xx`);
-      const list: HeaderList = [[":status", String(response.statusCode)]];
-      for (const [name, value] of Object.entries(response.headers)) {
-        if (HOP_BY_HOP.has(name) || value === undefined) continue;
-        for (const v of Array.isArray(value) ? value : [value]) list.push([name, v]);
-      }
-      const noBody = method === "HEAD" || response.statusCode === 204 || response.statusCode === 304 || response.headers["content-length"] === "0";
-      this.stream.response.receiveHeaders(list, noBody);
-      if (noBody) {
-        response.body.resume();
-        return;
-      }
-      for await (const chunk of response.body) {
-        if (this.res.destroyed) break;
-        this.stream.response.receiveData(chunk as Buffer, false);
-        if (this.res.writableNeedDrain) await once(this.res, "drain");
-      }
-      const trailers = Object.entries(response.trailers ?? {}).flatMap(([n, v]) => (Array.isArray(v) ? v : [v]).map((x): [string, string] => [n, String(x)]));
-      if (trailers.length) this.stream.response.receiveTrailers(trailers);
-      else this.stream.response.receiveData(EMPTY, true);
-    } catch (e) {
-      if (this.stream.answeredLocally || this.stream.resetReason !== null) return;
-      if (this.timedOut) {
-        stats.inc(`cluster.${cluster.name}.upstream_rq_timeout`);
-        this.upstreamFailed(504, "upstream request timeout", "upstream_response_timeout");
-      } else {
-        const code = (e as { code?: string }).code ?? "";
-        const refused = code === "ECONNREFUSED" || code === "UND_ERR_CONNECT_TIMEOUT" || code === "ENOTFOUND" || code === "EHOSTUNREACH";
-        if (refused) stats.inc(`cluster.${cluster.name}.upstream_cx_connect_fail`);
-        const reason = refused ? "connection_failure" : "remote_reset";
-        this.upstreamFailed(503, `upstream connect error or disconnect/reset before headers. reset reason: ${reason.replace("_", " ")}`,
-          `upstream_reset_before_response_started{${reason}}`);
-      }
+    if (timedOut) {
+      stats.inc(`cluster.${cluster.name}.upstream_rq_timeout`);
+      this.failUpstream(504, "upstream request timeout", "upstream_response_timeout");
+      return;
     }
+    const code = (error as { code?: string }).code ?? "";
+    const refused = code === "ECONNREFUSED" || code === "UND_ERR_CONNECT_TIMEOUT" || code === "ENOTFOUND" || code === "EHOSTUNREACH" || code === "EAI_AGAIN";
+    if (refused) stats.inc(`cluster.${cluster.name}.upstream_cx_connect_fail`);
+    const reason = refused ? "connection_failure" : "remote_reset";
+    this.failUpstream(503, `upstream connect error or disconnect/reset before headers. reset reason: ${reason.replace("_", " ")}`,
+      `upstream_reset_before_response_started{${reason}}`);
   }
 
-  private upstreamFailed(status: number, body: string, details: string): void {
+  private failUpstream(status: number, body: string, details: string): void {
     if (this.stream.response.sent) {
       this.details = details;
       this.res.destroy();
@@ -193,9 +223,9 @@ export class Exchange {
     stats.gauge(`${prefix}.downstream_rq_active`, -1);
     const status = this.res.headersSent ? this.res.statusCode : 0;
     stats.inc(`${prefix}.downstream_rq_${status ? `${Math.floor(status / 100)}xx` : "reset"}`);
-    this.abort.abort();
-    this.upstreamBody?.destroy();
+    this.cancelUpstream();
     this.stream.finish();
+    if (!logger.enabled("info")) return;
     const ms = Math.round(performance.now() - this.started);
     logger.log("info", "access", `"${this.req.method} ${this.req.url} HTTP/${this.req.httpVersion}" ${status || "-"} ${this.details} ${this.bytesReceived} ${this.bytesSent} ${ms} "${this.cluster}" "${this.upstreamHost}"`);
   }

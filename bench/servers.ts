@@ -1,0 +1,57 @@
+// The processes the proxy benchmark puts load on, one per child process:
+//   upstream          a plain node:http server answering a small fixed body
+//   minimal <port>    the floor for any Node proxy: node:http in, undici out, no routing, no filters
+//   host <port> [wasm root-id config]   this host, with no filter or with one wasm filter
+// Each prints its port on stdout once it listens.
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Pool } from "undici";
+import { shorthandConfig } from "../host/config/shorthand.ts";
+import { Logger } from "../host/log.ts";
+import { Proxy } from "../host/server/proxy.ts";
+
+const [kind, upstreamPort, wasm, rootId, config] = process.argv.slice(2);
+process.on("SIGINT", () => process.exit(0)); // exit normally, so a --cpu-prof profile is written
+const BODY = Buffer.from("hello from the upstream\n");
+
+function announce(port: number): void {
+  process.stdout.write(`${port}\n`);
+}
+
+if (kind === "upstream") {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      res.writeHead(200, { "content-type": "text/plain", "content-length": BODY.length });
+      res.end(BODY);
+    });
+  });
+  server.listen(0, "127.0.0.1", () => announce((server.address() as AddressInfo).port));
+} else if (kind === "minimal") {
+  const pool = new Pool(`http://127.0.0.1:${upstreamPort}`, { connections: 128 });
+  const server = createServer(async (req, res) => {
+    try {
+      const headers: Record<string, string | string[] | undefined> = { ...req.headers };
+      delete headers.connection;
+      const up = await pool.request({ method: req.method as "GET", path: req.url!, headers, body: req.method === "GET" ? null : req });
+      const out: Record<string, string | string[]> = {};
+      for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && k !== "connection" && k !== "keep-alive") out[k] = v;
+      res.writeHead(up.statusCode, out);
+      for await (const chunk of up.body) res.write(chunk);
+      res.end();
+    } catch {
+      res.writeHead(503).end();
+    }
+  });
+  server.listen(0, "127.0.0.1", () => announce((server.address() as AddressInfo).port));
+} else if (kind === "host") {
+  const cfg = shorthandConfig({
+    wasm: wasm ? [wasm] : ["unused"], rootId: rootId ? [rootId] : [], config: config ? [config] : [], failOpen: false,
+    upstream: `http://127.0.0.1:${upstreamPort}`, listen: 0, admin: null,
+  });
+  if (!wasm) cfg.listeners[0].wasmFilters = [];
+  const proxy = await Proxy.start(cfg, new Logger("warn"));
+  announce(proxy.ports[0]);
+} else {
+  throw new Error(`unknown server kind ${kind}`);
+}
