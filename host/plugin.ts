@@ -227,7 +227,11 @@ export class Plugin implements AbiHost {
 
   pluginProperty(path: string[]): Uint8Array | undefined {
     if (path.length !== 1) return undefined;
-    const value = ({ plugin_name: this.name, plugin_root_id: this.rootId, plugin_vm_id: this.vmId } as Record<string, string>)[path[0]];
-    return value === undefined ? undefined : new TextEncoder().encode(value);
+    switch (path[0]) {
+      case "plugin_name": return Buffer.from(this.name);
+      case "plugin_root_id": return Buffer.from(this.rootId);
+      case "plugin_vm_id": return Buffer.from(this.vmId);
+      default: return undefined;
+    }
   }
 }

@@ -44,6 +44,12 @@ function concat(chunks: Uint8Array[]): Uint8Array {
   return out;
 }
 
+function header(list: HeaderList, name: string): string | undefined {
+  for (let i = 0; i < list.length; i++) if (list[i][0] === name) return list[i][1];
+  return undefined;
+}
+const text = (value: string | undefined): Uint8Array | undefined => (value === undefined ? undefined : Buffer.from(value));
+
 /** What waits at one filter in one direction. */
 class Slot {
   headersPassed = false;
@@ -300,8 +306,6 @@ export class HttpStream {
 
   /** Stream-level properties (request.*, response.*). */
   property(path: string[]): Uint8Array | undefined {
-    const header = (list: HeaderList, name: string) => list.find(([n]) => n === name)?.[1];
-    const text = (value: string | undefined) => (value === undefined ? undefined : new TextEncoder().encode(value));
     const [area, field, name] = path;
     if (area === "request") {
       const pathValue = header(this.request.headers, ":path");

@@ -4,7 +4,7 @@
 // state machine the proxy uses, with recording sinks.
 import type { LocalReply } from "../abi/host.ts";
 import type { HeaderList, LogLevelName } from "../abi/types.ts";
-import { HttpStream, type SideSink } from "../http/stream.ts";
+import { type HttpDirection, HttpStream, type HttpStreamSink, type SideSink } from "../http/stream.ts";
 import { Plugin, type LogEntry, type PluginConfig } from "../plugin.ts";
 
 export { HeadersAction, DataAction, TrailersAction, LogLevel } from "../abi/types.ts";
@@ -13,7 +13,9 @@ export type { LogEntry, PluginConfig } from "../plugin.ts";
 export { ModuleError } from "../vm.ts";
 export { PluginStartError } from "../plugin.ts";
 
-export interface HarnessOptions extends Omit<PluginConfig, "logLevel"> {
+export interface HarnessOptions extends Omit<PluginConfig, "logLevel" | "name"> {
+  /** The plugin's name (Envoy's `config.name`; the plugin_name property); default the root id, else "plugin". */
+  pluginName?: string;
   /** The host's log level; default "trace", so a test sees every line. */
   logLevel?: LogLevelName;
 }
@@ -31,7 +33,8 @@ export class Harness {
   /** Loads a module (a path or its bytes) and starts it; rejects with the cause when it can't. */
   static async load(source: string | Uint8Array, options: HarnessOptions = {}): Promise<Harness> {
     const logs: LogEntry[] = [];
-    const plugin = await Plugin.load(source, { ...options, logLevel: options.logLevel ?? "trace" }, (e) => logs.push(e));
+    const { pluginName, ...config } = options;
+    const plugin = await Plugin.load(source, { ...config, name: pluginName, logLevel: options.logLevel ?? "trace" }, (e) => logs.push(e));
     return new Harness(plugin, logs);
   }
 
@@ -46,52 +49,74 @@ export class Harness {
   }
 }
 
+/** Records what goes out of one side of the stream into its ObservedMessage (a class: no closures per stream). */
+class RecordingSink implements SideSink {
+  constructor(private readonly message: ObservedMessage) {}
+  headers(_headers: HeaderList, endOfStream: boolean): void {
+    this.message.headersSent = true;
+    this.message.ended ||= endOfStream;
+  }
+  data(data: Uint8Array, endOfStream: boolean): void {
+    this.message.record(data.slice(), endOfStream);
+  }
+  trailers(): void {
+    this.message.ended = true;
+  }
+}
+
 /** One side of a stream as the harness observed it. */
 export class ObservedMessage {
+  /** @internal */
+  readonly sink: SideSink = new RecordingSink(this);
   private chunks: Uint8Array[] = [];
   private bodyCache: Uint8Array | null = null;
   /** The end of stream has gone out. */
   ended = false;
   /** Headers have gone out (upstream for the request, to the client for the response). */
   headersSent = false;
+  /** @internal the stream whose `side` this shows */
+  stream: HttpStream | null = null;
 
-  constructor(private readonly current: () => { headers: HeaderList; trailers: HeaderList | null }) {}
+  constructor(private readonly side: "request" | "response") {}
+
+  private get direction(): HttpDirection | undefined {
+    return this.stream?.[this.side];
+  }
 
   /** The header map as it stands after the filter. */
   get headers(): HeaderList {
-    return this.current().headers;
+    return this.direction?.headers ?? [];
   }
   header(name: string): string | undefined {
-    return this.headers.find(([n]) => n === name.toLowerCase())?.[1];
+    const lower = name.toLowerCase();
+    for (const [n, v] of this.headers) if (n === lower) return v;
+    return undefined;
   }
   /** The body bytes that have passed the filter so far. */
   get body(): Uint8Array {
-    this.bodyCache ??= Buffer.concat(this.chunks);
+    if (this.bodyCache === null) {
+      const out = new Uint8Array(this.chunks.reduce((n, c) => n + c.length, 0));
+      let at = 0;
+      for (const c of this.chunks) {
+        out.set(c, at);
+        at += c.length;
+      }
+      this.bodyCache = out;
+    }
     return this.bodyCache;
   }
   get bodyText(): string {
     return decoder.decode(this.body);
   }
   get trailers(): HeaderList {
-    return this.current().trailers ?? [];
+    return this.direction?.trailers ?? [];
   }
 
-  /** @internal */
-  sink(): SideSink {
-    return {
-      headers: (_h, end) => {
-        this.headersSent = true;
-        this.ended ||= end;
-      },
-      data: (data, end) => {
-        this.chunks.push(data.slice());
-        this.bodyCache = null;
-        this.ended ||= end;
-      },
-      trailers: () => {
-        this.ended = true;
-      },
-    };
+  /** @internal a body chunk went out */
+  record(chunk: Uint8Array, endOfStream: boolean): void {
+    this.chunks.push(chunk);
+    this.bodyCache = null;
+    this.ended ||= endOfStream;
   }
 
   /** @internal a local reply replaces any response under way */
@@ -107,6 +132,23 @@ export interface ObservedLocalReply extends LocalReply {
   bodyText: string;
 }
 
+/** The stream's sink: both sides' recorders, local replies and resets (a class: no closures per stream). */
+class StreamRecorder implements HttpStreamSink {
+  readonly request: SideSink;
+  readonly response: SideSink;
+  constructor(private readonly test: TestHttpStream) {
+    this.request = test.request.sink;
+    this.response = test.response.sink;
+  }
+  localReply(reply: LocalReply): void {
+    this.test.response.clear();
+    this.test.localReply = { ...reply, bodyText: decoder.decode(reply.body) };
+  }
+  reset(reason: string): void {
+    this.test.resetReason = reason;
+  }
+}
+
 export class TestHttpStream {
   readonly request: ObservedMessage;
   readonly response: ObservedMessage;
@@ -115,17 +157,10 @@ export class TestHttpStream {
   private readonly stream: HttpStream;
 
   constructor(private readonly harness: Harness) {
-    this.request = new ObservedMessage(() => this.stream.request);
-    this.response = new ObservedMessage(() => this.stream.response);
-    this.stream = new HttpStream([harness.plugin], {
-      request: this.request.sink(),
-      response: this.response.sink(),
-      localReply: (reply) => {
-        this.response.clear();
-        this.localReply = { ...reply, bodyText: decoder.decode(reply.body) };
-      },
-      reset: (reason) => (this.resetReason = reason),
-    });
+    this.request = new ObservedMessage("request");
+    this.response = new ObservedMessage("response");
+    this.stream = new HttpStream([harness.plugin], new StreamRecorder(this));
+    this.request.stream = this.response.stream = this.stream;
   }
 
   get contextId(): number {
