@@ -59,4 +59,22 @@ describe("a module's view of the host", () => {
     s.sendRequestHeaders({ ":path": "/grown/ü" });
     expect(s.logs.map((l) => l.message)).toEqual(["/grown/ü", "/grown/ü"]);
   });
+
+  it("runs an ABI 0.1.0 module: two-parameter headers callback, a missing header is Ok and empty, proxy_continue_request resumes", async () => {
+    const legacyImports = `${imports} (import "env" "proxy_continue_request" (func $continue (result i32)))`;
+    const h = await Harness.load(wat(`
+      (data (i32.const 100) "x-missing")
+      (func (export "proxy_on_request_headers") (param i32 i32) (result i32)
+        (i32.store (i32.const 200) (call $header (i32.const 0) (i32.const 100) (i32.const 9) (i32.const 16) (i32.const 20)))
+        (i32.const 1))
+      (func (export "proxy_on_response_headers") (param i32 i32) (result i32)
+        (drop (call $continue))
+        (i32.const 0))`, { imports: legacyImports, abi: "0_1_0" }));
+    const s = h.http();
+    s.sendRequestHeaders({ ":path": "/" }, true);
+    expect([h.plugin.vm.u32(200), h.plugin.vm.u32(20)]).toEqual([0, 0]);
+    expect(s.request.headersSent).toBe(false);
+    s.sendResponseHeaders({ ":status": "200" });
+    expect(s.request.headersSent).toBe(true);
+  });
 });
