@@ -52,6 +52,8 @@ export class Proxy {
       vmConfiguration: filter.vmConfiguration, failOpen: filter.failOpen, environment: filter.environment,
       logLevel: "trace",
     }, (entry) => this.logger.wasm(entry));
+    // Each trap kills the VM (as in Envoy); the next stream gets a fresh one.
+    this.stats.addSource(() => ({ [`wasm_filter.${filter.name}.vm_failures`]: plugin.restarts + (plugin.failed ? 1 : 0) }));
     const sync = () => (plugin.logLevel = LOG_LEVEL_NAMES.indexOf(this.logger.level));
     sync();
     this.levelWatchers.push(sync);

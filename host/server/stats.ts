@@ -4,6 +4,18 @@
 export class Stats {
   private readonly counters = new Map<string, number>();
   private readonly gauges = new Map<string, number>();
+  /** Counters kept elsewhere (by the plugins), read when rendered. */
+  private readonly sources: (() => Record<string, number>)[] = [];
+
+  addSource(source: () => Record<string, number>): void {
+    this.sources.push(source);
+  }
+
+  private counterEntries(): [string, number][] {
+    const entries = [...this.counters];
+    for (const source of this.sources) entries.push(...Object.entries(source()));
+    return entries;
+  }
 
   inc(name: string, by = 1): void {
     this.counters.set(name, (this.counters.get(name) ?? 0) + by);
@@ -14,20 +26,20 @@ export class Stats {
   }
 
   get(name: string): number {
-    return this.counters.get(name) ?? this.gauges.get(name) ?? 0;
+    return this.counterEntries().find(([k]) => k === name)?.[1] ?? this.gauges.get(name) ?? 0;
   }
 
   /** Envoy's /stats: `name: value`, sorted. */
   text(): string {
-    return [...this.counters, ...this.gauges].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}: ${v}\n`).join("");
+    return [...this.counterEntries(), ...this.gauges].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}: ${v}\n`).join("");
   }
 
   /** /stats/prometheus: `envoy_` prefix, dots as underscores. */
   prometheus(): string {
     const metric = (name: string) => "envoy_" + name.replace(/[^a-zA-Z0-9_]/g, "_");
     const lines: string[] = [];
-    for (const [kind, map] of [["counter", this.counters], ["gauge", this.gauges]] as const) {
-      for (const [name, value] of [...map].sort(([a], [b]) => a.localeCompare(b))) {
+    for (const [kind, entries] of [["counter", this.counterEntries()], ["gauge", [...this.gauges]]] as const) {
+      for (const [name, value] of [...entries].sort(([a], [b]) => a.localeCompare(b))) {
         lines.push(`# TYPE ${metric(name)} ${kind}`, `${metric(name)} ${value}`);
       }
     }

@@ -59,6 +59,7 @@ describe("the proxy, with each example", () => {
       const stats = await get(`${admin}/stats`);
       expect(stats.text).toContain("cluster.upstream.upstream_rq_total: 1\n");
       expect(stats.text).toContain("http.ingress_http.downstream_rq_4xx: 2\n");
+      expect(stats.text).toContain("wasm_filter.deny.vm_failures: 0\n");
     }));
 
   it("path-rewrite: /banana/N reaches the upstream as /status/N", () =>
@@ -161,4 +162,30 @@ describe("the admin endpoint", () => {
       expect(await res.body.text()).toContain("wasm: debug");
       expect(proxy.logger.level).toBe("debug");
     }));
+});
+
+describe("buffer limits", () => {
+  it("answers 413 when a filter buffers more request body than the listener allows", async () => {
+    // A filter that buffers the request body until its end.
+    const { wat } = await import("../host/wat.ts");
+    const module = wat(`
+      (func (export "proxy_on_context_create") (param i32 i32))
+      (func (export "proxy_on_request_body") (param i32 i32 i32) (result i32)
+        (select (i32.const 0) (i32.const 1) (local.get 2)))`);
+    const config = exampleConfig("add-header", upstream.port, (yaml) => yaml
+      .replace(/local: \{ filename: [^}]+\}/, `local: { inline_bytes: "${Buffer.from(module).toString("base64")}" }`)
+      .replace("  - name: main\n", "  - name: main\n    per_connection_buffer_limit_bytes: 4096\n"));
+    const p = await startProxy(config);
+    try {
+      const small = await request(`${p.url}/echo`, { method: "POST", body: "x".repeat(1000) });
+      expect(small.statusCode).toBe(200);
+      expect(await small.body.text()).toBe("x".repeat(1000));
+      const big = await request(`${p.url}/echo`, { method: "POST", body: "x".repeat(10_000) });
+      expect(big.statusCode).toBe(413);
+      expect(await big.body.text()).toBe("Payload Too Large");
+      expect(p.lines.some((l) => l.includes("413 request_payload_too_large"))).toBe(true);
+    } finally {
+      await p.proxy.stop(1000);
+    }
+  });
 });
