@@ -1,8 +1,8 @@
 // `npm run asbuild`: compiles the template filter (assembly/index.ts → build/filter.wasm, plus
 // a debug build with a source map) and every example (examples/<name>/assembly/index.ts →
-// build/<name>.wasm), then checks each module is fit for Envoy. The SDK's ABI exports
-// (sdk/abi/exports.ts) are compiled in as a second entry, so a filter's own file needs no
-// export line. Compiles run in parallel, one per core.
+// build/<name>.wasm), then checks each module is fit for Envoy. The SDK's transform
+// (sdk/transform.js) adds the ABI exports (sdk/abi/exports.ts) to each build, so a filter's
+// own file needs no export line. Compiles run in parallel, one per core.
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
@@ -13,7 +13,9 @@ import { checkModule } from "./check-module.ts";
 const TESTED_COMPILER = /^0\.28\./;
 const root = join(import.meta.dirname, "..");
 const build = join(root, "build");
-const abiExports = "sdk/abi/exports.ts";
+// asc 0.28 cannot load a transform given by relative path in asconfig.json (it looks the
+// path up as a package name), so the SDK's goes on the command line, next to json-as's from asconfig.json.
+const sdkTransform = "./sdk/transform.js";
 
 interface Job { entry: string; outFile: string; target: "release" | "debug" }
 
@@ -36,8 +38,7 @@ function jobs(only: string[]): Job[] {
 
 function compile(job: Job): Promise<{ job: Job; ok: boolean; output: string }> {
   const asc = join(root, "node_modules/assemblyscript/bin/asc.js");
-  // The SDK's transform goes on the command line: asc would resolve a path in asconfig.json as a package name.
-  const args = [asc, job.entry, abiExports, "--target", job.target, "--transform", "./sdk/transform.js", "--outFile", job.outFile];
+  const args = [asc, job.entry, "--target", job.target, "--transform", sdkTransform, "--outFile", job.outFile];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";

@@ -14,10 +14,10 @@ export async function checkModule(path: string): Promise<string[]> {
   }
   const problems: string[] = [];
   const exports = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
-  for (const name of ["proxy_abi_version_0_2_1", "memory", "malloc", "_initialize"]) {
+  for (const name of ["proxy_abi_version_0_2_1", "memory", "_initialize", "malloc", "proxy_on_memory_allocate", "proxy_on_context_create"]) {
     if (!exports.has(name)) {
       problems.push(`${path} does not export ${name}` +
-        (name.startsWith("proxy_abi") ? ` (build with npm run asbuild, which adds sdk/abi/exports.ts as an entry, or add \`export * from "<path>/sdk/abi/exports"\` to the entry file)` : ""));
+        (name.startsWith("proxy_abi") ? ` (build with npm run asbuild, whose --transform ./sdk/transform.js adds them, or add \`export * from "<path>/sdk/abi/exports";\` to the entry file)` : ""));
     }
   }
   for (const { module: from, name } of WebAssembly.Module.imports(module)) {

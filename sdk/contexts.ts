@@ -2,10 +2,19 @@
 // a filter overrides only what it cares about.
 import { DataAction, HeadersAction, PeerType, TcpAction, TrailersAction } from "./abi/types";
 
+// The root id of the root context being constructed: the dispatcher sets it just before it
+// calls the registered factory, so `rootId` is known from the constructor on.
+let rootIdInCreation = "";
+
+/** Called by the dispatcher before a root factory runs. */
+export function setRootIdInCreation(rootId: string): void {
+  rootIdInCreation = rootId;
+}
+
 /** One plugin's root: lives as long as the plugin, reads configuration, creates stream contexts. */
 export class RootContext {
-  /** The root id the host asked for (`plugin_root_id`), or the registered one. */
-  rootId: string = "";
+  /** The root id the host asked for (`plugin_root_id`), or the registered one when it asked for none. */
+  readonly rootId: string = rootIdInCreation;
 
   constructor(public readonly contextId: u32) {}
 

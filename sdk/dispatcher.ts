@@ -1,8 +1,9 @@
 // Routes each proxy_on_* call to the object it concerns. Root contexts are chosen among the
 // registered ones by the plugin's root id; a stream's own context is created, through its
-// root, on the stream's first HTTP or TCP callback (so one module can serve both kinds).
-import { RootContext, HttpContext, TcpContext } from "./contexts";
-import { DataAction, HeadersAction, PeerType, TcpAction, TrailersAction } from "./abi/types";
+// root's newHttpContext or newTcpContext, on the stream's first HTTP or TCP callback (the
+// ABI's context_create does not say which kind a stream is, so one root can serve both).
+import { RootContext, HttpContext, TcpContext, setRootIdInCreation } from "./contexts";
+import { DataAction, HeadersAction, LogLevel, PeerType, TcpAction, TrailersAction } from "./abi/types";
 import { forgetLogLevel, log } from "./log";
 import { properties } from "./properties";
 
@@ -57,23 +58,26 @@ export function onContextCreate(contextId: u32, parentId: u32): void {
     log.error(`no root context for root id "${requested}"; registered: ${list}`);
     return;
   }
-  const root = registrations[chosen].factory(contextId);
-  root.rootId = requested.length > 0 ? requested : registrations[chosen].rootId;
-  roots.set(contextId, root);
+  setRootIdInCreation(requested.length > 0 ? requested : registrations[chosen].rootId);
+  roots.set(contextId, registrations[chosen].factory(contextId));
 }
 
 function rootOf(contextId: u32): RootContext | null {
   return roots.has(contextId) ? roots.get(contextId) : null;
 }
 
+/** The root made no context for this stream: the stream passes through untouched. */
+function passThrough(contextId: u32, factory: string): void {
+  if (log.enabled(LogLevel.Debug)) log.debug(`context ${contextId}: ${factory} gave null, the stream passes through this filter untouched`);
+}
+
 function httpOf(contextId: u32): HttpContext | null {
   if (httpStreams.has(contextId)) return httpStreams.get(contextId);
   if (!unopened.has(contextId)) return null;
   const context = unopened.get(contextId).newHttpContext(contextId);
-  if (context != null) {
-    unopened.delete(contextId);
-    httpStreams.set(contextId, context);
-  }
+  unopened.delete(contextId);
+  if (context != null) httpStreams.set(contextId, context);
+  else passThrough(contextId, "newHttpContext");
   return context;
 }
 
@@ -81,10 +85,9 @@ function tcpOf(contextId: u32): TcpContext | null {
   if (tcpStreams.has(contextId)) return tcpStreams.get(contextId);
   if (!unopened.has(contextId)) return null;
   const context = unopened.get(contextId).newTcpContext(contextId);
-  if (context != null) {
-    unopened.delete(contextId);
-    tcpStreams.set(contextId, context);
-  }
+  unopened.delete(contextId);
+  if (context != null) tcpStreams.set(contextId, context);
+  else passThrough(contextId, "newTcpContext");
   return context;
 }
 

@@ -108,8 +108,12 @@ export class HeaderMap {
     proxy_set_header_map_pairs(this.mapType, changetype<usize>(bytes), bytes.byteLength);
   }
 
-  /** How many pairs the map holds (0 when the map is not available now). */
-  size(): u32 {
+  /**
+   * The bytes of every name and value in the map together, as Envoy's host answers
+   * proxy_get_header_map_size (not a count of pairs: use getAll().length, or the count a
+   * headers callback receives). 0 when the map is not available now.
+   */
+  byteSize(): u32 {
     store<u32>(OUT_PTR, 0);
     return proxy_get_header_map_size(this.mapType, OUT_PTR) == Status.Ok ? load<u32>(OUT_PTR) : 0;
   }
