@@ -1,13 +1,20 @@
 // Upstream clusters: their endpoints (fixed, or resolved through DNS), a connection pool per
 // endpoint (undici), round-robin between them. Callouts (issue 4) will use the same pools.
 import { lookup } from "node:dns/promises";
-import { Pool } from "undici";
+import { type Dispatcher, Pool } from "undici";
+import { H2Pool, type H2DispatchOptions } from "./h2-pool.ts";
+
+/** What the proxy needs of a connection pool, HTTP/1.1 (undici) or HTTP/2 (H2Pool) alike. */
+export interface UpstreamPool {
+  dispatch(options: H2DispatchOptions, handler: Dispatcher.DispatchHandler): unknown;
+  close(): Promise<void>;
+}
 import type { ClusterConfig, SocketAddress } from "./config/model.ts";
 
 const DNS_REFRESH_MS = 5_000;
 
 export class Cluster {
-  private pools = new Map<string, Pool>();
+  private pools = new Map<string, UpstreamPool>();
   private endpoints: SocketAddress[] = [];
   private resolvedAt = 0;
   private next = 0;
@@ -26,13 +33,15 @@ export class Cluster {
   }
 
   /** The pool of the next endpoint, round-robin (call resolve() first when needsResolving). */
-  pick(): { pool: Pool; endpoint: string } {
+  pick(): { pool: UpstreamPool; endpoint: string } {
     if (this.endpoints.length === 0) throw new Error(`cluster ${this.name} has no endpoint`);
     const endpoint = this.endpoints[this.next++ % this.endpoints.length];
     const key = `${endpoint.address.includes(":") ? `[${endpoint.address}]` : endpoint.address}:${endpoint.port}`;
     let pool = this.pools.get(key);
     if (!pool) {
-      pool = new Pool(`http://${key}`, { connect: { timeout: this.config.connectTimeoutMs }, keepAliveTimeout: 30_000 });
+      pool = this.config.http2
+        ? new H2Pool(`http://${key}`, this.config.connectTimeoutMs)
+        : new Pool(`http://${key}`, { connect: { timeout: this.config.connectTimeoutMs }, keepAliveTimeout: 30_000 }) as unknown as UpstreamPool;
       this.pools.set(key, pool);
     }
     return { pool, endpoint: key };

@@ -126,7 +126,7 @@ export class Exchange {
     this.upstreamHost = endpoint;
     const noBody = method === "HEAD";
     pool.dispatch({
-      path, method: method as Dispatcher.HttpMethod, headers, body: this.upstreamBody,
+      path, method, headers, body: this.upstreamBody,
       // Envoy's route timeout; here: the wait for headers, and for each body chunk after.
       headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
     }, {

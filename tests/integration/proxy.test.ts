@@ -189,3 +189,51 @@ describe("buffer limits", () => {
     }
   });
 });
+
+describe("HTTP/2 upstreams", () => {
+  it("speaks h2c to a cluster that asks for http2_protocol_options, both ways through the filter", async () => {
+    const { createServer } = await import("node:http2");
+    const seen: string[] = [];
+    const h2 = createServer((req, res) => {
+      seen.push(`${req.httpVersion} ${req.method} ${req.url} ${req.headers["x-added-by"]}`);
+      let body = "";
+      req.on("data", (d) => (body += d));
+      req.on("end", () => {
+        res.writeHead(200, { "content-type": "text/plain" });
+        res.end(`h2 got ${body.length} bytes`);
+      });
+    });
+    await new Promise<void>((resolve) => h2.listen(0, "127.0.0.1", () => resolve()));
+    const port = (h2.address() as import("node:net").AddressInfo).port;
+    const config = exampleConfig("add-header", port, (yaml) => yaml.replace("    type: STATIC\n",
+      "    type: STATIC\n    typed_extension_protocol_options:\n      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:\n        explicit_http_config:\n          http2_protocol_options: {}\n"));
+    expect(config.clusters[0].http2).toBe(true);
+    const p = await startProxy(config);
+    try {
+      const res = await request(`${p.url}/over-h2`, { method: "POST", body: "x".repeat(5000) });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers["x-frame-options"]).toBe("DENY");
+      expect(await res.body.text()).toBe("h2 got 5000 bytes");
+      const results = await Promise.all(Array.from({ length: 50 }, (_, i) => get(`${p.url}/many/${i}`)));
+      expect(results.every((r) => r.status === 200)).toBe(true);
+      expect(seen[0]).toBe("2.0 POST /over-h2 proxy-wasm-as");
+      expect(seen).toHaveLength(51);
+    } finally {
+      await p.proxy.stop(1000);
+      await new Promise<void>((resolve) => h2.close(() => resolve()));
+    }
+  });
+
+  it("answers 503 when the h2 upstream refuses the connection", async () => {
+    const config = exampleConfig("add-header", 1, (yaml) => yaml.replace("    type: STATIC\n",
+      "    type: STATIC\n    http2_protocol_options: {}\n"));
+    const p = await startProxy(config);
+    try {
+      const res = await get(`${p.url}/`);
+      expect(res.status).toBe(503);
+      expect(res.text).toContain("connection failure");
+    } finally {
+      await p.proxy.stop(1000);
+    }
+  });
+});
