@@ -108,9 +108,21 @@ export class HeaderMap {
     proxy_set_header_map_pairs(this.mapType, changetype<usize>(bytes), bytes.byteLength);
   }
 
+  /** How many pairs the map holds (a repeated name counts once per value); 0 when the map is not available now. */
+  size(): u32 {
+    clearOut();
+    if (proxy_get_header_map_pairs(this.mapType, OUT_PTR, OUT_LEN) != Status.Ok) return 0;
+    // Only the count at the head of the encoding is needed: read it and free the block undecoded.
+    const ptr = load<usize>(OUT_PTR);
+    if (ptr == 0) return 0;
+    const count = load<u32>(OUT_LEN) >= 4 ? load<u32>(ptr) : 0;
+    heap.free(ptr);
+    return count;
+  }
+
   /**
    * The bytes of every name and value in the map together, as Envoy's host answers
-   * proxy_get_header_map_size (not a count of pairs: use getAll().length, or the count a
+   * proxy_get_header_map_size (not a count of pairs: use size(), or the count a
    * headers callback receives). 0 when the map is not available now.
    */
   byteSize(): u32 {

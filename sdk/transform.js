@@ -1,4 +1,6 @@
-// The SDK's compiler transform, listed in asconfig.json after json-as's. It does two things:
+// The SDK's compiler transform. `npm run asbuild` passes it as `--transform ./sdk/transform.js`
+// (asc 0.28 cannot load a transform by relative path from asconfig.json); json-as's comes from
+// asconfig.json and runs first. It does two things:
 //
 // 1. It adds the ABI exports (sdk/abi/exports.ts: proxy_abi_version_0_2_1, malloc,
 //    proxy_on_*) to every build, so a filter's entry file needs no
