@@ -1,4 +1,13 @@
 import { checkJson } from "../../sdk/json-check";
+import { config } from "../../sdk/config";
+import { properties } from "../../sdk/properties";
+// The mock host (as-pect.config.js) hands values over through the module's allocator.
+export { malloc } from "../../sdk/abi/exports";
+
+function lastLog(): string {
+  const text = properties.getString(["test", "last_log"]);
+  return text != null ? text : "";
+}
 
 describe("JSON syntax check", () => {
   it("accepts well-formed JSON", () => {
@@ -19,5 +28,29 @@ describe("JSON syntax check", () => {
 
   it("refuses nesting deeper than 64", () => {
     expect(checkJson("[".repeat(70) + "]".repeat(70))).not.toBeNull();
+  });
+});
+
+@json
+class Settings {
+  header: string = "";
+  limit: i32 = 0;
+  enabled: bool = false;
+}
+
+describe("config.parse", () => {
+  it("parses well-formed JSON into a class marked @json", () => {
+    const settings = config.parse<Settings>('{"header": "x-a", "limit": 3, "enabled": true}');
+    expect(settings == null).toBe(false); // (as-pect cannot reflect a json-as class)
+    expect(settings!.header).toBe("x-a");
+    expect(settings!.limit).toBe(3);
+    expect(settings!.enabled).toBe(true);
+  });
+
+  it("gives null for malformed JSON, logging what was expected where, without trapping", () => {
+    expect(config.parse<Settings>('{"header": "x-a",}') == null).toBe(true);
+    expect(lastLog()).toBe('4 configuration is not valid JSON: expected a quoted member name at position 17, found "}"');
+    expect(config.parse<Settings>("[1]") == null).toBe(true);
+    expect(lastLog()).toBe("4 configuration is not valid JSON: expected a JSON object");
   });
 });
