@@ -10,7 +10,12 @@ import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { checkModule } from "./check-module.ts";
 
-const TESTED_COMPILER = /^0\.28\./;
+// The compiler and json-as versions the SDK is tested with (sdk/transform.js also works
+// around a json-as 1.6 behaviour); anything else fails the build before it starts.
+const TESTED: Record<string, { range: RegExp; named: string }> = {
+  assemblyscript: { range: /^0\.28\./, named: "0.28.x" },
+  "json-as": { range: /^1\.6\./, named: "1.6.x" },
+};
 const root = join(import.meta.dirname, "..");
 const build = join(root, "build");
 // asc 0.28 cannot load a transform given by relative path in asconfig.json (it looks the
@@ -19,9 +24,9 @@ const sdkTransform = "./sdk/transform.js";
 
 interface Job { entry: string; outFile: string; target: "release" | "debug" }
 
-function compilerVersion(): string {
+function installedVersion(name: string): string {
   const require = createRequire(import.meta.url);
-  return require("assemblyscript/package.json").version;
+  return require(`${name}/package.json`).version;
 }
 
 function jobs(only: string[]): Job[] {
@@ -58,10 +63,12 @@ async function runAll(list: Job[]): Promise<{ job: Job; ok: boolean; output: str
   return results;
 }
 
-const version = compilerVersion();
-if (!TESTED_COMPILER.test(version)) {
-  console.error(`asbuild: assemblyscript ${version} is installed, but the SDK is tested with 0.28.x; run npm install (package.json pins it)`);
-  process.exit(1);
+for (const [name, { range, named }] of Object.entries(TESTED)) {
+  const version = installedVersion(name);
+  if (!range.test(version)) {
+    console.error(`asbuild: ${name} ${version} is installed, but the SDK is tested with ${named}; run npm install (package.json pins it)`);
+    process.exit(1);
+  }
 }
 mkdirSync(build, { recursive: true });
 const started = Date.now();
