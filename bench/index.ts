@@ -48,17 +48,19 @@ async function main(): Promise<void> {
   console.log("proxy: autocannon, 32 connections, 3 rounds of 5 s per target, interleaved…");
   const load = await measureProxy(3, 5);
   const ms = (n: number) => `${n.toFixed(1)} ms`;
-  const proxyRow = (label: string, r: { rps: number; p50: number; p99: number }) => `| ${label} | ${fmt(r.rps)} | ${ms(r.p50)} | ${ms(r.p99)} |`;
+  const cpu = (r: { cpuMicrosPerRequest: number | null }) => (r.cpuMicrosPerRequest === null ? "" : `${r.cpuMicrosPerRequest.toFixed(1)} µs`);
+  const proxyRow = (label: string, r: Parameters<typeof cpu>[0] & { rps: number; p50: number; p99: number }) =>
+    `| ${label} | ${fmt(r.rps)} | ${ms(r.p50)} | ${ms(r.p99)} | ${cpu(r)} |`;
 
   const rows = [
-    "| proxy, GET with a 24-byte response | requests/s (median of 3) | p50 | p99 |",
-    "|---|---:|---:|---:|",
+    "| proxy, GET with a 24-byte response | requests/s (median of 3) | p50 | p99 | host CPU per request |",
+    "|---|---:|---:|---:|---:|",
     proxyRow("upstream alone", load.upstream),
     proxyRow("minimal Node pass-through proxy", load.minimal),
     proxyRow("this host, no filter", load.noFilter),
     proxyRow("this host, add-header", load.addHeader),
-    `| ratio host (no filter) / minimal proxy (target ≥ 0.85) | ${(load.noFilter.rps / load.minimal.rps).toFixed(2)} | | |`,
-    `| ratio add-header / no filter (target ≥ 0.90) | ${(load.addHeader.rps / load.noFilter.rps).toFixed(2)} | | |`,
+    `| ratio host (no filter) / minimal proxy (target ≥ 0.85) | ${(load.noFilter.rps / load.minimal.rps).toFixed(2)} | | | |`,
+    `| ratio add-header / no filter (target ≥ 0.90) | ${(load.addHeader.rps / load.noFilter.rps).toFixed(2)} | | | ${(load.noFilter.cpuMicrosPerRequest! / load.addHeader.cpuMicrosPerRequest!).toFixed(2)} |`,
     "",
     "| harness, 20 request headers | callbacks/s (median of 9) | JS heap bytes allocated per callback (host and harness) |",
     "|---|---:|---:|",

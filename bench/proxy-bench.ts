@@ -8,17 +8,40 @@ import { median } from "./harness-bench.ts";
 
 const root = join(import.meta.dirname, "..");
 
-export interface LoadResult { rps: number; p50: number; p99: number }
+export interface LoadResult { rps: number; p50: number; p99: number; cpuMicrosPerRequest: number | null }
+
+interface Usage { cpuMicros: number; requests: number }
 
 function startServer(args: string[]): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "servers.ts"), ...args], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "servers.ts"), ...args], { cwd: root, stdio: ["ignore", "pipe", "inherit", "ipc"] });
   return new Promise((resolve, reject) => {
     child.stdout!.once("data", (d: Buffer) => resolve({ child, port: Number(String(d).trim()) }));
     child.once("exit", (code) => reject(new Error(`bench server ${args.join(" ")} exited with ${code}`)));
   });
 }
 
-function load(port: number, seconds: number): Promise<LoadResult> {
+/** The host's CPU time and requests so far (null for servers that do not report them). */
+function usage(child: ChildProcess): Promise<Usage | null> {
+  if (!child.connected) return Promise.resolve(null);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(null), 1000);
+    child.once("message", (m) => {
+      clearTimeout(timer);
+      resolve(m as Usage);
+    });
+    child.send("usage");
+  });
+}
+
+async function measured(target: { child: ChildProcess; port: number }, seconds: number): Promise<LoadResult> {
+  const before = await usage(target.child);
+  const result = await load(target.port, seconds);
+  const after = before ? await usage(target.child) : null;
+  const cpu = before && after && after.requests > before.requests ? (after.cpuMicros - before.cpuMicros) / (after.requests - before.requests) : null;
+  return { ...result, cpuMicrosPerRequest: cpu };
+}
+
+function load(port: number, seconds: number): Promise<Omit<LoadResult, "cpuMicrosPerRequest">> {
   return new Promise((resolve, reject) => {
     autocannon({ url: `http://127.0.0.1:${port}/bench`, connections: 32, duration: seconds }, (err, result) => {
       if (err) return reject(err);
@@ -37,12 +60,14 @@ export async function measureProxy(rounds: number, seconds: number): Promise<Rec
     targets.noFilter = await startServer(["host", String(upstream.port)]);
     targets.addHeader = await startServer(["host", String(upstream.port), "build/add-header.wasm", "add_header", addHeaderConfig]);
     const samples: Record<string, LoadResult[]> = Object.fromEntries(Object.keys(targets).map((k) => [k, []]));
-    for (const { port } of Object.values(targets)) await load(port, 1); // warm up
+    // Warm up: JIT and wasm tier-up settle before anything is measured.
+    for (const { port } of Object.values(targets)) await load(port, 3);
     for (let r = 0; r < rounds; r++) {
-      for (const [name, { port }] of Object.entries(targets)) samples[name].push(await load(port, seconds));
+      for (const [name, target] of Object.entries(targets)) samples[name].push(await measured(target, seconds));
     }
     return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, {
       rps: median(v.map((x) => x.rps)), p50: median(v.map((x) => x.p50)), p99: median(v.map((x) => x.p99)),
+      cpuMicrosPerRequest: v[0].cpuMicrosPerRequest === null ? null : median(v.map((x) => x.cpuMicrosPerRequest!)),
     }]));
   } finally {
     for (const { child } of Object.values(targets)) child.kill();
