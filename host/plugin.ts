@@ -4,6 +4,7 @@ import { readFile } from "node:fs/promises";
 import { buildImports, hostFunctionNames } from "./abi/index.ts";
 import type { AbiHost, StreamContext } from "./abi/host.ts";
 import { LOG_LEVEL_NAMES, LogLevel, type LogLevelName } from "./abi/types.ts";
+import { MetricRegistry } from "./metrics.ts";
 import { type CheckedModule, ModuleError, WasmTrap, WasmVm, checkModule } from "./vm.ts";
 
 export interface PluginConfig {
@@ -17,6 +18,8 @@ export interface PluginConfig {
   failOpen?: boolean;
   logLevel?: LogLevelName;
   environment?: Record<string, string>;
+  /** Where the plugin's metrics live: a proxy shares one registry among its plugins. */
+  metrics?: MetricRegistry;
 }
 
 export interface LogEntry {
@@ -69,6 +72,7 @@ export class Plugin implements AbiHost {
   private depth = 0;
   private logContext = 0;
   private readonly properties = new Map<string, Uint8Array>();
+  readonly metrics: MetricRegistry;
 
   private constructor(private readonly checked: CheckedModule, config: PluginConfig, private readonly sink: LogSink) {
     this.name = config.name ?? config.rootId ?? "plugin";
@@ -78,6 +82,7 @@ export class Plugin implements AbiHost {
     this.configuration = bytesOf(config.configuration);
     this.vmConfiguration = bytesOf(config.vmConfiguration);
     this.environment = config.environment ?? {};
+    this.metrics = config.metrics ?? new MetricRegistry();
     this.logLevel = LOG_LEVEL_NAMES.indexOf(config.logLevel ?? "info") as LogLevel;
   }
 
@@ -111,7 +116,7 @@ export class Plugin implements AbiHost {
     try {
       this.vm = new WasmVm(this.checked);
       this.properties.clear();
-      this.vm.instantiate(buildImports(this, { properties: this.properties }));
+      this.vm.instantiate(buildImports(this, { properties: this.properties, metrics: this.metrics }));
       this.phase = "start";
       this.vm.start();
       this.callRoot("proxy_on_context_create", ROOT_CONTEXT_ID, 0);

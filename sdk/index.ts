@@ -12,3 +12,4 @@ export { log } from "./log";
 export { config } from "./config";
 export { time } from "./time";
 export { properties } from "./properties";
+export { Counter, Gauge, Histogram } from "./metrics";

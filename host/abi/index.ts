@@ -7,6 +7,8 @@ import { headerMapFunctions } from "./headers.ts";
 import { bufferFunctions } from "./buffers.ts";
 import { streamFunctions } from "./stream.ts";
 import { propertyFunctions } from "./properties.ts";
+import { metricFunctions } from "./metrics.ts";
+import type { MetricRegistry } from "../metrics.ts";
 import { timeFunctions } from "./time.ts";
 import { contextFunctions } from "./context.ts";
 import { wasiFunctions } from "./wasi.ts";
@@ -27,12 +29,15 @@ export function hostFunctionNames(abi: AbiVersion): Set<string> {
 export interface ImportState {
   /** Values the module stored with proxy_set_property. */
   properties: Map<string, Uint8Array>;
+  /** The process's metrics, shared by every plugin of a proxy. */
+  metrics: MetricRegistry;
 }
 
 export function buildImports(host: AbiHost, state: ImportState): WebAssembly.Imports {
   const implemented: HostFunctions = {
     ...logFunctions(host), ...headerMapFunctions(host), ...bufferFunctions(host), ...streamFunctions(host),
     ...propertyFunctions(host, state.properties), ...timeFunctions(host), ...contextFunctions(host),
+    ...metricFunctions(host, state.metrics),
     // ABI 0.1.0: Envoy answers the plugin configuration while configuring, else the VM's.
     proxy_get_configuration(ptrPtr: number, lenPtr: number): number {
       const value = host.phase === "configure" ? host.configuration : host.vmConfiguration;

@@ -4,6 +4,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { LOG_LEVEL_NAMES } from "../abi/types.ts";
 import { Cluster } from "../cluster.ts";
+import { MetricRegistry } from "../metrics.ts";
 import type { HttpListenerConfig, ProxyConfig, WasmFilterConfig } from "../config/model.ts";
 import type { Logger } from "../log.ts";
 import { Plugin } from "../plugin.ts";
@@ -15,6 +16,8 @@ const MAX_HEADER_BYTES = 60 * 1024; // Envoy's max_request_headers_kb default
 
 export class Proxy {
   readonly stats = new Stats();
+  /** Metrics the filters define: one registry for the process, as in Envoy. */
+  readonly metrics = new MetricRegistry();
   readonly clusters = new Map<string, Cluster>();
   private readonly servers: Server[] = [];
   private admin: Server | null = null;
@@ -24,6 +27,7 @@ export class Proxy {
 
   private constructor(readonly config: ProxyConfig, readonly logger: Logger) {
     for (const c of config.clusters) this.clusters.set(c.name, new Cluster(c));
+    this.stats.filterMetrics = this.metrics;
   }
 
   /** Loads every plugin, then binds every listener; a plugin that cannot start stops it all, named. */
@@ -50,7 +54,7 @@ export class Proxy {
     const plugin = await Plugin.load(source, {
       name: filter.name, rootId: filter.rootId, vmId: filter.vmId, configuration: filter.configuration,
       vmConfiguration: filter.vmConfiguration, failOpen: filter.failOpen, environment: filter.environment,
-      logLevel: "trace",
+      logLevel: "trace", metrics: this.metrics,
     }, (entry) => this.logger.wasm(entry));
     // Each trap kills the VM (as in Envoy); the next stream gets a fresh one.
     this.stats.addSource(() => ({ [`wasm_filter.${filter.name}.vm_failures`]: plugin.restarts + (plugin.failed ? 1 : 0) }));

@@ -1,5 +1,7 @@
 // Counters and gauges in Envoy's naming (`http.<prefix>.downstream_rq_2xx`, `cluster.<name>.upstream_rq_total`, …),
-// rendered in Envoy's text form and in Prometheus' exposition format.
+// rendered in Envoy's text form and in Prometheus' exposition format, together with the
+// metrics filters define (under `wasmcustom.`).
+import type { MetricRegistry } from "../metrics.ts";
 
 export class Stats {
   private readonly counters = new Map<string, number>();
@@ -10,6 +12,9 @@ export class Stats {
   addSource(source: () => Record<string, number>): void {
     this.sources.push(source);
   }
+
+  /** The metrics the proxy's filters define, shown with the proxy's own. */
+  filterMetrics: MetricRegistry | null = null;
 
   private counterEntries(): [string, number][] {
     const entries = [...this.counters];
@@ -31,7 +36,8 @@ export class Stats {
 
   /** Envoy's /stats: `name: value`, sorted. */
   text(): string {
-    return [...this.counterEntries(), ...this.gauges].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}: ${v}\n`).join("");
+    const entries: [string, number | string][] = [...this.counterEntries(), ...this.gauges, ...(this.filterMetrics?.envoyText() ?? [])];
+    return entries.sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}: ${v}\n`).join("");
   }
 
   /** /stats/prometheus: `envoy_` prefix, dots as underscores. */
@@ -43,6 +49,7 @@ export class Stats {
         lines.push(`# TYPE ${metric(name)} ${kind}`, `${metric(name)} ${value}`);
       }
     }
+    lines.push(...(this.filterMetrics?.prometheus() ?? []));
     return lines.join("\n") + "\n";
   }
 }

@@ -12,6 +12,8 @@ export type { HeaderList, LogLevelName } from "../abi/types.ts";
 export type { LogEntry, PluginConfig } from "../plugin.ts";
 export { ModuleError } from "../vm.ts";
 export { PluginStartError } from "../plugin.ts";
+export type { MetricView } from "../metrics.ts";
+import type { MetricView } from "../metrics.ts";
 
 export interface HarnessOptions extends Omit<PluginConfig, "logLevel" | "name"> {
   /** The plugin's name (Envoy's `config.name`; the plugin_name property); default the root id, else "plugin". */
@@ -46,6 +48,16 @@ export class Harness {
   /** The messages logged (at `level`, or at any level). */
   logMessages(level?: LogLevelName): string[] {
     return this.logs.filter((l) => level === undefined || l.level === level).map((l) => l.message);
+  }
+
+  /** A metric the filter defined, by its name: a counter's or gauge's value, or a histogram's summary. */
+  metric(name: string): MetricView | undefined {
+    return this.plugin.metrics.view(name);
+  }
+
+  /** The names of every metric the filter defined. */
+  get metricNames(): string[] {
+    return this.plugin.metrics.names();
   }
 }
 

@@ -8,6 +8,8 @@ import { logFunctions } from "../../host/abi/log.ts";
 import { deserializePairs, serializePairs } from "../../host/abi/pairs.ts";
 import { propertyFunctions } from "../../host/abi/properties.ts";
 import { timeFunctions } from "../../host/abi/time.ts";
+import { metricFunctions } from "../../host/abi/metrics.ts";
+import { MetricRegistry } from "../../host/metrics.ts";
 import { type HeaderList, LogLevel } from "../../host/abi/types.ts";
 import { WasmVm, checkModule } from "../../host/vm.ts";
 import { wat } from "./wat.ts";
@@ -217,12 +219,56 @@ describe("time", () => {
   });
 });
 
+describe("metrics", () => {
+  const COUNTER = 0, GAUGE = 1, HISTOGRAM = 2;
+  const u64At = (ptr: number) => new DataView(vm.bytes(ptr, 8)!.slice().buffer).getBigUint64(0, true);
+
+  it("defines each name once per type, and counts, sets and records", () => {
+    const metrics = new MetricRegistry();
+    const fns = metricFunctions(host, metrics) as Record<string, (...a: (number | bigint)[]) => number>;
+    expect(fns.proxy_define_metric(COUNTER, ...put("requests"), OUT_PTR)).toBe(OK);
+    const counter = vm.u32(OUT_PTR)!;
+    expect(fns.proxy_define_metric(COUNTER, ...put("requests"), OUT_PTR)).toBe(OK);
+    expect(vm.u32(OUT_PTR)).toBe(counter);
+    expect(fns.proxy_define_metric(GAUGE, ...put("requests"), OUT_PTR)).toBe(BAD_ARGUMENT);
+    expect(fns.proxy_increment_metric(counter, 5n)).toBe(OK);
+    expect(fns.proxy_increment_metric(counter, -1n)).toBe(BAD_ARGUMENT);
+    expect(fns.proxy_get_metric(counter, OUT_PTR)).toBe(OK);
+    expect(u64At(OUT_PTR)).toBe(5n);
+
+    expect(fns.proxy_define_metric(GAUGE, ...put("in_flight"), OUT_PTR)).toBe(OK);
+    const gauge = vm.u32(OUT_PTR)!;
+    expect(fns.proxy_record_metric(gauge, 10n)).toBe(OK);
+    expect(fns.proxy_increment_metric(gauge, -3n)).toBe(OK);
+    expect(fns.proxy_get_metric(gauge, OUT_PTR)).toBe(OK);
+    expect(u64At(OUT_PTR)).toBe(7n);
+
+    expect(fns.proxy_define_metric(HISTOGRAM, ...put("latency_ms"), OUT_PTR)).toBe(OK);
+    const histogram = vm.u32(OUT_PTR)!;
+    for (const v of [1n, 2n, 3n, 40n, 900n]) expect(fns.proxy_record_metric(histogram, v)).toBe(OK);
+    expect(fns.proxy_get_metric(histogram, OUT_PTR)).toBe(BAD_ARGUMENT);
+    expect(metrics.view("latency_ms")).toMatchObject({ type: "histogram", count: 5, sum: 946 });
+    expect(metrics.envoyText()).toContainEqual(["wasmcustom.requests", "5"]);
+    expect(metrics.prometheus()).toContain('envoy_wasmcustom_latency_ms_bucket{le="5"} 3');
+  });
+
+  it("answers NotFound for an unknown id and refuses bad input without throwing", () => {
+    const fns = metricFunctions(host, new MetricRegistry()) as Record<string, (...a: (number | bigint)[]) => number>;
+    expect(fns.proxy_increment_metric(999, 1n)).toBe(NOT_FOUND);
+    expect(fns.proxy_record_metric(999, 1n)).toBe(NOT_FOUND);
+    expect(fns.proxy_get_metric(999, OUT_PTR)).toBe(NOT_FOUND);
+    expect(fns.proxy_define_metric(7, ...put("x"), OUT_PTR)).toBe(BAD_ARGUMENT);
+    expect(fns.proxy_define_metric(COUNTER, BAD, 4, OUT_PTR)).toBe(INVALID_MEMORY);
+    expect(fns.proxy_define_metric(COUNTER, ...put("y"), BAD)).toBe(INVALID_MEMORY);
+  });
+});
+
 describe("host functions not implemented yet", () => {
   it("answer Unimplemented and log it once per function, never throwing", () => {
-    const env = buildImports(host, { properties: new Map() }).env as Record<string, (...a: number[]) => number>;
+    const env = buildImports(host, { properties: new Map(), metrics: new MetricRegistry() }).env as Record<string, (...a: number[]) => number>;
     for (const name of hostFunctionNames("0.2.1")) expect(typeof env[name]).toBe("function");
-    expect(env.proxy_define_metric(0, 0, 0, OUT_PTR)).toBe(UNIMPLEMENTED);
-    expect(env.proxy_define_metric(0, 0, 0, OUT_PTR)).toBe(UNIMPLEMENTED);
-    expect(host.logs.filter(([, m]) => m.includes("proxy_define_metric"))).toHaveLength(1);
+    expect(env.proxy_get_shared_data(0, 0, OUT_PTR, OUT_LEN, OUT_PTR)).toBe(UNIMPLEMENTED);
+    expect(env.proxy_get_shared_data(0, 0, OUT_PTR, OUT_LEN, OUT_PTR)).toBe(UNIMPLEMENTED);
+    expect(host.logs.filter(([, m]) => m.includes("proxy_get_shared_data"))).toHaveLength(1);
   });
 });

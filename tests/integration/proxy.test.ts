@@ -237,3 +237,23 @@ describe("HTTP/2 upstreams", () => {
     }
   });
 });
+
+describe("metrics a filter defines", () => {
+  it("appear on the admin endpoint in Envoy's naming, histograms with quantiles and buckets", () =>
+    withProxy("request-metrics", async ({ url, admin }) => {
+      await get(`${url}/status/200`);
+      await get(`${url}/status/404`);
+      await get(`${url}/bytes/1000`);
+      const stats = (await get(`${admin}/stats`)).text;
+      expect(stats).toContain("wasmcustom.request_metrics.requests.method.GET: 3\n");
+      expect(stats).toContain("wasmcustom.request_metrics.responses.status.2xx: 2\n");
+      expect(stats).toContain("wasmcustom.request_metrics.responses.status.4xx: 1\n");
+      expect(stats).toContain("wasmcustom.request_metrics.requests_in_flight: 0\n");
+      expect(stats).toMatch(/wasmcustom\.request_metrics\.response_bytes: P0\(\d+\) P25\(/);
+      const prometheus = (await get(`${admin}/stats/prometheus`)).text;
+      expect(prometheus).toContain("# TYPE envoy_wasmcustom_request_metrics_requests_method_GET counter");
+      // only /bytes/1000 answers with a content-length
+      expect(prometheus).toContain("envoy_wasmcustom_request_metrics_response_bytes_count 1");
+      expect(prometheus).toContain(`envoy_wasmcustom_request_metrics_response_bytes_bucket{le="1000"} 1`);
+    }));
+});
