@@ -5,6 +5,7 @@ import { buildImports, hostFunctionNames } from "./abi/index.ts";
 import type { AbiHost, StreamContext } from "./abi/host.ts";
 import { LOG_LEVEL_NAMES, LogLevel, type LogLevelName } from "./abi/types.ts";
 import { MetricRegistry } from "./metrics.ts";
+import { SharedState } from "./shared.ts";
 import { type CheckedModule, ModuleError, WasmTrap, WasmVm, checkModule } from "./vm.ts";
 
 export interface PluginConfig {
@@ -20,6 +21,10 @@ export interface PluginConfig {
   environment?: Record<string, string>;
   /** Where the plugin's metrics live: a proxy shares one registry among its plugins. */
   metrics?: MetricRegistry;
+  /** Shared data and queues: a proxy shares one among its plugins. */
+  shared?: SharedState;
+  /** "real": onTick runs on a timer (the proxy); "manual": only when tick() is called (tests). Default "manual". */
+  timers?: "real" | "manual";
 }
 
 export interface LogEntry {
@@ -73,6 +78,11 @@ export class Plugin implements AbiHost {
   private logContext = 0;
   private readonly properties = new Map<string, Uint8Array>();
   readonly metrics: MetricRegistry;
+  readonly shared: SharedState;
+  /** The tick period the module asked for (0: none). */
+  tickPeriodMs = 0;
+  private readonly realTimers: boolean;
+  private ticker: NodeJS.Timeout | null = null;
 
   private constructor(private readonly checked: CheckedModule, config: PluginConfig, private readonly sink: LogSink) {
     this.name = config.name ?? config.rootId ?? "plugin";
@@ -83,6 +93,8 @@ export class Plugin implements AbiHost {
     this.vmConfiguration = bytesOf(config.vmConfiguration);
     this.environment = config.environment ?? {};
     this.metrics = config.metrics ?? new MetricRegistry();
+    this.shared = config.shared ?? new SharedState();
+    this.realTimers = config.timers === "real";
     this.logLevel = LOG_LEVEL_NAMES.indexOf(config.logLevel ?? "info") as LogLevel;
   }
 
@@ -116,7 +128,8 @@ export class Plugin implements AbiHost {
     try {
       this.vm = new WasmVm(this.checked);
       this.properties.clear();
-      this.vm.instantiate(buildImports(this, { properties: this.properties, metrics: this.metrics }));
+      this.setTickPeriod(0);
+      this.vm.instantiate(buildImports(this, { properties: this.properties, metrics: this.metrics, shared: this.shared }));
       this.phase = "start";
       this.vm.start();
       this.callRoot("proxy_on_context_create", ROOT_CONTEXT_ID, 0);
@@ -205,7 +218,32 @@ export class Plugin implements AbiHost {
     while (this.deferred.length && this.depth === 0) this.deferred.shift()!();
   }
 
+  /** Calls the root context's onTick now (what the timer does; tests call it directly). */
+  tick(): void {
+    if (this.failed) return;
+    try {
+      this.callRoot("proxy_on_tick", ROOT_CONTEXT_ID);
+    } catch (e) {
+      if (!(e instanceof WasmTrap)) throw e;
+    }
+  }
+
+  /** Stops the plugin's timer; the plugin takes no further ticks. */
+  close(): void {
+    this.setTickPeriod(0);
+  }
+
   // AbiHost
+
+  setTickPeriod(ms: number): void {
+    this.tickPeriodMs = ms;
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = null;
+    if (ms > 0 && this.realTimers) {
+      this.ticker = setInterval(() => this.tick(), ms);
+      this.ticker.unref();
+    }
+  }
 
   defer(action: () => void): void {
     this.deferred.push(action);

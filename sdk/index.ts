@@ -13,3 +13,5 @@ export { config } from "./config";
 export { time } from "./time";
 export { properties } from "./properties";
 export { Counter, Gauge, Histogram } from "./metrics";
+export { setTickPeriod } from "./timers";
+export { sharedData, SharedValue } from "./shared-data";

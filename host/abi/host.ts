@@ -47,6 +47,10 @@ export interface AbiHost {
   defer(action: () => void): void;
   /** Makes `contextId` the current context; false when it is not a live context. */
   setEffectiveContext(contextId: number): boolean;
+  /** The plugin's vm_id: shared data and queues are per vm_id. */
+  readonly vmId: string;
+  /** Calls the root context's onTick every `ms` milliseconds (0 stops). */
+  setTickPeriod(ms: number): void;
 }
 
 export type HostFunctions = Record<string, (...args: never[]) => number>;

@@ -8,7 +8,10 @@ import { bufferFunctions } from "./buffers.ts";
 import { streamFunctions } from "./stream.ts";
 import { propertyFunctions } from "./properties.ts";
 import { metricFunctions } from "./metrics.ts";
+import { sharedDataFunctions } from "./shared-data.ts";
+import { timerFunctions } from "./timers.ts";
 import type { MetricRegistry } from "../metrics.ts";
+import type { SharedState } from "../shared.ts";
 import { timeFunctions } from "./time.ts";
 import { contextFunctions } from "./context.ts";
 import { wasiFunctions } from "./wasi.ts";
@@ -31,13 +34,15 @@ export interface ImportState {
   properties: Map<string, Uint8Array>;
   /** The process's metrics, shared by every plugin of a proxy. */
   metrics: MetricRegistry;
+  /** Shared data and queues, shared by every plugin of a proxy. */
+  shared: SharedState;
 }
 
 export function buildImports(host: AbiHost, state: ImportState): WebAssembly.Imports {
   const implemented: HostFunctions = {
     ...logFunctions(host), ...headerMapFunctions(host), ...bufferFunctions(host), ...streamFunctions(host),
     ...propertyFunctions(host, state.properties), ...timeFunctions(host), ...contextFunctions(host),
-    ...metricFunctions(host, state.metrics),
+    ...metricFunctions(host, state.metrics), ...sharedDataFunctions(host, state.shared), ...timerFunctions(host),
     // ABI 0.1.0: Envoy answers the plugin configuration while configuring, else the VM's.
     proxy_get_configuration(ptrPtr: number, lenPtr: number): number {
       const value = host.phase === "configure" ? host.configuration : host.vmConfiguration;

@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { LOG_LEVEL_NAMES } from "../abi/types.ts";
 import { Cluster } from "../cluster.ts";
 import { MetricRegistry } from "../metrics.ts";
+import { SharedState } from "../shared.ts";
 import type { HttpListenerConfig, ProxyConfig, WasmFilterConfig } from "../config/model.ts";
 import type { Logger } from "../log.ts";
 import { Plugin } from "../plugin.ts";
@@ -18,6 +19,9 @@ export class Proxy {
   readonly stats = new Stats();
   /** Metrics the filters define: one registry for the process, as in Envoy. */
   readonly metrics = new MetricRegistry();
+  /** Shared data and queues of every plugin, per vm_id. */
+  readonly shared = new SharedState();
+  private readonly plugins: Plugin[] = [];
   readonly clusters = new Map<string, Cluster>();
   private readonly servers: Server[] = [];
   private admin: Server | null = null;
@@ -54,8 +58,9 @@ export class Proxy {
     const plugin = await Plugin.load(source, {
       name: filter.name, rootId: filter.rootId, vmId: filter.vmId, configuration: filter.configuration,
       vmConfiguration: filter.vmConfiguration, failOpen: filter.failOpen, environment: filter.environment,
-      logLevel: "trace", metrics: this.metrics,
+      logLevel: "trace", metrics: this.metrics, shared: this.shared, timers: "real",
     }, (entry) => this.logger.wasm(entry));
+    this.plugins.push(plugin);
     // Each trap kills the VM (as in Envoy); the next stream gets a fresh one.
     this.stats.addSource(() => ({ [`wasm_filter.${filter.name}.vm_failures`]: plugin.restarts + (plugin.failed ? 1 : 0) }));
     const sync = () => (plugin.logLevel = LOG_LEVEL_NAMES.indexOf(this.logger.level));
@@ -96,6 +101,7 @@ export class Proxy {
 
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes everything. */
   async stop(graceMs = 10_000): Promise<void> {
+    for (const plugin of this.plugins) plugin.close();
     const closing = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
     // Keep-alive connections become idle as their requests finish: close each one then.
     const idle = setInterval(() => this.servers.forEach((s) => s.closeIdleConnections()), 50);

@@ -13,6 +13,7 @@ export type { LogEntry, PluginConfig } from "../plugin.ts";
 export { ModuleError } from "../vm.ts";
 export { PluginStartError } from "../plugin.ts";
 export type { MetricView } from "../metrics.ts";
+export { SharedState } from "../shared.ts";
 import type { MetricView } from "../metrics.ts";
 
 export interface HarnessOptions extends Omit<PluginConfig, "logLevel" | "name"> {
@@ -53,6 +54,16 @@ export class Harness {
   /** A metric the filter defined, by its name: a counter's or gauge's value, or a histogram's summary. */
   metric(name: string): MetricView | undefined {
     return this.plugin.metrics.view(name);
+  }
+
+  /** Runs the root context's onTick now, as the timer the filter set would (tests drive time). */
+  tick(): void {
+    this.plugin.tick();
+  }
+
+  /** The tick period the filter asked for, in ms (0: none). */
+  get tickPeriodMs(): number {
+    return this.plugin.tickPeriodMs;
   }
 
   /** The names of every metric the filter defined. */

@@ -10,6 +10,9 @@ import { propertyFunctions } from "../../host/abi/properties.ts";
 import { timeFunctions } from "../../host/abi/time.ts";
 import { metricFunctions } from "../../host/abi/metrics.ts";
 import { MetricRegistry } from "../../host/metrics.ts";
+import { sharedDataFunctions } from "../../host/abi/shared-data.ts";
+import { timerFunctions } from "../../host/abi/timers.ts";
+import { SharedState } from "../../host/shared.ts";
 import { type HeaderList, LogLevel } from "../../host/abi/types.ts";
 import { WasmVm, checkModule } from "../../host/vm.ts";
 import { wat } from "./wat.ts";
@@ -64,8 +67,11 @@ beforeEach(async () => {
     pluginProperty: (path) => (path[0] === "plugin_root_id" ? enc.encode("my_root") : undefined),
     defer: (action) => action(),
     setEffectiveContext: () => true,
+    vmId: "vm1",
+    setTickPeriod: (ms) => (tickPeriod = ms),
   };
 });
+let tickPeriod = 0;
 
 describe("header map functions", () => {
   const fns = () => headerMapFunctions(host) as Record<string, (...a: number[]) => number>;
@@ -263,12 +269,38 @@ describe("metrics", () => {
   });
 });
 
+describe("shared data and timers", () => {
+  const CAS_MISMATCH = 8;
+  it("stores per vm_id with compare-and-swap: a stale cas is refused", () => {
+    const shared = new SharedState();
+    const fns = sharedDataFunctions(host, shared) as Record<string, (...a: number[]) => number>;
+    expect(fns.proxy_get_shared_data(...put("k"), OUT_PTR, OUT_LEN, 40)).toBe(NOT_FOUND);
+    expect(fns.proxy_set_shared_data(...put("k"), ...put("v1"), 0)).toBe(OK);
+    expect(fns.proxy_get_shared_data(...put("k"), OUT_PTR, OUT_LEN, 40)).toBe(OK);
+    expect(outText()).toBe("v1");
+    const cas = vm.u32(40)!;
+    expect(cas).not.toBe(0);
+    expect(fns.proxy_set_shared_data(...put("k"), ...put("v2"), cas)).toBe(OK);
+    expect(fns.proxy_set_shared_data(...put("k"), ...put("v3"), cas)).toBe(CAS_MISMATCH);
+    expect(fns.proxy_get_shared_data(...put("k"), OUT_PTR, OUT_LEN, 40)).toBe(OK);
+    expect(outText()).toBe("v2");
+    expect(shared.get("other-vm", "k")).toBeUndefined();
+    expect(fns.proxy_set_shared_data(BAD, 4, ...put("x"), 0)).toBe(INVALID_MEMORY);
+  });
+
+  it("takes the tick period", () => {
+    const fns = timerFunctions(host) as Record<string, (...a: number[]) => number>;
+    expect(fns.proxy_set_tick_period_milliseconds(250)).toBe(OK);
+    expect(tickPeriod).toBe(250);
+  });
+});
+
 describe("host functions not implemented yet", () => {
   it("answer Unimplemented and log it once per function, never throwing", () => {
-    const env = buildImports(host, { properties: new Map(), metrics: new MetricRegistry() }).env as Record<string, (...a: number[]) => number>;
+    const env = buildImports(host, { properties: new Map(), metrics: new MetricRegistry(), shared: new SharedState() }).env as Record<string, (...a: number[]) => number>;
     for (const name of hostFunctionNames("0.2.1")) expect(typeof env[name]).toBe("function");
-    expect(env.proxy_get_shared_data(0, 0, OUT_PTR, OUT_LEN, OUT_PTR)).toBe(UNIMPLEMENTED);
-    expect(env.proxy_get_shared_data(0, 0, OUT_PTR, OUT_LEN, OUT_PTR)).toBe(UNIMPLEMENTED);
-    expect(host.logs.filter(([, m]) => m.includes("proxy_get_shared_data"))).toHaveLength(1);
+    expect(env.proxy_register_shared_queue(0, 0, OUT_PTR)).toBe(UNIMPLEMENTED);
+    expect(env.proxy_register_shared_queue(0, 0, OUT_PTR)).toBe(UNIMPLEMENTED);
+    expect(host.logs.filter(([, m]) => m.includes("proxy_register_shared_queue"))).toHaveLength(1);
   });
 });

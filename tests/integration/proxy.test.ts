@@ -257,3 +257,15 @@ describe("metrics a filter defines", () => {
       expect(prometheus).toContain(`envoy_wasmcustom_request_metrics_response_bytes_bucket{le="1000"} 1`);
     }));
 });
+
+describe("shared data through the proxy", () => {
+  it("rate-limit admits exactly a bucket's worth of 500 concurrent requests", () =>
+    withProxy("rate-limit", async ({ url, admin }) => {
+      const results = await Promise.all(Array.from({ length: 500 }, () => get(`${url}/`)));
+      const statuses = results.map((r) => r.status);
+      expect(statuses.filter((s) => s === 200)).toHaveLength(100);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(400);
+      expect(results.find((r) => r.status === 429)?.headers["retry-after"]).toMatch(/^\d+$/);
+      expect((await get(`${admin}/stats`)).text).toContain("wasmcustom.rate_limit.global.limited: 400\n");
+    }, (yaml) => yaml.replace('{"capacity": 20, "refill_per_second": 5}', '{"capacity": 100, "refill_per_second": 0.001}')));
+});
