@@ -2,8 +2,8 @@
 // after a trap), its root context, and the calls into the module with the current context set.
 import { readFile } from "node:fs/promises";
 import { buildImports, hostFunctionNames } from "./abi/index.ts";
-import type { AbiHost, StreamContext } from "./abi/host.ts";
-import { LOG_LEVEL_NAMES, LogLevel, type LogLevelName } from "./abi/types.ts";
+import type { AbiHost, CalloutResponse, HttpCallRequest, StreamContext } from "./abi/host.ts";
+import { LOG_LEVEL_NAMES, LogLevel, Status, type LogLevelName } from "./abi/types.ts";
 import { MetricRegistry } from "./metrics.ts";
 import { SharedState } from "./shared.ts";
 import { type CheckedModule, ModuleError, WasmTrap, WasmVm, checkModule } from "./vm.ts";
@@ -25,6 +25,17 @@ export interface PluginConfig {
   shared?: SharedState;
   /** "real": onTick runs on a timer (the proxy); "manual": only when tick() is called (tests). Default "manual". */
   timers?: "real" | "manual";
+  /** Where HTTP callouts go (the proxy's clusters, or the harness's recorder); none: every callout is refused. */
+  callouts?: CalloutSender;
+}
+
+export type CalloutResult = { response: CalloutResponse } | { failure: string };
+
+export interface CalloutSender {
+  /** Whether `cluster` names a cluster callouts may go to (else proxy_http_call answers BadArgument). */
+  hasCluster(cluster: string): boolean;
+  /** Sends the callout and, later (never during the call), calls `done` once with its outcome. */
+  send(request: HttpCallRequest, done: (result: CalloutResult) => void): void;
 }
 
 export interface LogEntry {
@@ -82,6 +93,10 @@ export class Plugin implements AbiHost {
   /** The tick period the module asked for (0: none). */
   tickPeriodMs = 0;
   private readonly realTimers: boolean;
+  private readonly callouts: CalloutSender | null;
+  private nextToken = 1;
+  calloutResponse: CalloutResponse | null = null;
+  callStatus = { code: 0, message: "" };
   private ticker: NodeJS.Timeout | null = null;
 
   private constructor(private readonly checked: CheckedModule, config: PluginConfig, private readonly sink: LogSink) {
@@ -95,6 +110,7 @@ export class Plugin implements AbiHost {
     this.metrics = config.metrics ?? new MetricRegistry();
     this.shared = config.shared ?? new SharedState();
     this.realTimers = config.timers === "real";
+    this.callouts = config.callouts ?? null;
     this.logLevel = LOG_LEVEL_NAMES.indexOf(config.logLevel ?? "info") as LogLevel;
   }
 
@@ -234,6 +250,37 @@ export class Plugin implements AbiHost {
   }
 
   // AbiHost
+
+  httpCall(request: HttpCallRequest): { token: number } | { status: number } {
+    const missing = [":method", ":path", ":authority"].filter((h) => !request.headers.some(([n]) => n === h));
+    if (missing.length) {
+      this.log(LogLevel.Debug, `proxy_http_call to ${request.cluster}: missing ${missing.join(", ")}; answering BadArgument`);
+      return { status: Status.BadArgument };
+    }
+    if (!this.callouts?.hasCluster(request.cluster)) {
+      this.log(LogLevel.Debug, `proxy_http_call: no cluster named "${request.cluster}"; answering BadArgument`);
+      return { status: Status.BadArgument };
+    }
+    const token = this.nextToken++;
+    const generation = this.restarts;
+    this.callouts.send(request, (result) => this.deliverHttpCallResponse(token, generation, result));
+    return { token };
+  }
+
+  /** The callout's outcome reaches the root context, as Envoy delivers it; the response is readable only then. */
+  private deliverHttpCallResponse(token: number, generation: number, result: CalloutResult): void {
+    if (this.failed || generation !== this.restarts) return; // the VM that asked is gone
+    const response = "response" in result ? result.response : { headers: [], trailers: [], body: new Uint8Array(0) };
+    this.calloutResponse = response;
+    this.callStatus = "response" in result ? { code: Status.Ok, message: "" } : { code: Status.BrokenConnection, message: result.failure };
+    try {
+      this.callRoot("proxy_on_http_call_response", ROOT_CONTEXT_ID, token, response.headers.length, response.body.length, response.trailers.length);
+    } catch (e) {
+      if (!(e instanceof WasmTrap)) throw e;
+    } finally {
+      this.calloutResponse = null;
+    }
+  }
 
   setTickPeriod(ms: number): void {
     this.tickPeriodMs = ms;

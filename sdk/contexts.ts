@@ -1,6 +1,11 @@
 // The classes authors extend. Every callback has a default that does the neutral thing, so
 // a filter overrides only what it cares about.
 import { DataAction, HeadersAction, PeerType, TcpAction, TrailersAction } from "./abi/types";
+import { Header } from "./headers";
+import { HttpCallResponse, dispatchHttpCall } from "./http-call";
+
+/** Callouts made by HTTP contexts, by token: their responses go back to them. */
+export const httpCallers = new Map<u32, HttpContext>();
 
 // The root id of the root context being constructed: the dispatcher sets it just before it
 // calls the registered factory, so `rootId` is known from the constructor on.
@@ -31,12 +36,17 @@ export class RootContext {
 
   // Answers to calls this root made. The helpers that make the calls come with their areas
   // (http-call, grpc-call, foreign functions); the callbacks already reach the root.
-  onHttpCallResponse(token: u32, headerCount: u32, bodySize: u32, trailerCount: u32): void {}
+  onHttpCallResponse(token: u32, response: HttpCallResponse): void {}
   onGrpcReceiveInitialMetadata(token: u32, headerCount: u32): void {}
   onGrpcReceive(token: u32, messageSize: u32): void {}
   onGrpcReceiveTrailingMetadata(token: u32, trailerCount: u32): void {}
   onGrpcClose(token: u32, statusCode: u32): void {}
   onForeignFunction(functionId: u32, argumentsSize: u32): void {}
+
+  /** Sends an HTTP callout from the root; its response comes to onHttpCallResponse. The token, or 0 when refused. */
+  httpCall(cluster: string, headers: Header[], body: ArrayBuffer | null = null, timeoutMs: u32 = 5000): u32 {
+    return dispatchHttpCall(cluster, headers, body, [], timeoutMs);
+  }
 
   /** A context for a new HTTP stream, or null to let the stream pass untouched. */
   newHttpContext(contextId: u32): HttpContext | null { return null; }
@@ -47,6 +57,20 @@ export class RootContext {
 /** One HTTP request/response exchange. */
 export class HttpContext {
   constructor(public readonly contextId: u32, public readonly root: RootContext) {}
+
+  /**
+   * Sends an HTTP callout for this stream (pause it by returning a Stop action); the response
+   * comes to this context's onHttpCallResponse, from where continueRequest() or
+   * sendLocalReply() act on the stream. The token, or 0 when the host refused the call.
+   */
+  httpCall(cluster: string, headers: Header[], body: ArrayBuffer | null = null, timeoutMs: u32 = 5000): u32 {
+    const token = dispatchHttpCall(cluster, headers, body, [], timeoutMs);
+    if (token != 0) httpCallers.set(token, this);
+    return token;
+  }
+
+  /** The response to a callout this context made (response.ok is false when it failed). */
+  onHttpCallResponse(token: u32, response: HttpCallResponse): void {}
 
   onRequestHeaders(headerCount: u32, endOfStream: bool): HeadersAction { return HeadersAction.Continue; }
   onRequestBody(bodySize: u32, endOfStream: bool): DataAction { return DataAction.Continue; }

@@ -2,7 +2,9 @@
 // registered ones by the plugin's root id; a stream's own context is created, through its
 // root's newHttpContext or newTcpContext, on the stream's first HTTP or TCP callback (the
 // ABI's context_create does not say which kind a stream is, so one root can serve both).
-import { RootContext, HttpContext, TcpContext, setRootIdInCreation } from "./contexts";
+import { RootContext, HttpContext, TcpContext, setRootIdInCreation, httpCallers } from "./contexts";
+import { readHttpCallResponse } from "./http-call";
+import { proxy_set_effective_context } from "./abi/imports";
 import { DataAction, HeadersAction, LogLevel, PeerType, TcpAction, TrailersAction } from "./abi/types";
 import { forgetLogLevel, log } from "./log";
 import { properties } from "./properties";
@@ -190,9 +192,28 @@ function callerRoot(contextId: u32): RootContext | null {
   return null;
 }
 
+/** Drops the callouts of a stream that ended: their responses have nowhere to go. */
+function forgetCallouts(http: HttpContext): void {
+  const tokens = httpCallers.keys();
+  for (let i = 0; i < tokens.length; i++) if (httpCallers.get(tokens[i]) == http) httpCallers.delete(tokens[i]);
+}
+
+/**
+ * Envoy delivers a callout's response to the root context; a call an HTTP context made goes
+ * on to that context, made effective so that continue and local replies act on its stream.
+ */
 export function onHttpCallResponse(contextId: u32, token: u32, headers: u32, bodySize: u32, trailers: u32): void {
   const root = callerRoot(contextId);
-  if (root != null) root.onHttpCallResponse(token, headers, bodySize, trailers);
+  const response = readHttpCallResponse(headers, bodySize, trailers);
+  if (httpCallers.has(token)) {
+    const caller = httpCallers.get(token);
+    httpCallers.delete(token);
+    if (!httpStreams.has(caller.contextId)) return; // the stream ended first
+    proxy_set_effective_context(caller.contextId);
+    caller.onHttpCallResponse(token, response);
+  } else if (root != null) {
+    root.onHttpCallResponse(token, response);
+  }
 }
 
 export function onGrpcReceiveInitialMetadata(contextId: u32, token: u32, headers: u32): void {
@@ -241,6 +262,7 @@ export function onDelete(contextId: u32): void {
   if (httpStreams.has(contextId)) {
     const http = httpStreams.get(contextId);
     httpStreams.delete(contextId);
+    forgetCallouts(http);
     http.onDelete();
   } else if (tcpStreams.has(contextId)) {
     const tcp = tcpStreams.get(contextId);

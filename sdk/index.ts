@@ -15,3 +15,4 @@ export { properties } from "./properties";
 export { Counter, Gauge, Histogram } from "./metrics";
 export { setTickPeriod } from "./timers";
 export { sharedData, SharedValue } from "./shared-data";
+export { HttpCallResponse } from "./http-call";

@@ -16,9 +16,11 @@ export function bufferFunctions(host: AbiHost): HostFunctions {
   const buffer = (bufferType: number): ByteBuffer | null => {
     if (bufferType === BufferType.VmConfiguration) return host.phase === "vm_start" ? { data: host.vmConfiguration } : null;
     if (bufferType === BufferType.PluginConfiguration) return host.phase === "configure" ? { data: host.configuration } : null;
+    if (bufferType === BufferType.HttpCallResponseBody) return host.calloutResponse ? { data: host.calloutResponse.body } : null;
     return host.current?.buffer(bufferType) ?? null;
   };
-  const readOnly = (bufferType: number) => bufferType === BufferType.VmConfiguration || bufferType === BufferType.PluginConfiguration;
+  const readOnly = (bufferType: number) =>
+    bufferType === BufferType.VmConfiguration || bufferType === BufferType.PluginConfiguration || bufferType === BufferType.HttpCallResponseBody;
 
   return {
     proxy_get_buffer_status(bufferType: number, lenPtr: number, flagsPtr: number): number {

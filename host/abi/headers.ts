@@ -37,7 +37,14 @@ function firstValue(headers: HeaderList, name: string): string | undefined {
 
 export function headerMapFunctions(host: AbiHost): HostFunctions {
   const { vm } = host;
-  const map = (mapType: number): HeaderList | null => host.current?.headerMap(mapType) ?? null;
+  const map = (mapType: number): HeaderList | null => {
+    if (!isCalloutMap(mapType)) return host.current?.headerMap(mapType) ?? null;
+    const response = host.calloutResponse;
+    if (!response) return null;
+    if (mapType === HeaderMapType.HttpCallResponseHeaders) return response.headers;
+    if (mapType === HeaderMapType.HttpCallResponseTrailers) return response.trailers;
+    return null;
+  };
   /** A map the module may change, or null (BadArgument). */
   const mutable = (mapType: number): HeaderList | null => (isCalloutMap(mapType) ? null : map(mapType));
   const legacy = () => vm.abiVersion === "0.1.0";

@@ -28,6 +28,22 @@ export interface StreamContext {
   property(path: string[]): Uint8Array | null | undefined;
 }
 
+/** An HTTP callout a module asked for (proxy_http_call). */
+export interface HttpCallRequest {
+  cluster: string;
+  headers: HeaderList;
+  body: Uint8Array;
+  trailers: HeaderList;
+  timeoutMs: number;
+}
+
+/** A callout's response while its callback runs: header maps 6/7 and buffer 4. */
+export interface CalloutResponse {
+  headers: HeaderList;
+  trailers: HeaderList;
+  body: Uint8Array;
+}
+
 export interface AbiHost {
   readonly vm: WasmVm;
   readonly rootContextId: number;
@@ -51,6 +67,12 @@ export interface AbiHost {
   readonly vmId: string;
   /** Calls the root context's onTick every `ms` milliseconds (0 stops). */
   setTickPeriod(ms: number): void;
+  /** Sends an HTTP callout: its token, or the status that refuses it. */
+  httpCall(request: HttpCallRequest): { token: number } | { status: number };
+  /** The callout response whose callback is running, else null. */
+  readonly calloutResponse: CalloutResponse | null;
+  /** What proxy_get_status answers: the status of the last callout response. */
+  readonly callStatus: { code: number; message: string };
 }
 
 export type HostFunctions = Record<string, (...args: never[]) => number>;

@@ -31,6 +31,7 @@ export class HttpFilter implements StreamContext {
   trap: WasmTrap | null = null;
   /** A local reply from this filter is being sent: the next action is forced to stop. */
   private stopNext = false;
+  private inCallback = false;
   /** The body buffer of each side while a body callback runs or data is buffered here. */
   readonly body: Record<Side, ByteBuffer> = { request: { data: NO_BYTES }, response: { data: NO_BYTES } };
 
@@ -85,7 +86,13 @@ export class HttpFilter implements StreamContext {
         this.created = true;
         this.plugin.openContext(this);
       }
-      const result = this.plugin.callStream(this, name, this.contextId, a, b);
+      this.inCallback = true;
+      let result: number | undefined;
+      try {
+        result = this.plugin.callStream(this, name, this.contextId, a, b);
+      } finally {
+        this.inCallback = false;
+      }
       this.lastAction[side] = result === undefined ? 0 : result >>> 0;
       if (this.stopNext) {
         this.stopNext = false;
@@ -139,7 +146,9 @@ export class HttpFilter implements StreamContext {
   }
 
   sendLocalReply(reply: LocalReply): number {
-    this.stopNext = true;
+    // Forced stop applies to this filter's own callback under way, not to one that follows
+    // a reply sent from elsewhere (a callout's callback on the root context).
+    if (this.inCallback) this.stopNext = true;
     this.plugin.defer(() => this.stream.sendLocalReply(this, reply));
     return Status.Ok;
   }

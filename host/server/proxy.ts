@@ -8,8 +8,9 @@ import { MetricRegistry } from "../metrics.ts";
 import { SharedState } from "../shared.ts";
 import type { HttpListenerConfig, ProxyConfig, WasmFilterConfig } from "../config/model.ts";
 import type { Logger } from "../log.ts";
-import { Plugin } from "../plugin.ts";
+import { type CalloutSender, Plugin } from "../plugin.ts";
 import { startAdmin } from "./admin.ts";
+import { clusterCallouts } from "./callouts.ts";
 import { Exchange } from "./exchange.ts";
 import { Stats } from "./stats.ts";
 
@@ -22,6 +23,7 @@ export class Proxy {
   /** Shared data and queues of every plugin, per vm_id. */
   readonly shared = new SharedState();
   private readonly plugins: Plugin[] = [];
+  private readonly callouts: CalloutSender;
   readonly clusters = new Map<string, Cluster>();
   private readonly servers: Server[] = [];
   private admin: Server | null = null;
@@ -32,6 +34,7 @@ export class Proxy {
   private constructor(readonly config: ProxyConfig, readonly logger: Logger) {
     for (const c of config.clusters) this.clusters.set(c.name, new Cluster(c));
     this.stats.filterMetrics = this.metrics;
+    this.callouts = clusterCallouts(this.clusters);
   }
 
   /** Loads every plugin, then binds every listener; a plugin that cannot start stops it all, named. */
@@ -58,7 +61,7 @@ export class Proxy {
     const plugin = await Plugin.load(source, {
       name: filter.name, rootId: filter.rootId, vmId: filter.vmId, configuration: filter.configuration,
       vmConfiguration: filter.vmConfiguration, failOpen: filter.failOpen, environment: filter.environment,
-      logLevel: "trace", metrics: this.metrics, shared: this.shared, timers: "real",
+      logLevel: "trace", metrics: this.metrics, shared: this.shared, timers: "real", callouts: this.callouts,
     }, (entry) => this.logger.wasm(entry));
     this.plugins.push(plugin);
     // Each trap kills the VM (as in Envoy); the next stream gets a fresh one.

@@ -5,7 +5,8 @@
 import type { LocalReply } from "../abi/host.ts";
 import type { HeaderList, LogLevelName } from "../abi/types.ts";
 import { type HttpDirection, HttpStream, type HttpStreamSink, type SideSink } from "../http/stream.ts";
-import { Plugin, type LogEntry, type PluginConfig } from "../plugin.ts";
+import { Plugin, type CalloutResult, type CalloutSender, type LogEntry, type PluginConfig } from "../plugin.ts";
+import type { HttpCallRequest } from "../abi/host.ts";
 
 export { HeadersAction, DataAction, TrailersAction, LogLevel } from "../abi/types.ts";
 export type { HeaderList, LogLevelName } from "../abi/types.ts";
@@ -16,11 +17,13 @@ export type { MetricView } from "../metrics.ts";
 export { SharedState } from "../shared.ts";
 import type { MetricView } from "../metrics.ts";
 
-export interface HarnessOptions extends Omit<PluginConfig, "logLevel" | "name"> {
+export interface HarnessOptions extends Omit<PluginConfig, "logLevel" | "name" | "callouts"> {
   /** The plugin's name (Envoy's `config.name`; the plugin_name property); default the root id, else "plugin". */
   pluginName?: string;
   /** The host's log level; default "trace", so a test sees every line. */
   logLevel?: LogLevelName;
+  /** The cluster names callouts may use; default: any name (a test answers every callout itself). */
+  clusters?: string[];
 }
 
 export type Headers = Record<string, string> | HeaderList;
@@ -30,15 +33,65 @@ const decoder = new TextDecoder();
 const toList = (headers: Headers): HeaderList => (Array.isArray(headers) ? headers : Object.entries(headers));
 const toBytes = (data: string | Uint8Array) => (typeof data === "string" ? encoder.encode(data) : data);
 
+/** An HTTP callout the filter made, waiting for the test to answer it. */
+export class PendingHttpCall {
+  answered = false;
+  constructor(readonly request: HttpCallRequest, private readonly done: (result: CalloutResult) => void) {}
+
+  get cluster(): string {
+    return this.request.cluster;
+  }
+  header(name: string): string | undefined {
+    return this.request.headers.find(([n]) => n === name.toLowerCase())?.[1];
+  }
+  get bodyText(): string {
+    return decoder.decode(this.request.body);
+  }
+
+  /** Answers the callout: the filter's callback runs now, with this response. */
+  respond(status: number, headers: Headers = {}, body: string | Uint8Array = "", trailers: Headers = {}): void {
+    this.finish({ response: { headers: [[":status", String(status)], ...toList(headers)], body: toBytes(body), trailers: toList(trailers) } });
+  }
+
+  /** Fails the callout (reset, timeout): the callback runs with no response. */
+  fail(reason = "reset"): void {
+    this.finish({ failure: reason });
+  }
+
+  private finish(result: CalloutResult): void {
+    if (this.answered) throw new Error(`callout to ${this.cluster} was already answered`);
+    this.answered = true;
+    this.done(result);
+  }
+}
+
+/** Records callouts for the test to answer; `clusters` limits which names exist (default: any). */
+class CalloutRecorder implements CalloutSender {
+  readonly calls: PendingHttpCall[] = [];
+  constructor(private readonly clusters: string[] | undefined) {}
+  hasCluster(cluster: string): boolean {
+    return this.clusters === undefined || this.clusters.includes(cluster);
+  }
+  send(request: HttpCallRequest, done: (result: CalloutResult) => void): void {
+    this.calls.push(new PendingHttpCall(request, done));
+  }
+}
+
 export class Harness {
-  private constructor(readonly plugin: Plugin, readonly logs: LogEntry[]) {}
+  private constructor(readonly plugin: Plugin, readonly logs: LogEntry[], private readonly recorder: CalloutRecorder) {}
+
+  /** The HTTP callouts the filter made, in order (answer them with respond() or fail()). */
+  get httpCalls(): PendingHttpCall[] {
+    return this.recorder.calls;
+  }
 
   /** Loads a module (a path or its bytes) and starts it; rejects with the cause when it can't. */
   static async load(source: string | Uint8Array, options: HarnessOptions = {}): Promise<Harness> {
     const logs: LogEntry[] = [];
-    const { pluginName, ...config } = options;
-    const plugin = await Plugin.load(source, { ...config, name: pluginName, logLevel: options.logLevel ?? "trace" }, (e) => logs.push(e));
-    return new Harness(plugin, logs);
+    const recorder = new CalloutRecorder(options.clusters);
+    const { pluginName, clusters: _, ...config } = options;
+    const plugin = await Plugin.load(source, { ...config, name: pluginName, logLevel: options.logLevel ?? "trace", callouts: recorder }, (e) => logs.push(e));
+    return new Harness(plugin, logs, recorder);
   }
 
   /** Opens a new HTTP stream through the plugin. */

@@ -69,6 +69,9 @@ beforeEach(async () => {
     setEffectiveContext: () => true,
     vmId: "vm1",
     setTickPeriod: (ms) => (tickPeriod = ms),
+    httpCall: () => ({ status: BAD_ARGUMENT }),
+    calloutResponse: null,
+    callStatus: { code: 0, message: "" },
   };
 });
 let tickPeriod = 0;

@@ -269,3 +269,32 @@ describe("shared data through the proxy", () => {
       expect((await get(`${admin}/stats`)).text).toContain("wasmcustom.rate_limit.global.limited: 400\n");
     }, (yaml) => yaml.replace('{"capacity": 20, "refill_per_second": 5}', '{"capacity": 100, "refill_per_second": 0.001}')));
 });
+
+describe("HTTP callouts through the proxy", () => {
+  it("ext-auth asks the auth cluster: admitted requests reach the upstream, others get 403", async () => {
+    const { startAuthService } = await import("../../examples/ext-auth/auth-service.ts");
+    const auth = await startAuthService();
+    try {
+      await withProxy("ext-auth", async ({ url }) => {
+        const admitted = await get(`${url}/orders`, { authorization: "Bearer letmein" });
+        expect(admitted.status).toBe(200);
+        expect(JSON.parse(admitted.text).headers["x-user"]).toBe("alice");
+        const refused = await get(`${url}/orders`);
+        expect(refused.status).toBe(403);
+        expect(JSON.parse(refused.text)).toEqual({ error: "missing token" });
+        const many = await Promise.all(Array.from({ length: 50 }, (_, i) => get(`${url}/n/${i}`, { authorization: i % 2 ? "Bearer letmein" : "Bearer nope" })));
+        expect(many.map((r) => r.status)).toEqual(Array.from({ length: 50 }, (_, i) => (i % 2 ? 200 : 403)));
+        expect(auth.seen[0]).toBe("GET /check GET /orders");
+      }, (yaml) => yaml.replace("port_value: 9001", `port_value: ${auth.port}`));
+    } finally {
+      await auth.close();
+    }
+  });
+
+  it("ext-auth answers 503 when the auth service is down", () =>
+    withProxy("ext-auth", async ({ url }) => {
+      const res = await get(`${url}/`, { authorization: "Bearer letmein" });
+      expect(res.status).toBe(503);
+      expect(res.text).toBe("authorization service unavailable\n");
+    }, (yaml) => yaml.replace("port_value: 9001", "port_value: 1")));
+});
