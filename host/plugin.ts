@@ -282,6 +282,20 @@ export class Plugin implements AbiHost {
     }
   }
 
+  queueReady(token: number): void {
+    // Inside a call into this module (it enqueued on its own queue): once the call returns.
+    const deliver = () => {
+      if (this.failed) return;
+      try {
+        this.callRoot("proxy_on_queue_ready", ROOT_CONTEXT_ID, token);
+      } catch (e) {
+        if (!(e instanceof WasmTrap)) throw e;
+      }
+    };
+    if (this.depth > 0) this.defer(deliver);
+    else deliver();
+  }
+
   setTickPeriod(ms: number): void {
     this.tickPeriodMs = ms;
     if (this.ticker) clearInterval(this.ticker);

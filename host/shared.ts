@@ -1,5 +1,5 @@
 // State plugins share within one process, as Envoy shares it between VMs: shared data (a
-// key/value store per vm_id, with compare-and-swap) and, later, shared queues. A proxy keeps
+// key/value store per vm_id, with compare-and-swap) and shared queues. A proxy keeps
 // one SharedState for all its plugins; a harness keeps one per test unless given one.
 
 export interface SharedValue {
@@ -8,6 +8,7 @@ export interface SharedValue {
 }
 
 export class SharedState {
+  readonly queues = new SharedQueues();
   private readonly data = new Map<string, Map<string, SharedValue>>();
   private nextCas = 1;
 
@@ -29,5 +30,53 @@ export class SharedState {
     space.set(key, { value, cas: this.nextCas });
     this.nextCas = (this.nextCas % 0xffffffff) + 1; // never 0: 0 means "no check"
     return "ok";
+  }
+}
+
+/** A shared queue: items any VM may enqueue; its owner (the plugin that registered it) is told when one arrives. */
+export interface SharedQueue {
+  vmId: string;
+  name: string;
+  items: Uint8Array[];
+  /** Tells the owning plugin's root context that an item is ready. */
+  notify: (token: number) => void;
+}
+
+export class SharedQueues {
+  private readonly byToken = new Map<number, SharedQueue>();
+  private readonly byName = new Map<string, number>();
+  private nextToken = 1;
+
+  /** Registers (or takes over) the queue `name` of `vmId`; its token. */
+  register(vmId: string, name: string, notify: (token: number) => void): number {
+    const key = `${vmId}\0${name}`;
+    const existing = this.byName.get(key);
+    if (existing !== undefined) {
+      this.byToken.get(existing)!.notify = notify;
+      return existing;
+    }
+    const token = this.nextToken++;
+    this.byToken.set(token, { vmId, name, items: [], notify });
+    this.byName.set(key, token);
+    return token;
+  }
+
+  resolve(vmId: string, name: string): number | undefined {
+    return this.byName.get(`${vmId}\0${name}`);
+  }
+
+  enqueue(token: number, item: Uint8Array): boolean {
+    const queue = this.byToken.get(token);
+    if (!queue) return false;
+    queue.items.push(item);
+    queue.notify(token);
+    return true;
+  }
+
+  /** The oldest item; undefined for an unknown token, null when the queue is empty. */
+  dequeue(token: number): Uint8Array | null | undefined {
+    const queue = this.byToken.get(token);
+    if (!queue) return undefined;
+    return queue.items.shift() ?? null;
   }
 }

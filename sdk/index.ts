@@ -16,3 +16,4 @@ export { Counter, Gauge, Histogram } from "./metrics";
 export { setTickPeriod } from "./timers";
 export { sharedData, SharedValue } from "./shared-data";
 export { HttpCallResponse } from "./http-call";
+export { queues } from "./queues";

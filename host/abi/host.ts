@@ -73,6 +73,8 @@ export interface AbiHost {
   readonly calloutResponse: CalloutResponse | null;
   /** What proxy_get_status answers: the status of the last callout response. */
   readonly callStatus: { code: number; message: string };
+  /** An item arrived on a queue this plugin registered: its root context's onQueueReady, once the module is free. */
+  queueReady(token: number): void;
 }
 
 export type HostFunctions = Record<string, (...args: never[]) => number>;

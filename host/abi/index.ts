@@ -11,6 +11,7 @@ import { metricFunctions } from "./metrics.ts";
 import { sharedDataFunctions } from "./shared-data.ts";
 import { timerFunctions } from "./timers.ts";
 import { httpCallFunctions } from "./http-call.ts";
+import { queueFunctions } from "./queues.ts";
 import type { MetricRegistry } from "../metrics.ts";
 import type { SharedState } from "../shared.ts";
 import { timeFunctions } from "./time.ts";
@@ -44,7 +45,7 @@ export function buildImports(host: AbiHost, state: ImportState): WebAssembly.Imp
     ...logFunctions(host), ...headerMapFunctions(host), ...bufferFunctions(host), ...streamFunctions(host),
     ...propertyFunctions(host, state.properties), ...timeFunctions(host), ...contextFunctions(host),
     ...metricFunctions(host, state.metrics), ...sharedDataFunctions(host, state.shared), ...timerFunctions(host),
-    ...httpCallFunctions(host),
+    ...httpCallFunctions(host), ...queueFunctions(host, state.shared.queues),
     // ABI 0.1.0: Envoy answers the plugin configuration while configuring, else the VM's.
     proxy_get_configuration(ptrPtr: number, lenPtr: number): number {
       const value = host.phase === "configure" ? host.configuration : host.vmConfiguration;

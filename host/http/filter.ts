@@ -74,6 +74,7 @@ export class HttpFilter implements StreamContext {
     } finally {
       this.plugin.closeContext(this);
     }
+    this.plugin.runDeferred(); // e.g. onQueueReady for what onLog enqueued
   }
 
   private invoke(side: Side, name: string, a: number, b: number, verdict: (result: number) => Verdict): Verdict | "fail" {

@@ -13,6 +13,7 @@ import { MetricRegistry } from "../../host/metrics.ts";
 import { sharedDataFunctions } from "../../host/abi/shared-data.ts";
 import { timerFunctions } from "../../host/abi/timers.ts";
 import { SharedState } from "../../host/shared.ts";
+import { queueFunctions } from "../../host/abi/queues.ts";
 import { type HeaderList, LogLevel } from "../../host/abi/types.ts";
 import { WasmVm, checkModule } from "../../host/vm.ts";
 import { wat } from "./wat.ts";
@@ -72,6 +73,7 @@ beforeEach(async () => {
     httpCall: () => ({ status: BAD_ARGUMENT }),
     calloutResponse: null,
     callStatus: { code: 0, message: "" },
+    queueReady: () => {},
   };
 });
 let tickPeriod = 0;
@@ -298,12 +300,43 @@ describe("shared data and timers", () => {
   });
 });
 
+describe("shared queues", () => {
+  const EMPTY = 7;
+  it("registers, resolves by vm_id and name, enqueues (telling the owner) and dequeues in order", () => {
+    const shared = new SharedState();
+    const ready: number[] = [];
+    host.queueReady = (token) => ready.push(token);
+    const fns = queueFunctions(host, shared.queues) as Record<string, (...a: number[]) => number>;
+    expect(fns.proxy_register_shared_queue(...put("jobs"), OUT_PTR)).toBe(OK);
+    const token = vm.u32(OUT_PTR)!;
+    expect(fns.proxy_resolve_shared_queue(...put("vm1"), ...put("jobs"), OUT_PTR)).toBe(OK);
+    expect(vm.u32(OUT_PTR)).toBe(token);
+    expect(fns.proxy_resolve_shared_queue(...put("other"), ...put("jobs"), OUT_PTR)).toBe(NOT_FOUND);
+    expect(fns.proxy_dequeue_shared_queue(token, OUT_PTR, OUT_LEN)).toBe(EMPTY);
+    expect(fns.proxy_enqueue_shared_queue(token, ...put("one"))).toBe(OK);
+    expect(fns.proxy_enqueue_shared_queue(token, ...put("two"))).toBe(OK);
+    expect(ready).toEqual([token, token]);
+    expect(fns.proxy_dequeue_shared_queue(token, OUT_PTR, OUT_LEN)).toBe(OK);
+    expect(outText()).toBe("one");
+    expect(fns.proxy_dequeue_shared_queue(token, OUT_PTR, OUT_LEN)).toBe(OK);
+    expect(outText()).toBe("two");
+    expect(fns.proxy_dequeue_shared_queue(token, OUT_PTR, OUT_LEN)).toBe(EMPTY);
+  });
+
+  it("answers NotFound for an unknown token and InvalidMemoryAccess for bad pointers", () => {
+    const fns = queueFunctions(host, new SharedState().queues) as Record<string, (...a: number[]) => number>;
+    expect(fns.proxy_enqueue_shared_queue(42, ...put("x"))).toBe(NOT_FOUND);
+    expect(fns.proxy_dequeue_shared_queue(42, OUT_PTR, OUT_LEN)).toBe(NOT_FOUND);
+    expect(fns.proxy_register_shared_queue(BAD, 4, OUT_PTR)).toBe(INVALID_MEMORY);
+  });
+});
+
 describe("host functions not implemented yet", () => {
   it("answer Unimplemented and log it once per function, never throwing", () => {
     const env = buildImports(host, { properties: new Map(), metrics: new MetricRegistry(), shared: new SharedState() }).env as Record<string, (...a: number[]) => number>;
     for (const name of hostFunctionNames("0.2.1")) expect(typeof env[name]).toBe("function");
-    expect(env.proxy_register_shared_queue(0, 0, OUT_PTR)).toBe(UNIMPLEMENTED);
-    expect(env.proxy_register_shared_queue(0, 0, OUT_PTR)).toBe(UNIMPLEMENTED);
-    expect(host.logs.filter(([, m]) => m.includes("proxy_register_shared_queue"))).toHaveLength(1);
+    expect(env.proxy_grpc_cancel(1)).toBe(UNIMPLEMENTED);
+    expect(env.proxy_grpc_cancel(1)).toBe(UNIMPLEMENTED);
+    expect(host.logs.filter(([, m]) => m.includes("proxy_grpc_cancel"))).toHaveLength(1);
   });
 });
