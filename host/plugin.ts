@@ -5,6 +5,7 @@ import { buildImports, hostFunctionNames } from "./abi/index.ts";
 import type { AbiHost, CalloutResponse, HttpCallRequest, StreamContext } from "./abi/host.ts";
 import { LOG_LEVEL_NAMES, LogLevel, Status, type LogLevelName } from "./abi/types.ts";
 import { MetricRegistry } from "./metrics.ts";
+import { DEFAULT_FOREIGN_FUNCTIONS, type ForeignFunction } from "./abi/foreign.ts";
 import { SharedState } from "./shared.ts";
 import { type CheckedModule, ModuleError, WasmTrap, WasmVm, checkModule } from "./vm.ts";
 
@@ -25,6 +26,10 @@ export interface PluginConfig {
   shared?: SharedState;
   /** "real": onTick runs on a timer (the proxy); "manual": only when tick() is called (tests). Default "manual". */
   timers?: "real" | "manual";
+  /** The bootstrap's node (node.id, node.cluster properties). */
+  node?: { id: string; cluster: string; metadata: Record<string, unknown> };
+  /** Foreign functions by name, added to (or replacing) the defaults (compress, uncompress). */
+  foreignFunctions?: Record<string, ForeignFunction>;
   /** Where HTTP callouts go (the proxy's clusters, or the harness's recorder); none: every callout is refused. */
   callouts?: CalloutSender;
 }
@@ -94,6 +99,8 @@ export class Plugin implements AbiHost {
   tickPeriodMs = 0;
   private readonly realTimers: boolean;
   private readonly callouts: CalloutSender | null;
+  private readonly foreign: Record<string, ForeignFunction>;
+  private readonly node: NonNullable<PluginConfig["node"]>;
   private nextToken = 1;
   calloutResponse: CalloutResponse | null = null;
   callStatus = { code: 0, message: "" };
@@ -111,6 +118,8 @@ export class Plugin implements AbiHost {
     this.shared = config.shared ?? new SharedState();
     this.realTimers = config.timers === "real";
     this.callouts = config.callouts ?? null;
+    this.foreign = { ...DEFAULT_FOREIGN_FUNCTIONS, ...config.foreignFunctions };
+    this.node = config.node ?? { id: "", cluster: "", metadata: {} };
     this.logLevel = LOG_LEVEL_NAMES.indexOf(config.logLevel ?? "info") as LogLevel;
   }
 
@@ -145,7 +154,7 @@ export class Plugin implements AbiHost {
       this.vm = new WasmVm(this.checked);
       this.properties.clear();
       this.setTickPeriod(0);
-      this.vm.instantiate(buildImports(this, { properties: this.properties, metrics: this.metrics, shared: this.shared }));
+      this.vm.instantiate(buildImports(this, { properties: this.properties, metrics: this.metrics, shared: this.shared, foreign: this.foreign }));
       this.phase = "start";
       this.vm.start();
       this.callRoot("proxy_on_context_create", ROOT_CONTEXT_ID, 0);
@@ -330,6 +339,12 @@ export class Plugin implements AbiHost {
   }
 
   pluginProperty(path: string[]): Uint8Array | undefined {
+    if (path[0] === "node" && path.length >= 2) {
+      if (path[1] === "id") return Buffer.from(this.node.id);
+      if (path[1] === "cluster") return Buffer.from(this.node.cluster);
+      const value = path[1] === "metadata" && path.length === 3 ? this.node.metadata[path[2]] : undefined;
+      return typeof value === "string" ? Buffer.from(value) : undefined;
+    }
     if (path.length !== 1) return undefined;
     switch (path[0]) {
       case "plugin_name": return Buffer.from(this.name);

@@ -1,6 +1,7 @@
 // `npm run asbuild`: compiles the template filter (assembly/index.ts → build/filter.wasm, plus
 // a debug build with a source map) and every example (examples/<name>/assembly/index.ts →
-// build/<name>.wasm), then checks each module is fit for Envoy. The SDK's transform
+// build/<name>.wasm) and the test filters (tests/filters/<name>/index.ts → build/test-<name>.wasm),
+// then checks each module is fit for Envoy. The SDK's transform
 // (sdk/transform.js) adds the ABI exports (sdk/abi/exports.ts) to each build, so a filter's
 // own file needs no export line. Compiles run in parallel, one per core.
 import { spawn } from "node:child_process";
@@ -37,6 +38,12 @@ function jobs(only: string[]): Job[] {
   for (const name of readdirSync(join(root, "examples")).sort()) {
     const entry = `examples/${name}/assembly/index.ts`;
     if (existsSync(join(root, entry))) list.push({ entry, outFile: `build/${name}.wasm`, target: "release" });
+  }
+  // Filters the test suites use to drive SDK helpers through the real host.
+  const testFilters = join(root, "tests/filters");
+  for (const name of existsSync(testFilters) ? readdirSync(testFilters).sort() : []) {
+    const entry = `tests/filters/${name}/index.ts`;
+    if (existsSync(join(root, entry))) list.push({ entry, outFile: `build/test-${name}.wasm`, target: "release" });
   }
   return only.length ? list.filter((j) => only.some((o) => j.outFile.includes(o))) : list;
 }

@@ -17,3 +17,4 @@ export { setTickPeriod } from "./timers";
 export { sharedData, SharedValue } from "./shared-data";
 export { HttpCallResponse } from "./http-call";
 export { queues } from "./queues";
+export { callForeignFunction } from "./foreign";

@@ -8,6 +8,8 @@ import type { LocalReply } from "../abi/host.ts";
 import { LogLevel, type HeaderList } from "../abi/types.ts";
 import type { Plugin } from "../plugin.ts";
 import { HttpFilter, type Side } from "./filter.ts";
+import { type StreamInfo, streamProperty } from "./properties.ts";
+import { nowNanos } from "../abi/time.ts";
 
 /** Where a side's output goes: upstream for the request, to the client for the response. */
 export interface SideSink {
@@ -94,7 +96,9 @@ export class HttpDirection {
   }
 
   receiveData(data: Uint8Array, endOfStream: boolean): void {
-    if (!this.closed) this.runData(0, data, endOfStream);
+    if (this.closed) return;
+    this.stream.info[this.side === "request" ? "requestBodyBytes" : "responseBodyBytes"] += data.length;
+    this.runData(0, data, endOfStream);
   }
 
   receiveTrailers(trailers: HeaderList): void {
@@ -234,7 +238,15 @@ export class HttpStream {
   resetReason: string | null = null;
   private finished = false;
 
-  constructor(plugins: Plugin[], private readonly sink: HttpStreamSink, readonly bufferLimitBytes = Infinity) {
+  /** What the stream's properties are computed from, besides its headers. */
+  readonly info: StreamInfo;
+
+  constructor(plugins: Plugin[], private readonly sink: HttpStreamSink, readonly bufferLimitBytes = Infinity, info: Partial<StreamInfo> = {}) {
+    this.info = {
+      connectionId: 0, source: { address: "127.0.0.1", port: 0 }, destination: { address: "127.0.0.1", port: 0 }, mtls: false,
+      protocol: "HTTP/1.1", startNanos: nowNanos(), requestBodyBytes: 0, responseBodyBytes: 0, routeName: null, clusterName: null,
+      upstream: null, responseCodeDetails: null, ...info,
+    };
     for (const plugin of plugins) plugin.recoverIfFailed();
     this.filters = plugins.map((plugin, i) => new HttpFilter(plugin, this, i));
     this.request = new HttpDirection(this, "request", this.filters, sink.request);
@@ -274,6 +286,7 @@ export class HttpStream {
     }
     this.answeredLocally = true;
     this.localReply = reply;
+    this.info.responseCodeDetails = reply.details || "local_reply";
     this.request.closed = true;
     this.sink.localReply?.(reply, filter);
     const headers: HeaderList = [[":status", String(reply.status)], ...reply.headers];
@@ -304,30 +317,9 @@ export class HttpStream {
     for (const f of this.filters) f.finish();
   }
 
-  /** Stream-level properties (request.*, response.*). */
+  /** Stream-level properties (request.*, response.*, source.*, connection.*, …). */
   property(path: string[]): Uint8Array | undefined {
-    const [area, field, name] = path;
-    if (area === "request") {
-      const pathValue = header(this.request.headers, ":path");
-      switch (field) {
-        case "path": return text(pathValue);
-        case "url_path": return text(pathValue?.split("?")[0]);
-        case "host": return text(header(this.request.headers, ":authority"));
-        case "method": return text(header(this.request.headers, ":method"));
-        case "scheme": return text(header(this.request.headers, ":scheme"));
-        case "headers": return name === undefined ? undefined : text(header(this.request.headers, name.toLowerCase()));
-      }
-    }
-    if (area === "response") {
-      if (field === "code") {
-        const status = header(this.response.headers, ":status");
-        if (status === undefined) return undefined;
-        const out = new Uint8Array(8);
-        new DataView(out.buffer).setBigInt64(0, BigInt(status), true);
-        return out;
-      }
-      if (field === "headers" && name !== undefined) return text(header(this.response.headers, name.toLowerCase()));
-    }
-    return undefined;
+    return streamProperty(path, this.request.headers, this.response.headers, this.info, nowNanos());
   }
+
 }

@@ -19,6 +19,15 @@ const encoder = new TextEncoder();
 
 const headerOf = (list: HeaderList, name: string) => list.find(([n]) => n === name)?.[1];
 
+/** Connection ids, as Envoy numbers downstream connections (connection.id). */
+const connectionIds = new WeakMap<object, number>();
+let nextConnectionId = 1;
+function connectionId(socket: object): number {
+  let id = connectionIds.get(socket);
+  if (id === undefined) connectionIds.set(socket, (id = nextConnectionId++));
+  return id;
+}
+
 export class Exchange {
   private readonly stream: HttpStream;
   /** The upstream request under way (undici's controller: abort, pause, resume). */
@@ -61,7 +70,12 @@ export class Exchange {
         this.cancelUpstream();
         res.destroy();
       },
-    }, listener.bufferLimitBytes);
+    }, listener.bufferLimitBytes, {
+      connectionId: connectionId(req.socket),
+      source: { address: req.socket.remoteAddress ?? "", port: req.socket.remotePort ?? 0 },
+      destination: { address: req.socket.localAddress ?? "", port: req.socket.localPort ?? 0 },
+      protocol: `HTTP/${req.httpVersion}`,
+    });
   }
 
   start(): void {
@@ -76,6 +90,14 @@ export class Exchange {
     for (let i = 0; i < req.rawHeaders.length; i += 2) {
       const name = req.rawHeaders[i].toLowerCase();
       if (!HOP_BY_HOP.has(name)) headers.push([name, req.rawHeaders[i + 1]]);
+    }
+    // Envoy picks the route as the headers arrive (filters may change it later): route_name
+    // and cluster_name are readable from the first callback.
+    const vhost = selectVirtualHost(this.listener.virtualHosts, req.headers.host ?? "");
+    const route = vhost ? selectRoute(vhost.routes, req.url ?? "/") : null;
+    if (route) {
+      this.stream.info.routeName = route.name || null;
+      this.stream.info.clusterName = route.cluster;
     }
     const length = req.headers["content-length"];
     const hasBody = req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
@@ -105,6 +127,8 @@ export class Exchange {
     }
     const cluster = this.proxy.clusters.get(route.cluster)!;
     this.cluster = cluster.name;
+    this.stream.info.routeName = route.name || null;
+    this.stream.info.clusterName = cluster.name;
     const upstreamHeaders: string[] = [];
     for (const [name, value] of headers) if (!name.startsWith(":") && !HOP_BY_HOP.has(name)) upstreamHeaders.push(name, value);
     upstreamHeaders.push("host", authority);
@@ -124,6 +148,8 @@ export class Exchange {
     if (this.res.destroyed || this.stream.answeredLocally) return;
     const { pool, endpoint } = cluster.pick();
     this.upstreamHost = endpoint;
+    const colon = endpoint.lastIndexOf(":");
+    this.stream.info.upstream = { address: endpoint.slice(0, colon).replace(/^\[|\]$/g, ""), port: Number(endpoint.slice(colon + 1)) };
     const noBody = method === "HEAD";
     pool.dispatch({
       path, method, headers, body: this.upstreamBody,
@@ -143,6 +169,7 @@ export class Exchange {
           if (typeof value === "string") list.push([name, value]);
           else if (value) for (const v of value) list.push([name, v]);
         }
+        this.stream.info.responseCodeDetails = "via_upstream";
         const empty = noBody || statusCode === 204 || statusCode === 304 || responseHeaders["content-length"] === "0";
         this.stream.response.receiveHeaders(list, empty);
         if (this.res.writableNeedDrain) controller.pause();

@@ -61,7 +61,7 @@ export class Proxy {
     const plugin = await Plugin.load(source, {
       name: filter.name, rootId: filter.rootId, vmId: filter.vmId, configuration: filter.configuration,
       vmConfiguration: filter.vmConfiguration, failOpen: filter.failOpen, environment: filter.environment,
-      logLevel: "trace", metrics: this.metrics, shared: this.shared, timers: "real", callouts: this.callouts,
+      logLevel: "trace", metrics: this.metrics, shared: this.shared, timers: "real", callouts: this.callouts, node: this.config.node,
     }, (entry) => this.logger.wasm(entry));
     this.plugins.push(plugin);
     // Each trap kills the VM (as in Envoy); the next stream gets a fresh one.

@@ -7,6 +7,7 @@ import type { HeaderList, LogLevelName } from "../abi/types.ts";
 import { type HttpDirection, HttpStream, type HttpStreamSink, type SideSink } from "../http/stream.ts";
 import { Plugin, type CalloutResult, type CalloutSender, type LogEntry, type PluginConfig } from "../plugin.ts";
 import type { HttpCallRequest } from "../abi/host.ts";
+import type { StreamInfo } from "../http/properties.ts";
 
 export { HeadersAction, DataAction, TrailersAction, LogLevel } from "../abi/types.ts";
 export type { HeaderList, LogLevelName } from "../abi/types.ts";
@@ -24,6 +25,8 @@ export interface HarnessOptions extends Omit<PluginConfig, "logLevel" | "name" |
   logLevel?: LogLevelName;
   /** The cluster names callouts may use; default: any name (a test answers every callout itself). */
   clusters?: string[];
+  /** What each stream's properties see of its connection (source, destination, connection id, …). */
+  streamInfo?: Partial<StreamInfo>;
 }
 
 export type Headers = Record<string, string> | HeaderList;
@@ -78,7 +81,8 @@ class CalloutRecorder implements CalloutSender {
 }
 
 export class Harness {
-  private constructor(readonly plugin: Plugin, readonly logs: LogEntry[], private readonly recorder: CalloutRecorder) {}
+  private constructor(readonly plugin: Plugin, readonly logs: LogEntry[], private readonly recorder: CalloutRecorder,
+    /** @internal */ readonly streamInfo: Partial<StreamInfo>) {}
 
   /** The HTTP callouts the filter made, in order (answer them with respond() or fail()). */
   get httpCalls(): PendingHttpCall[] {
@@ -89,9 +93,9 @@ export class Harness {
   static async load(source: string | Uint8Array, options: HarnessOptions = {}): Promise<Harness> {
     const logs: LogEntry[] = [];
     const recorder = new CalloutRecorder(options.clusters);
-    const { pluginName, clusters: _, ...config } = options;
+    const { pluginName, clusters: _, streamInfo: __, ...config } = options;
     const plugin = await Plugin.load(source, { ...config, name: pluginName, logLevel: options.logLevel ?? "trace", callouts: recorder }, (e) => logs.push(e));
-    return new Harness(plugin, logs, recorder);
+    return new Harness(plugin, logs, recorder, options.streamInfo ?? {});
   }
 
   /** Opens a new HTTP stream through the plugin. */
@@ -225,6 +229,8 @@ class StreamRecorder implements HttpStreamSink {
   }
 }
 
+let streamCount = 0;
+
 export class TestHttpStream {
   readonly request: ObservedMessage;
   readonly response: ObservedMessage;
@@ -235,8 +241,13 @@ export class TestHttpStream {
   constructor(private readonly harness: Harness) {
     this.request = new ObservedMessage("request");
     this.response = new ObservedMessage("response");
-    this.stream = new HttpStream([harness.plugin], new StreamRecorder(this));
+    this.stream = new HttpStream([harness.plugin], new StreamRecorder(this), Infinity, { connectionId: this.harnessStreamId(), ...harness.streamInfo });
     this.request.stream = this.response.stream = this.stream;
+  }
+
+  /** Each test stream is its own connection unless streamInfo says otherwise. */
+  private harnessStreamId(): number {
+    return ++streamCount;
   }
 
   get contextId(): number {

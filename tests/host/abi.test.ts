@@ -14,6 +14,7 @@ import { sharedDataFunctions } from "../../host/abi/shared-data.ts";
 import { timerFunctions } from "../../host/abi/timers.ts";
 import { SharedState } from "../../host/shared.ts";
 import { queueFunctions } from "../../host/abi/queues.ts";
+import { DEFAULT_FOREIGN_FUNCTIONS, foreignFunctions } from "../../host/abi/foreign.ts";
 import { type HeaderList, LogLevel } from "../../host/abi/types.ts";
 import { WasmVm, checkModule } from "../../host/vm.ts";
 import { wat } from "./wat.ts";
@@ -331,9 +332,28 @@ describe("shared queues", () => {
   });
 });
 
+describe("foreign functions", () => {
+  it("calls a registered function by name; compress and uncompress are there by default", () => {
+    const fns = foreignFunctions(host, { ...DEFAULT_FOREIGN_FUNCTIONS, shout: (args) => enc.encode(dec.decode(args).toUpperCase()) }) as Record<string, (...a: number[]) => number>;
+    expect(fns.proxy_call_foreign_function(...put("shout"), ...put("hey"), OUT_PTR, OUT_LEN)).toBe(OK);
+    expect(outText()).toBe("HEY");
+    expect(fns.proxy_call_foreign_function(...put("compress"), ...put("aaaaaaaaaaaaaaaa"), OUT_PTR, OUT_LEN)).toBe(OK);
+    const compressed = out();
+    expect(fns.proxy_call_foreign_function(...put("uncompress"), ...put(compressed), OUT_PTR, OUT_LEN)).toBe(OK);
+    expect(outText()).toBe("aaaaaaaaaaaaaaaa");
+  });
+
+  it("answers NotFound for an unknown name and SerializationFailure when the function fails", () => {
+    const fns = foreignFunctions(host, DEFAULT_FOREIGN_FUNCTIONS) as Record<string, (...a: number[]) => number>;
+    expect(fns.proxy_call_foreign_function(...put("nope"), ...put(""), OUT_PTR, OUT_LEN)).toBe(NOT_FOUND);
+    expect(fns.proxy_call_foreign_function(...put("toString"), ...put(""), OUT_PTR, OUT_LEN)).toBe(NOT_FOUND);
+    expect(fns.proxy_call_foreign_function(...put("uncompress"), ...put("not zlib"), OUT_PTR, OUT_LEN)).toBe(3);
+  });
+});
+
 describe("host functions not implemented yet", () => {
   it("answer Unimplemented and log it once per function, never throwing", () => {
-    const env = buildImports(host, { properties: new Map(), metrics: new MetricRegistry(), shared: new SharedState() }).env as Record<string, (...a: number[]) => number>;
+    const env = buildImports(host, { properties: new Map(), metrics: new MetricRegistry(), shared: new SharedState(), foreign: {} }).env as Record<string, (...a: number[]) => number>;
     for (const name of hostFunctionNames("0.2.1")) expect(typeof env[name]).toBe("function");
     expect(env.proxy_grpc_cancel(1)).toBe(UNIMPLEMENTED);
     expect(env.proxy_grpc_cancel(1)).toBe(UNIMPLEMENTED);

@@ -298,3 +298,23 @@ describe("HTTP callouts through the proxy", () => {
       expect(res.text).toBe("authorization service unavailable\n");
     }, (yaml) => yaml.replace("port_value: 9001", "port_value: 1")));
 });
+
+describe("properties through the proxy", () => {
+  it("a filter reads the real connection, route and cluster", async () => {
+    const { shorthandConfig } = await import("../../host/config/shorthand.ts");
+    const config = shorthandConfig({
+      wasm: [`${process.cwd()}/build/test-sdk-probe.wasm`], rootId: ["sdk_probe"], config: [], failOpen: false,
+      upstream: `http://127.0.0.1:${upstream.port}`, listen: 0, admin: null,
+    });
+    const p = await startProxy(config);
+    try {
+      const ask = async (probe: string, arg: string) => JSON.parse((await get(`${p.url}/x`, { "x-probe": probe, "x-arg": arg })).text).headers["x-result"];
+      expect(await ask("property", "source.address")).toMatch(/^127\.0\.0\.1:\d+$/);
+      expect(await ask("property", "destination.address")).toBe(`127.0.0.1:${p.proxy.ports[0]}`);
+      expect(await ask("property", "cluster_name")).toBe("upstream");
+      expect(await ask("property", "request.protocol")).toBe("HTTP/1.1");
+    } finally {
+      await p.proxy.stop(1000);
+    }
+  });
+});

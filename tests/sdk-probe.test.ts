@@ -1,0 +1,47 @@
+// SDK helpers driven through the real host: the sdk-probe filter (tests/filters/sdk-probe)
+// runs the helper a request names and reports what it gave back in the x-result header.
+import { describe, expect, it } from "vitest";
+import { join } from "node:path";
+import { Harness } from "../host/testing/index.ts";
+
+const wasm = join(import.meta.dirname, "../build/test-sdk-probe.wasm");
+
+async function probe(h: Harness, name: string, arg: string, headers: Record<string, string> = {}): Promise<string | undefined> {
+  const s = h.http();
+  s.sendRequestHeaders({ ":method": "GET", ":path": "/probe?x=1", ":authority": "shop.example", "x-probe": name, "x-arg": arg, ...headers }, true);
+  return s.request.header("x-result");
+}
+
+describe("SDK helpers against the host", () => {
+  it("foreign functions: the host's compress and uncompress round-trip; a registered one is called; an unknown one is null", async () => {
+    const h = await Harness.load(wasm, { foreignFunctions: { shout: (args) => new TextEncoder().encode(new TextDecoder().decode(args).toUpperCase()) } });
+    expect(await probe(h, "round-trip-compress", "hello hello hello")).toBe("hello hello hello");
+    expect(await probe(h, "foreign", "shout")).toBe("PROBE");
+    expect(await probe(h, "foreign", "nope")).toBe("null");
+  });
+
+  it("properties: request attributes, the connection, and the plugin", async () => {
+    const h = await Harness.load(wasm, {
+      rootId: "sdk_probe", pluginName: "probe", vmId: "vm7",
+      node: { id: "node-1", cluster: "edge", metadata: { region: "eu" } },
+      streamInfo: { source: { address: "10.1.2.3", port: 40000 }, destination: { address: "10.0.0.1", port: 8443 }, connectionId: 77, mtls: true },
+    });
+    expect(await probe(h, "property", "request.path")).toBe("/probe?x=1");
+    expect(await probe(h, "property", "request.url_path")).toBe("/probe");
+    expect(await probe(h, "property", "request.host")).toBe("shop.example");
+    expect(await probe(h, "property", "request.method")).toBe("GET");
+    expect(await probe(h, "property", "request.protocol")).toBe("HTTP/1.1");
+    expect(await probe(h, "property", "source.address")).toBe("10.1.2.3:40000");
+    expect(await probe(h, "property-bytes", "source.port")).toBe("409c000000000000"); // 40000, 8-byte little-endian
+    expect(await probe(h, "property", "destination.address")).toBe("10.0.0.1:8443");
+    expect(await probe(h, "property-bytes", "connection.id")).toBe("4d00000000000000");
+    expect(await probe(h, "property-bytes", "connection.mtls")).toBe("01");
+    expect(await probe(h, "property", "plugin_name")).toBe("probe");
+    expect(await probe(h, "property", "plugin_root_id")).toBe("sdk_probe");
+    expect(await probe(h, "property", "plugin_vm_id")).toBe("vm7");
+    expect(await probe(h, "property", "node.id")).toBe("node-1");
+    expect(await probe(h, "property", "node.cluster")).toBe("edge");
+    expect(await probe(h, "property", "node.metadata.region")).toBe("eu");
+    expect(await probe(h, "property", "no.such.thing")).toBe("null");
+  });
+});
