@@ -1,6 +1,8 @@
 // The proxy over real sockets: each example in front of an echo upstream, a chain of filters,
 // large and concurrent traffic, upstream failures, malformed requests and the admin endpoint.
 import { connect } from "node:net";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { request } from "undici";
 import { startEchoUpstream } from "../../host/testing/echo-upstream.ts";
@@ -317,4 +319,13 @@ describe("properties through the proxy", () => {
       await p.proxy.stop(1000);
     }
   });
+});
+
+describe("every example's envoy.yaml", () => {
+  const examples = readdirSync(join(import.meta.dirname, "../../examples")).filter((e) => existsSync(join(import.meta.dirname, "../../examples", e, "envoy.yaml")));
+  it.each(examples)("%s starts under the proxy and answers", (example) =>
+    withProxy(example, async ({ url, admin }) => {
+      expect((await get(`${admin}/ready`)).text).toBe("LIVE\n");
+      expect((await get(`${url}/status/200`, { "x-api-key": "k", authorization: "Bearer letmein" })).status).toBeGreaterThanOrEqual(200);
+    }));
 });
