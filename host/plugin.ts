@@ -2,8 +2,8 @@
 // after a trap), its root context, and the calls into the module with the current context set.
 import { readFile } from "node:fs/promises";
 import { buildImports, hostFunctionNames } from "./abi/index.ts";
-import type { AbiHost, CalloutResponse, HttpCallRequest, StreamContext } from "./abi/host.ts";
-import { LOG_LEVEL_NAMES, LogLevel, Status, type LogLevelName } from "./abi/types.ts";
+import type { AbiHost, CalloutResponse, GrpcReceived, GrpcRequest, HttpCallRequest, StreamContext } from "./abi/host.ts";
+import { type HeaderList, LOG_LEVEL_NAMES, LogLevel, Status, type LogLevelName } from "./abi/types.ts";
 import { MetricRegistry } from "./metrics.ts";
 import { DEFAULT_FOREIGN_FUNCTIONS, type ForeignFunction } from "./abi/foreign.ts";
 import { SharedState } from "./shared.ts";
@@ -30,11 +30,34 @@ export interface PluginConfig {
   node?: { id: string; cluster: string; metadata: Record<string, unknown> };
   /** Foreign functions by name, added to (or replacing) the defaults (compress, uncompress). */
   foreignFunctions?: Record<string, ForeignFunction>;
+  /** Where gRPC calls go (the proxy's clusters over HTTP/2, or the harness's recorder); none: refused. */
+  grpc?: GrpcSender;
   /** Where HTTP callouts go (the proxy's clusters, or the harness's recorder); none: every callout is refused. */
   callouts?: CalloutSender;
 }
 
 export type CalloutResult = { response: CalloutResponse } | { failure: string };
+
+/** What a gRPC call or stream reports back; the plugin turns each into a root-context callback. */
+export interface GrpcEvents {
+  initialMetadata(metadata: HeaderList): void;
+  message(message: Uint8Array): void;
+  trailingMetadata(metadata: HeaderList): void;
+  /** The call ended with this gRPC status (never during a call into the module). */
+  close(status: number, message: string): void;
+}
+
+export interface GrpcHandle {
+  send(message: Uint8Array, endStream: boolean): void;
+  /** Half-closes a stream: no more messages from the module; replies still come. */
+  close(): void;
+  cancel(): void;
+}
+
+export interface GrpcSender {
+  hasCluster(cluster: string): boolean;
+  open(request: GrpcRequest, events: GrpcEvents): GrpcHandle;
+}
 
 export interface CalloutSender {
   /** Whether `cluster` names a cluster callouts may go to (else proxy_http_call answers BadArgument). */
@@ -103,6 +126,9 @@ export class Plugin implements AbiHost {
   private readonly node: NonNullable<PluginConfig["node"]>;
   private nextToken = 1;
   calloutResponse: CalloutResponse | null = null;
+  grpcReceived: GrpcReceived | null = null;
+  private readonly grpcSender: GrpcSender | null;
+  private readonly grpcCalls = new Map<number, { handle: GrpcHandle; stream: boolean }>();
   callStatus = { code: 0, message: "" };
   private ticker: NodeJS.Timeout | null = null;
 
@@ -118,6 +144,7 @@ export class Plugin implements AbiHost {
     this.shared = config.shared ?? new SharedState();
     this.realTimers = config.timers === "real";
     this.callouts = config.callouts ?? null;
+    this.grpcSender = config.grpc ?? null;
     this.foreign = { ...DEFAULT_FOREIGN_FUNCTIONS, ...config.foreignFunctions };
     this.node = config.node ?? { id: "", cluster: "", metadata: {} };
     this.logLevel = LOG_LEVEL_NAMES.indexOf(config.logLevel ?? "info") as LogLevel;
@@ -289,6 +316,65 @@ export class Plugin implements AbiHost {
     } finally {
       this.calloutResponse = null;
     }
+  }
+
+  grpcOpen(request: GrpcRequest): { token: number } | { status: number } {
+    if (!this.grpcSender?.hasCluster(request.cluster)) {
+      this.log(LogLevel.Debug, `gRPC to ${request.service}/${request.method}: no cluster named "${request.cluster}"; answering BadArgument`);
+      return { status: Status.BadArgument };
+    }
+    const token = this.nextToken++;
+    const generation = this.restarts;
+    const deliver = (name: string, received: GrpcReceived, count: number) => {
+      if (this.failed || generation !== this.restarts || !this.grpcCalls.has(token)) return;
+      this.grpcReceived = received;
+      try {
+        this.callRoot(name, ROOT_CONTEXT_ID, token, count);
+      } catch (e) {
+        if (!(e instanceof WasmTrap)) throw e;
+      } finally {
+        this.grpcReceived = null;
+      }
+    };
+    const handle = this.grpcSender.open(request, {
+      initialMetadata: (m) => deliver("proxy_on_grpc_receive_initial_metadata", { initialMetadata: m }, m.length),
+      message: (m) => deliver("proxy_on_grpc_receive", { message: m }, m.length),
+      trailingMetadata: (m) => deliver("proxy_on_grpc_receive_trailing_metadata", { trailingMetadata: m }, m.length),
+      close: (status, message) => {
+        if (!this.grpcCalls.has(token)) return;
+        this.callStatus = { code: status, message };
+        deliver("proxy_on_grpc_close", {}, status);
+        this.grpcCalls.delete(token);
+      },
+    });
+    this.grpcCalls.set(token, { handle, stream: request.message === null });
+    return { token };
+  }
+
+  grpcSend(token: number, message: Uint8Array, endStream: boolean): number {
+    const call = this.grpcCalls.get(token);
+    if (!call) return Status.NotFound;
+    if (!call.stream) return Status.BadArgument;
+    call.handle.send(message, endStream);
+    return Status.Ok;
+  }
+
+  /** A call is cancelled; a stream is half-closed (its replies still come). */
+  grpcClose(token: number): number {
+    const call = this.grpcCalls.get(token);
+    if (!call) return Status.NotFound;
+    if (call.stream) call.handle.close();
+    else return this.grpcCancel(token);
+    return Status.Ok;
+  }
+
+  /** Stops the call or stream: no further callback for it. */
+  grpcCancel(token: number): number {
+    const call = this.grpcCalls.get(token);
+    if (!call) return Status.NotFound;
+    this.grpcCalls.delete(token);
+    call.handle.cancel();
+    return Status.Ok;
   }
 
   queueReady(token: number): void {

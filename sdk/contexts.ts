@@ -3,9 +3,12 @@
 import { DataAction, HeadersAction, PeerType, TcpAction, TrailersAction } from "./abi/types";
 import { Header } from "./headers";
 import { HttpCallResponse, dispatchHttpCall } from "./http-call";
+import { dispatchGrpcCall, dispatchGrpcStream } from "./grpc-call";
 
 /** Callouts made by HTTP contexts, by token: their responses go back to them. */
 export const httpCallers = new Map<u32, HttpContext>();
+/** gRPC calls made by HTTP contexts, by token. */
+export const grpcCallers = new Map<u32, HttpContext>();
 
 // The root id of the root context being constructed: the dispatcher sets it just before it
 // calls the registered factory, so `rootId` is known from the constructor on.
@@ -37,11 +40,21 @@ export class RootContext {
   // Answers to calls this root made. The helpers that make the calls come with their areas
   // (http-call, grpc-call, foreign functions); the callbacks already reach the root.
   onHttpCallResponse(token: u32, response: HttpCallResponse): void {}
-  onGrpcReceiveInitialMetadata(token: u32, headerCount: u32): void {}
-  onGrpcReceive(token: u32, messageSize: u32): void {}
-  onGrpcReceiveTrailingMetadata(token: u32, trailerCount: u32): void {}
-  onGrpcClose(token: u32, statusCode: u32): void {}
+  onGrpcReceiveInitialMetadata(token: u32, metadata: Header[]): void {}
+  onGrpcReceive(token: u32, message: ArrayBuffer): void {}
+  onGrpcReceiveTrailingMetadata(token: u32, metadata: Header[]): void {}
+  onGrpcClose(token: u32, status: u32, message: string): void {}
   onForeignFunction(functionId: u32, argumentsSize: u32): void {}
+
+  /** Opens a unary gRPC call from the root; answers come to its onGrpc* callbacks. The token, or 0 when refused. */
+  grpcCall(cluster: string, service: string, method: string, metadata: Header[], message: ArrayBuffer, timeoutMs: u32 = 5000): u32 {
+    return dispatchGrpcCall(cluster, service, method, metadata, message, timeoutMs);
+  }
+
+  /** Opens a gRPC stream from the root (send with grpcSend). The token, or 0 when refused. */
+  grpcStream(cluster: string, service: string, method: string, metadata: Header[] = []): u32 {
+    return dispatchGrpcStream(cluster, service, method, metadata);
+  }
 
   /** Sends an HTTP callout from the root; its response comes to onHttpCallResponse. The token, or 0 when refused. */
   httpCall(cluster: string, headers: Header[], body: ArrayBuffer | null = null, timeoutMs: u32 = 5000): u32 {
@@ -71,6 +84,19 @@ export class HttpContext {
 
   /** The response to a callout this context made (response.ok is false when it failed). */
   onHttpCallResponse(token: u32, response: HttpCallResponse): void {}
+
+  /** Opens a unary gRPC call for this stream; its answers come to this context. The token, or 0 when refused. */
+  grpcCall(cluster: string, service: string, method: string, metadata: Header[], message: ArrayBuffer, timeoutMs: u32 = 5000): u32 {
+    const token = dispatchGrpcCall(cluster, service, method, metadata, message, timeoutMs);
+    if (token != 0) grpcCallers.set(token, this);
+    return token;
+  }
+
+  onGrpcReceiveInitialMetadata(token: u32, metadata: Header[]): void {}
+  onGrpcReceive(token: u32, message: ArrayBuffer): void {}
+  onGrpcReceiveTrailingMetadata(token: u32, metadata: Header[]): void {}
+  /** The call ended: `status` is the gRPC status (0 OK), `message` its text. */
+  onGrpcClose(token: u32, status: u32, message: string): void {}
 
   onRequestHeaders(headerCount: u32, endOfStream: bool): HeadersAction { return HeadersAction.Continue; }
   onRequestBody(bodySize: u32, endOfStream: bool): DataAction { return DataAction.Continue; }

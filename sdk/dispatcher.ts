@@ -2,8 +2,9 @@
 // registered ones by the plugin's root id; a stream's own context is created, through its
 // root's newHttpContext or newTcpContext, on the stream's first HTTP or TCP callback (the
 // ABI's context_create does not say which kind a stream is, so one root can serve both).
-import { RootContext, HttpContext, TcpContext, setRootIdInCreation, httpCallers } from "./contexts";
+import { RootContext, HttpContext, TcpContext, setRootIdInCreation, httpCallers, grpcCallers } from "./contexts";
 import { readHttpCallResponse } from "./http-call";
+import { readGrpcMessage, readGrpcMetadata, readGrpcStatusMessage } from "./grpc-call";
 import { proxy_set_effective_context } from "./abi/imports";
 import { DataAction, HeadersAction, LogLevel, PeerType, TcpAction, TrailersAction } from "./abi/types";
 import { forgetLogLevel, log } from "./log";
@@ -196,6 +197,8 @@ function callerRoot(contextId: u32): RootContext | null {
 function forgetCallouts(http: HttpContext): void {
   const tokens = httpCallers.keys();
   for (let i = 0; i < tokens.length; i++) if (httpCallers.get(tokens[i]) == http) httpCallers.delete(tokens[i]);
+  const grpcTokens = grpcCallers.keys();
+  for (let i = 0; i < grpcTokens.length; i++) if (grpcCallers.get(grpcTokens[i]) == http) grpcCallers.delete(grpcTokens[i]);
 }
 
 /**
@@ -216,24 +219,47 @@ export function onHttpCallResponse(contextId: u32, token: u32, headers: u32, bod
   }
 }
 
-export function onGrpcReceiveInitialMetadata(contextId: u32, token: u32, headers: u32): void {
+/** The stream context a gRPC answer goes to (made effective), or null for the root. */
+function grpcCaller(token: u32, last: bool): HttpContext | null {
+  if (!grpcCallers.has(token)) return null;
+  const caller = grpcCallers.get(token);
+  if (last) grpcCallers.delete(token);
+  if (!httpStreams.has(caller.contextId)) return null;
+  proxy_set_effective_context(caller.contextId);
+  return caller;
+}
+
+export function onGrpcReceiveInitialMetadata(contextId: u32, token: u32, count: u32): void {
   const root = callerRoot(contextId);
-  if (root != null) root.onGrpcReceiveInitialMetadata(token, headers);
+  const metadata = readGrpcMetadata(true);
+  const caller = grpcCaller(token, false);
+  if (caller != null) caller.onGrpcReceiveInitialMetadata(token, metadata);
+  else if (root != null && !grpcCallers.has(token)) root.onGrpcReceiveInitialMetadata(token, metadata);
 }
 
 export function onGrpcReceive(contextId: u32, token: u32, size: u32): void {
   const root = callerRoot(contextId);
-  if (root != null) root.onGrpcReceive(token, size);
+  const message = readGrpcMessage(size);
+  const caller = grpcCaller(token, false);
+  if (caller != null) caller.onGrpcReceive(token, message);
+  else if (root != null && !grpcCallers.has(token)) root.onGrpcReceive(token, message);
 }
 
-export function onGrpcReceiveTrailingMetadata(contextId: u32, token: u32, trailers: u32): void {
+export function onGrpcReceiveTrailingMetadata(contextId: u32, token: u32, count: u32): void {
   const root = callerRoot(contextId);
-  if (root != null) root.onGrpcReceiveTrailingMetadata(token, trailers);
+  const metadata = readGrpcMetadata(false);
+  const caller = grpcCaller(token, false);
+  if (caller != null) caller.onGrpcReceiveTrailingMetadata(token, metadata);
+  else if (root != null && !grpcCallers.has(token)) root.onGrpcReceiveTrailingMetadata(token, metadata);
 }
 
 export function onGrpcClose(contextId: u32, token: u32, status: u32): void {
   const root = callerRoot(contextId);
-  if (root != null) root.onGrpcClose(token, status);
+  const message = readGrpcStatusMessage();
+  const known = grpcCallers.has(token);
+  const caller = grpcCaller(token, true);
+  if (caller != null) caller.onGrpcClose(token, status, message);
+  else if (root != null && !known) root.onGrpcClose(token, status, message);
 }
 
 export function onForeignFunction(rootId: u32, functionId: u32, size: u32): void {

@@ -18,3 +18,4 @@ export { sharedData, SharedValue } from "./shared-data";
 export { HttpCallResponse } from "./http-call";
 export { queues } from "./queues";
 export { callForeignFunction } from "./foreign";
+export { grpcSend, grpcClose, grpcCancel } from "./grpc-call";

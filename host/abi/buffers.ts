@@ -17,10 +17,12 @@ export function bufferFunctions(host: AbiHost): HostFunctions {
     if (bufferType === BufferType.VmConfiguration) return host.phase === "vm_start" ? { data: host.vmConfiguration } : null;
     if (bufferType === BufferType.PluginConfiguration) return host.phase === "configure" ? { data: host.configuration } : null;
     if (bufferType === BufferType.HttpCallResponseBody) return host.calloutResponse ? { data: host.calloutResponse.body } : null;
+    if (bufferType === BufferType.GrpcReceiveBuffer) return host.grpcReceived?.message ? { data: host.grpcReceived.message } : null;
     return host.current?.buffer(bufferType) ?? null;
   };
   const readOnly = (bufferType: number) =>
-    bufferType === BufferType.VmConfiguration || bufferType === BufferType.PluginConfiguration || bufferType === BufferType.HttpCallResponseBody;
+    bufferType === BufferType.VmConfiguration || bufferType === BufferType.PluginConfiguration ||
+    bufferType === BufferType.HttpCallResponseBody || bufferType === BufferType.GrpcReceiveBuffer;
 
   return {
     proxy_get_buffer_status(bufferType: number, lenPtr: number, flagsPtr: number): number {

@@ -39,6 +39,8 @@ export function headerMapFunctions(host: AbiHost): HostFunctions {
   const { vm } = host;
   const map = (mapType: number): HeaderList | null => {
     if (!isCalloutMap(mapType)) return host.current?.headerMap(mapType) ?? null;
+    if (mapType === HeaderMapType.GrpcReceiveInitialMetadata) return host.grpcReceived?.initialMetadata ?? null;
+    if (mapType === HeaderMapType.GrpcReceiveTrailingMetadata) return host.grpcReceived?.trailingMetadata ?? null;
     const response = host.calloutResponse;
     if (!response) return null;
     if (mapType === HeaderMapType.HttpCallResponseHeaders) return response.headers;

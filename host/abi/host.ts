@@ -44,6 +44,23 @@ export interface CalloutResponse {
   body: Uint8Array;
 }
 
+/** A gRPC call (message set) or stream (message null) a module opened. */
+export interface GrpcRequest {
+  cluster: string;
+  service: string;
+  method: string;
+  metadata: HeaderList;
+  message: Uint8Array | null;
+  timeoutMs: number;
+}
+
+/** What a gRPC callback is handling: metadata (maps 4/5) or a message (buffer 5). */
+export interface GrpcReceived {
+  initialMetadata?: HeaderList;
+  trailingMetadata?: HeaderList;
+  message?: Uint8Array;
+}
+
 export interface AbiHost {
   readonly vm: WasmVm;
   readonly rootContextId: number;
@@ -73,6 +90,13 @@ export interface AbiHost {
   readonly calloutResponse: CalloutResponse | null;
   /** What proxy_get_status answers: the status of the last callout response. */
   readonly callStatus: { code: number; message: string };
+  /** Opens a gRPC call or stream: its token, or the status that refuses it. */
+  grpcOpen(request: GrpcRequest): { token: number } | { status: number };
+  grpcSend(token: number, message: Uint8Array, endStream: boolean): number;
+  grpcClose(token: number): number;
+  grpcCancel(token: number): number;
+  /** What the gRPC callback under way may read, else null. */
+  readonly grpcReceived: GrpcReceived | null;
   /** An item arrived on a queue this plugin registered: its root context's onQueueReady, once the module is free. */
   queueReady(token: number): void;
 }

@@ -12,6 +12,7 @@ import { sharedDataFunctions } from "./shared-data.ts";
 import { timerFunctions } from "./timers.ts";
 import { httpCallFunctions } from "./http-call.ts";
 import { queueFunctions } from "./queues.ts";
+import { grpcFunctions } from "./grpc.ts";
 import { type ForeignFunction, foreignFunctions } from "./foreign.ts";
 import type { MetricRegistry } from "../metrics.ts";
 import type { SharedState } from "../shared.ts";
@@ -49,7 +50,7 @@ export function buildImports(host: AbiHost, state: ImportState): WebAssembly.Imp
     ...propertyFunctions(host, state.properties), ...timeFunctions(host), ...contextFunctions(host),
     ...metricFunctions(host, state.metrics), ...sharedDataFunctions(host, state.shared), ...timerFunctions(host),
     ...httpCallFunctions(host), ...queueFunctions(host, state.shared.queues),
-    ...foreignFunctions(host, state.foreign),
+    ...foreignFunctions(host, state.foreign), ...grpcFunctions(host),
     // ABI 0.1.0: Envoy answers the plugin configuration while configuring, else the VM's.
     proxy_get_configuration(ptrPtr: number, lenPtr: number): number {
       const value = host.phase === "configure" ? host.configuration : host.vmConfiguration;

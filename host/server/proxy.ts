@@ -8,9 +8,10 @@ import { MetricRegistry } from "../metrics.ts";
 import { SharedState } from "../shared.ts";
 import type { HttpListenerConfig, ProxyConfig, WasmFilterConfig } from "../config/model.ts";
 import type { Logger } from "../log.ts";
-import { type CalloutSender, Plugin } from "../plugin.ts";
+import { type CalloutSender, type GrpcSender, Plugin } from "../plugin.ts";
 import { startAdmin } from "./admin.ts";
 import { clusterCallouts } from "./callouts.ts";
+import { clusterGrpc } from "./grpc.ts";
 import { Exchange } from "./exchange.ts";
 import { Stats } from "./stats.ts";
 
@@ -24,6 +25,7 @@ export class Proxy {
   readonly shared = new SharedState();
   private readonly plugins: Plugin[] = [];
   private readonly callouts: CalloutSender;
+  private readonly grpc: GrpcSender & { close(): void };
   readonly clusters = new Map<string, Cluster>();
   private readonly servers: Server[] = [];
   private admin: Server | null = null;
@@ -35,6 +37,7 @@ export class Proxy {
     for (const c of config.clusters) this.clusters.set(c.name, new Cluster(c));
     this.stats.filterMetrics = this.metrics;
     this.callouts = clusterCallouts(this.clusters);
+    this.grpc = clusterGrpc(this.clusters);
   }
 
   /** Loads every plugin, then binds every listener; a plugin that cannot start stops it all, named. */
@@ -61,7 +64,7 @@ export class Proxy {
     const plugin = await Plugin.load(source, {
       name: filter.name, rootId: filter.rootId, vmId: filter.vmId, configuration: filter.configuration,
       vmConfiguration: filter.vmConfiguration, failOpen: filter.failOpen, environment: filter.environment,
-      logLevel: "trace", metrics: this.metrics, shared: this.shared, timers: "real", callouts: this.callouts, node: this.config.node,
+      logLevel: "trace", metrics: this.metrics, shared: this.shared, timers: "real", callouts: this.callouts, grpc: this.grpc, node: this.config.node,
     }, (entry) => this.logger.wasm(entry));
     this.plugins.push(plugin);
     // Each trap kills the VM (as in Envoy); the next stream gets a fresh one.
@@ -105,6 +108,7 @@ export class Proxy {
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes everything. */
   async stop(graceMs = 10_000): Promise<void> {
     for (const plugin of this.plugins) plugin.close();
+    this.grpc.close();
     const closing = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
     // Keep-alive connections become idle as their requests finish: close each one then.
     const idle = setInterval(() => this.servers.forEach((s) => s.closeIdleConnections()), 50);

@@ -5,8 +5,10 @@
 import type { LocalReply } from "../abi/host.ts";
 import type { HeaderList, LogLevelName } from "../abi/types.ts";
 import { type HttpDirection, HttpStream, type HttpStreamSink, type SideSink } from "../http/stream.ts";
-import { Plugin, type CalloutResult, type CalloutSender, type LogEntry, type PluginConfig } from "../plugin.ts";
-import type { HttpCallRequest } from "../abi/host.ts";
+import {
+  Plugin, type CalloutResult, type CalloutSender, type GrpcEvents, type GrpcHandle, type GrpcSender, type LogEntry, type PluginConfig,
+} from "../plugin.ts";
+import type { GrpcRequest, HttpCallRequest } from "../abi/host.ts";
 import type { StreamInfo } from "../http/properties.ts";
 
 export { HeadersAction, DataAction, TrailersAction, LogLevel } from "../abi/types.ts";
@@ -18,7 +20,7 @@ export type { MetricView } from "../metrics.ts";
 export { SharedState } from "../shared.ts";
 import type { MetricView } from "../metrics.ts";
 
-export interface HarnessOptions extends Omit<PluginConfig, "logLevel" | "name" | "callouts"> {
+export interface HarnessOptions extends Omit<PluginConfig, "logLevel" | "name" | "callouts" | "grpc"> {
   /** The plugin's name (Envoy's `config.name`; the plugin_name property); default the root id, else "plugin". */
   pluginName?: string;
   /** The host's log level; default "trace", so a test sees every line. */
@@ -80,9 +82,87 @@ class CalloutRecorder implements CalloutSender {
   }
 }
 
+/** A gRPC call or stream the filter opened: answer it as the service would. */
+export class PendingGrpcCall implements GrpcHandle {
+  /** Messages the filter sent: the call's one, or what it sent on the stream. */
+  readonly sent: Uint8Array[] = [];
+  halfClosed = false;
+  cancelled = false;
+  closed = false;
+
+  constructor(readonly request: GrpcRequest, private readonly events: GrpcEvents) {
+    if (request.message) this.sent.push(request.message);
+  }
+
+  get cluster(): string {
+    return this.request.cluster;
+  }
+  get service(): string {
+    return this.request.service;
+  }
+  get method(): string {
+    return this.request.method;
+  }
+  metadata(name: string): string | undefined {
+    return this.request.metadata.find(([n]) => n === name.toLowerCase())?.[1];
+  }
+
+  // GrpcHandle: what the filter does to the call.
+  send(message: Uint8Array, endStream: boolean): void {
+    this.sent.push(message);
+    if (endStream) this.halfClosed = true;
+  }
+  close(): void {
+    this.halfClosed = true;
+  }
+  cancel(): void {
+    this.cancelled = true;
+  }
+
+  // What the service does: each runs the filter's callback now.
+  sendInitialMetadata(metadata: Headers): void {
+    this.events.initialMetadata(toList(metadata));
+  }
+  sendMessage(message: string | Uint8Array): void {
+    this.events.message(toBytes(message));
+  }
+  sendTrailingMetadata(metadata: Headers): void {
+    this.events.trailingMetadata(toList(metadata));
+  }
+  /** Ends the call with a gRPC status (0 OK) and message. */
+  finish(status = 0, message = ""): void {
+    if (this.closed) throw new Error(`gRPC call ${this.service}/${this.method} was already closed`);
+    this.closed = true;
+    this.events.close(status, message);
+  }
+  /** A unary answer: the message, then status OK. */
+  respond(message: string | Uint8Array): void {
+    this.sendMessage(message);
+    this.finish(0);
+  }
+}
+
+class GrpcRecorder implements GrpcSender {
+  readonly calls: PendingGrpcCall[] = [];
+  constructor(private readonly clusters: string[] | undefined) {}
+  hasCluster(cluster: string): boolean {
+    return this.clusters === undefined || this.clusters.includes(cluster);
+  }
+  open(request: GrpcRequest, events: GrpcEvents): GrpcHandle {
+    const call = new PendingGrpcCall(request, events);
+    this.calls.push(call);
+    return call;
+  }
+}
+
 export class Harness {
   private constructor(readonly plugin: Plugin, readonly logs: LogEntry[], private readonly recorder: CalloutRecorder,
-    /** @internal */ readonly streamInfo: Partial<StreamInfo>) {}
+    /** @internal */ readonly streamInfo: Partial<StreamInfo>, private readonly grpc: GrpcRecorder) {}
+
+  /** The gRPC calls and streams the filter opened, in order. */
+  get grpcCalls(): PendingGrpcCall[] {
+    return this.grpc.calls;
+  }
 
   /** The HTTP callouts the filter made, in order (answer them with respond() or fail()). */
   get httpCalls(): PendingHttpCall[] {
@@ -93,9 +173,10 @@ export class Harness {
   static async load(source: string | Uint8Array, options: HarnessOptions = {}): Promise<Harness> {
     const logs: LogEntry[] = [];
     const recorder = new CalloutRecorder(options.clusters);
+    const grpc = new GrpcRecorder(options.clusters);
     const { pluginName, clusters: _, streamInfo: __, ...config } = options;
-    const plugin = await Plugin.load(source, { ...config, name: pluginName, logLevel: options.logLevel ?? "trace", callouts: recorder }, (e) => logs.push(e));
-    return new Harness(plugin, logs, recorder, options.streamInfo ?? {});
+    const plugin = await Plugin.load(source, { ...config, name: pluginName, logLevel: options.logLevel ?? "trace", callouts: recorder, grpc }, (e) => logs.push(e));
+    return new Harness(plugin, logs, recorder, options.streamInfo ?? {}, grpc);
   }
 
   /** Opens a new HTTP stream through the plugin. */

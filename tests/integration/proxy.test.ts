@@ -329,3 +329,30 @@ describe("every example's envoy.yaml", () => {
       expect((await get(`${url}/status/200`, { "x-api-key": "k", authorization: "Bearer letmein" })).status).toBeGreaterThanOrEqual(200);
     }));
 });
+
+describe("gRPC through the proxy", () => {
+  it("grpc-check calls authz.Checker over HTTP/2: allowed requests pass, refused get 403, failures 503", async () => {
+    const { startCheckerService } = await import("../../examples/grpc-check/checker-service.ts");
+    const checker = await startCheckerService();
+    try {
+      await withProxy("grpc-check", async ({ url }) => {
+        expect((await get(`${url}/orders`, { "x-user": "alice" })).status).toBe(200);
+        expect((await get(`${url}/public/x`)).status).toBe(200);
+        const refused = await get(`${url}/orders`, { "x-user": "bob" });
+        expect(refused.status).toBe(403);
+        expect(refused.text).toBe("user bob may not see /orders\n");
+        expect((await get(`${url}/fail`)).status).toBe(503);
+        const many = await Promise.all(Array.from({ length: 40 }, (_, i) => get(`${url}/n/${i}`, { "x-user": i % 2 ? "alice" : "eve" })));
+        expect(many.map((r) => r.status)).toEqual(Array.from({ length: 40 }, (_, i) => (i % 2 ? 200 : 403)));
+        expect(checker.calls[0]).toBe("/authz.Checker/Check proxy-wasm-as /orders alice");
+      }, (yaml) => yaml.replace("port_value: 9003", `port_value: ${checker.port}`));
+    } finally {
+      await checker.close();
+    }
+  });
+
+  it("grpc-check answers 503 when the gRPC service is down", () =>
+    withProxy("grpc-check", async ({ url }) => {
+      expect((await get(`${url}/`, { "x-user": "alice" })).status).toBe(503);
+    }, (yaml) => yaml.replace("port_value: 9003", "port_value: 1")));
+});
