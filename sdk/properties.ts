@@ -1,6 +1,6 @@
 // Properties: values the host knows about the stream, the connection and the plugin
 // (`request.path`, `source.address`, `plugin_root_id`, …). A path's segments travel joined by NUL.
-import { proxy_get_property } from "./abi/imports";
+import { proxy_get_property, proxy_set_property } from "./abi/imports";
 import { Status } from "./abi/types";
 import { OUT_LEN, OUT_PTR, clearOut, takeBytes } from "./abi/memory";
 
@@ -15,6 +15,28 @@ export namespace properties {
     clearOut();
     if (proxy_get_property(changetype<usize>(key), key.byteLength, OUT_PTR, OUT_LEN) != Status.Ok) return null;
     return takeBytes();
+  }
+
+  /** An integer attribute (8 bytes little-endian, as Envoy encodes them), or `fallback` when absent. */
+  export function getInt(path: string[], fallback: i64 = 0): i64 {
+    const bytes = getBytes(path);
+    return bytes != null && bytes.byteLength == 8 ? load<i64>(changetype<usize>(bytes)) : fallback;
+  }
+
+  /** A boolean attribute (one byte), or `fallback` when absent. */
+  export function getBool(path: string[], fallback: bool = false): bool {
+    const bytes = getBytes(path);
+    return bytes != null && bytes.byteLength == 1 ? load<u8>(changetype<usize>(bytes)) != 0 : fallback;
+  }
+
+  /** Stores a value a later callback (or another filter) can read back with get*. */
+  export function set(path: string[], value: ArrayBuffer): bool {
+    const key = encodePath(path);
+    return proxy_set_property(changetype<usize>(key), key.byteLength, changetype<usize>(value), value.byteLength) == Status.Ok;
+  }
+
+  export function setString(path: string[], value: string): bool {
+    return set(path, String.UTF8.encode(value));
   }
 
   /** The value at `path` as UTF-8 text, or null when the host has none. */

@@ -43,5 +43,10 @@ describe("SDK helpers against the host", () => {
     expect(await probe(h, "property", "node.cluster")).toBe("edge");
     expect(await probe(h, "property", "node.metadata.region")).toBe("eu");
     expect(await probe(h, "property", "no.such.thing")).toBe("null");
+    expect(await probe(h, "property-int", "source.port")).toBe("40000");
+    expect(await probe(h, "property-int", "connection.id")).toBe("77");
+    expect(await probe(h, "property-int", "no.such")).toBe("-1");
+    expect(await probe(h, "property-bool", "connection.mtls")).toBe("true");
+    expect(await probe(h, "set-property", "kept")).toBe("kept");
   });
 });

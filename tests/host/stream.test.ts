@@ -5,7 +5,7 @@ import { moduleFile } from "./wat.ts";
 
 const module = moduleFile("scripted.wat");
 const enum Kind { RequestHeaders, RequestBody, RequestTrailers, ResponseHeaders, ResponseBody, ResponseTrailers }
-const enum Op { None, Continue, LocalReply, Trap, AppendToBuffer }
+const enum Op { None, Continue, LocalReply, Trap, AppendToBuffer, CloseStream }
 const REQUEST = 0, RESPONSE = 1;
 
 function script(h: Harness, kind: Kind, action: number, op = Op.None, arg = 0): void {
@@ -129,6 +129,19 @@ describe("HTTP stream", () => {
     expect(s.response.header(":status")).toBe("502");
     expect(s.response.header("x-upstream")).toBeUndefined();
     expect(s.response.bodyText).toBe("denied!");
+  });
+
+  it("close_stream resets the stream: nothing more goes out either way", async () => {
+    const h = await Harness.load(module);
+    const s = h.http();
+    s.sendRequestHeaders(GET);
+    script(h, Kind.RequestBody, DataAction.Continue, Op.CloseStream, REQUEST);
+    s.sendRequestBody("part", false);
+    expect(s.resetReason).toMatch(/closed by/);
+    s.sendRequestBody("more", true);
+    expect(s.request.bodyText).toBe(""); // the reset takes effect as the callback returns, before the chunk moves on
+    expect(s.request.ended).toBe(false);
+    expect(s.response.headersSent).toBe(false);
   });
 
   it("a trap fails only that stream with a 503; the next stream runs on a fresh VM", async () => {

@@ -26,6 +26,14 @@ class Probe extends HttpContext {
     } else if (probe == "property") {
       const value = properties.getString(input.split("."));
       result = value != null ? value : "null";
+    } else if (probe == "property-int") {
+      result = properties.getInt(input.split("."), -1).toString();
+    } else if (probe == "property-bool") {
+      result = properties.getBool(input.split(".")) ? "true" : "false";
+    } else if (probe == "set-property") {
+      properties.setString(["filter_state", "probe"], input);
+      const back = properties.getString(["filter_state", "probe"]);
+      result = back != null ? back : "null";
     } else if (probe == "property-bytes") {
       const value = properties.getBytes(input.split("."));
       result = value != null ? hex(value) : "null";

@@ -2,12 +2,13 @@
 ;; (0 request headers, 1 request body, 2 request trailers, 3 response headers, 4 response
 ;; body, 5 response trailers) the word at 256 + 16k is the action to return and the word at
 ;; 260 + 16k an operation to perform first (once): 1 continue_stream(arg), 2 local reply
-;; (status arg, body "denied!"), 3 trap, 4 append "denied!" to buffer arg. The word at
+;; (status arg, body "denied!"), 3 trap, 4 append "denied!" to buffer arg, 5 close_stream(arg). The word at
 ;; 512 + 4k counts the calls of kind k.
 (module
   (import "env" "proxy_continue_stream" (func $continue (param i32) (result i32)))
   (import "env" "proxy_send_local_response" (func $reply (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
   (import "env" "proxy_set_buffer_bytes" (func $set_buffer (param i32 i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_close_stream" (func $close (param i32) (result i32)))
   (memory (export "memory") 2)
   (data (i32.const 64) "denied!")
   (global $heap (mut i32) (i32.const 8192))
@@ -33,6 +34,7 @@
     (if (i32.eq (local.get $op) (i32.const 2))
       (then (drop (call $reply (local.get $arg) (i32.const 0) (i32.const 0) (i32.const 64) (i32.const 7) (i32.const 0) (i32.const 0) (i32.const -1)))))
     (if (i32.eq (local.get $op) (i32.const 3)) (then unreachable))
+    (if (i32.eq (local.get $op) (i32.const 5)) (then (drop (call $close (local.get $arg)))))
     (if (i32.eq (local.get $op) (i32.const 4))
       (then (drop (call $set_buffer (local.get $arg) (i32.const -1) (i32.const 0) (i32.const 64) (i32.const 7)))))
     (i32.load (local.get $base)))
