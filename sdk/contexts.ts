@@ -92,6 +92,13 @@ export class HttpContext {
     return token;
   }
 
+  /** Opens a gRPC stream for this stream (send with grpcSend); its answers come to this context. The token, or 0. */
+  grpcStream(cluster: string, service: string, method: string, metadata: Header[] = []): u32 {
+    const token = dispatchGrpcStream(cluster, service, method, metadata);
+    if (token != 0) grpcCallers.set(token, this);
+    return token;
+  }
+
   onGrpcReceiveInitialMetadata(token: u32, metadata: Header[]): void {}
   onGrpcReceive(token: u32, message: ArrayBuffer): void {}
   onGrpcReceiveTrailingMetadata(token: u32, metadata: Header[]): void {}

@@ -19,3 +19,4 @@ export { HttpCallResponse } from "./http-call";
 export { queues } from "./queues";
 export { callForeignFunction } from "./foreign";
 export { grpcSend, grpcClose, grpcCancel } from "./grpc-call";
+export { setEffectiveContext, done } from "./context";

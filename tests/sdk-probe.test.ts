@@ -49,4 +49,33 @@ describe("SDK helpers against the host", () => {
     expect(await probe(h, "property-bool", "connection.mtls")).toBe("true");
     expect(await probe(h, "set-property", "kept")).toBe("kept");
   });
+
+  it("gRPC streams: messages out, half-close, then metadata, messages and the close back to the stream's context", async () => {
+    const h = await Harness.load(wasm);
+    const token = await probe(h, "grpc-stream", "one,two");
+    const [call] = h.grpcCalls;
+    expect([call.cluster, call.service, call.method, call.metadata("x-probe-meta")]).toEqual(["c", "probe.Service", "Chat", "1"]);
+    expect(call.sent.map((m) => Buffer.from(m).toString())).toEqual(["one", "two"]);
+    expect(call.halfClosed).toBe(true);
+    call.sendInitialMetadata({ "x-server": "a" });
+    call.sendMessage("hello");
+    call.sendMessage("again");
+    call.sendTrailingMetadata({ "x-done": "yes" });
+    call.finish(5, "not found");
+    expect(h.logMessages("info")).toEqual([
+      `grpc ${token} initial metadata x-server=a`, `grpc ${token} message hello`, `grpc ${token} message again`,
+      `grpc ${token} trailing metadata x-done=yes`, `grpc ${token} closed 5 not found`,
+    ]);
+  });
+
+  it("gRPC: after cancel, send and close answer NotFound and the service sees the cancel", async () => {
+    const h = await Harness.load(wasm);
+    expect(await probe(h, "grpc-cancel", "")).toBe("0 1 1");
+    expect(h.grpcCalls[0].cancelled).toBe(true);
+  });
+
+  it("set_effective_context accepts a live context and refuses an unknown one", async () => {
+    const h = await Harness.load(wasm);
+    expect(await probe(h, "effective", "")).toBe("true false");
+  });
 });

@@ -1,7 +1,16 @@
 // A filter for the test suites: each request names, in `x-probe`, an SDK helper to run on
 // `x-arg`, and the filter puts what the helper gave back in the request header `x-result`,
 // so a harness test checks the SDK against the real host.
-import { RootContext, HttpContext, HeadersAction, registerRootContext, request, callForeignFunction, properties } from "../../../sdk";
+import {
+  RootContext, HttpContext, HeadersAction, Header, registerRootContext, request, callForeignFunction, properties, grpcSend, grpcClose,
+  grpcCancel, setEffectiveContext, log,
+} from "../../../sdk";
+
+function describePairs(pairs: Header[]): string {
+  const out = new Array<string>();
+  for (let i = 0; i < pairs.length; i++) out.push(`${pairs[i].name}=${pairs[i].value}`);
+  return out.join(",");
+}
 
 function hex(bytes: ArrayBuffer): string {
   const view = Uint8Array.wrap(bytes);
@@ -34,12 +43,37 @@ class Probe extends HttpContext {
       properties.setString(["filter_state", "probe"], input);
       const back = properties.getString(["filter_state", "probe"]);
       result = back != null ? back : "null";
+    } else if (probe == "grpc-stream") {
+      // x-arg: messages separated by ","; the stream is half-closed after them.
+      const token = this.grpcStream("c", "probe.Service", "Chat", [new Header("x-probe-meta", "1")]);
+      const parts = input.split(",");
+      for (let i = 0; i < parts.length; i++) grpcSend(token, String.UTF8.encode(parts[i]), i == parts.length - 1);
+      result = token.toString();
+    } else if (probe == "grpc-cancel") {
+      const token = this.grpcStream("c", "probe.Service", "Chat");
+      result = `${grpcCancel(token)} ${grpcSend(token, new ArrayBuffer(1))} ${grpcClose(token)}`;
+    } else if (probe == "effective") {
+      result = `${setEffectiveContext(this.contextId)} ${setEffectiveContext(999999)}`;
     } else if (probe == "property-bytes") {
       const value = properties.getBytes(input.split("."));
       result = value != null ? hex(value) : "null";
     }
+    setEffectiveContext(this.contextId);
     request.headers.replace("x-result", result);
     return HeadersAction.Continue;
+  }
+
+  onGrpcReceiveInitialMetadata(token: u32, metadata: Header[]): void {
+    log.info(`grpc ${token} initial metadata ${describePairs(metadata)}`);
+  }
+  onGrpcReceive(token: u32, message: ArrayBuffer): void {
+    log.info(`grpc ${token} message ${String.UTF8.decode(message)}`);
+  }
+  onGrpcReceiveTrailingMetadata(token: u32, metadata: Header[]): void {
+    log.info(`grpc ${token} trailing metadata ${describePairs(metadata)}`);
+  }
+  onGrpcClose(token: u32, status: u32, message: string): void {
+    log.info(`grpc ${token} closed ${status} ${message}`);
   }
 }
 
