@@ -193,14 +193,6 @@ function callerRoot(contextId: u32): RootContext | null {
   return null;
 }
 
-/** Drops the callouts of a stream that ended: their responses have nowhere to go. */
-function forgetCallouts(http: HttpContext): void {
-  const tokens = httpCallers.keys();
-  for (let i = 0; i < tokens.length; i++) if (httpCallers.get(tokens[i]) == http) httpCallers.delete(tokens[i]);
-  const grpcTokens = grpcCallers.keys();
-  for (let i = 0; i < grpcTokens.length; i++) if (grpcCallers.get(grpcTokens[i]) == http) grpcCallers.delete(grpcTokens[i]);
-}
-
 /**
  * Envoy delivers a callout's response to the root context; a call an HTTP context made goes
  * on to that context, made effective so that continue and local replies act on its stream.
@@ -211,7 +203,7 @@ export function onHttpCallResponse(contextId: u32, token: u32, headers: u32, bod
   if (httpCallers.has(token)) {
     const caller = httpCallers.get(token);
     httpCallers.delete(token);
-    if (!httpStreams.has(caller.contextId)) return; // the stream ended first
+    if (!httpStreams.has(caller.contextId)) return; // the stream ended first: the answer has nowhere to go
     proxy_set_effective_context(caller.contextId);
     caller.onHttpCallResponse(token, response);
   } else if (root != null) {
@@ -288,7 +280,6 @@ export function onDelete(contextId: u32): void {
   if (httpStreams.has(contextId)) {
     const http = httpStreams.get(contextId);
     httpStreams.delete(contextId);
-    forgetCallouts(http);
     http.onDelete();
   } else if (tcpStreams.has(contextId)) {
     const tcp = tcpStreams.get(contextId);

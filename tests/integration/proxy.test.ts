@@ -3,7 +3,7 @@
 import { connect } from "node:net";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { request } from "undici";
 import { startEchoUpstream } from "../../host/testing/echo-upstream.ts";
 import { exampleConfig, startProxy } from "./proxy-fixture.ts";
@@ -355,4 +355,54 @@ describe("gRPC through the proxy", () => {
     withProxy("grpc-check", async ({ url }) => {
       expect((await get(`${url}/`, { "x-user": "alice" })).status).toBe(503);
     }, (yaml) => yaml.replace("port_value: 9003", "port_value: 1")));
+});
+
+describe("gRPC streams through the proxy", () => {
+  it("a stream's messages reach the service over HTTP/2 and its replies come back to the filter", async () => {
+    const { createServer } = await import("node:http2");
+    const { shorthandConfig } = await import("../../host/config/shorthand.ts");
+    // A streaming service: answers each framed message with "echo:<message>", then OK when the client half-closes.
+    const h2 = createServer();
+    h2.on("stream", (stream, headers) => {
+      stream.respond({ ":status": 200, "content-type": "application/grpc", "x-path": String(headers[":path"]) }, { waitForTrailers: true });
+      let pending = Buffer.alloc(0);
+      stream.on("data", (d: Buffer) => {
+        pending = Buffer.concat([pending, d]);
+        while (pending.length >= 5 && pending.length >= 5 + pending.readUInt32BE(1)) {
+          const reply = Buffer.from(`echo:${pending.subarray(5, 5 + pending.readUInt32BE(1))}`);
+          pending = pending.subarray(5 + pending.readUInt32BE(1));
+          const framed = Buffer.alloc(5 + reply.length);
+          framed.writeUInt32BE(reply.length, 1);
+          reply.copy(framed, 5);
+          stream.write(framed);
+        }
+      });
+      stream.on("end", () => {
+        stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0", "x-count": "2" }));
+        stream.end();
+      });
+    });
+    const sessions = new Set<import("node:http2").ServerHttp2Session>();
+    h2.on("session", (s) => sessions.add(s));
+    await new Promise<void>((resolve) => h2.listen(0, "127.0.0.1", () => resolve()));
+    const port = (h2.address() as import("node:net").AddressInfo).port;
+    const config = shorthandConfig({
+      wasm: [`${process.cwd()}/build/test-sdk-probe.wasm`], rootId: ["sdk_probe"], config: [], failOpen: false,
+      upstream: `http://127.0.0.1:${upstream.port}`, listen: 0, admin: null,
+    });
+    config.clusters.push({ name: "c", type: "STATIC", connectTimeoutMs: 1000, endpoints: [{ address: "127.0.0.1", port }], http2: true });
+    const p = await startProxy(config);
+    try {
+      // /delay keeps the request (and so the filter's context) open while the replies come.
+      const token = JSON.parse((await get(`${p.url}/delay/400`, { "x-probe": "grpc-stream", "x-arg": "one,two" })).text).headers["x-result"];
+      await vi.waitFor(() => expect(p.lines.some((l) => l.includes(`grpc ${token} closed 0`)), p.lines.join("\n")).toBe(true), { timeout: 5000 });
+      const events = p.lines.filter((l) => l.includes(`grpc ${token} `)).map((l) => l.replace(/^.*: grpc \d+ /, ""));
+      expect(events[0]).toMatch(/^initial metadata content-type=application\/grpc,x-path=\/probe.Service\/Chat/);
+      expect(events.slice(1)).toEqual(["message echo:one", "message echo:two", "trailing metadata x-count=2", "closed 0 "]);
+    } finally {
+      await p.proxy.stop(1000);
+      for (const s of sessions) s.destroy();
+      await new Promise<void>((resolve) => h2.close(() => resolve()));
+    }
+  });
 });
