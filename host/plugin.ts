@@ -351,9 +351,14 @@ export class Plugin implements AbiHost {
     return { token };
   }
 
+  private unknownGrpc(call: string, token: number): number {
+    this.log(LogLevel.Debug, `${call}: no gRPC call or stream with token ${token}`);
+    return Status.NotFound;
+  }
+
   grpcSend(token: number, message: Uint8Array, endStream: boolean): number {
     const call = this.grpcCalls.get(token);
-    if (!call) return Status.NotFound;
+    if (!call) return this.unknownGrpc("proxy_grpc_send", token);
     if (!call.stream) return Status.BadArgument;
     call.handle.send(message, endStream);
     return Status.Ok;
@@ -362,7 +367,7 @@ export class Plugin implements AbiHost {
   /** A call is cancelled; a stream is half-closed (its replies still come). */
   grpcClose(token: number): number {
     const call = this.grpcCalls.get(token);
-    if (!call) return Status.NotFound;
+    if (!call) return this.unknownGrpc("proxy_grpc_close", token);
     if (call.stream) call.handle.close();
     else return this.grpcCancel(token);
     return Status.Ok;
@@ -371,7 +376,7 @@ export class Plugin implements AbiHost {
   /** Stops the call or stream: no further callback for it. */
   grpcCancel(token: number): number {
     const call = this.grpcCalls.get(token);
-    if (!call) return Status.NotFound;
+    if (!call) return this.unknownGrpc("proxy_grpc_cancel", token);
     this.grpcCalls.delete(token);
     call.handle.cancel();
     return Status.Ok;

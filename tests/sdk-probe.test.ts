@@ -72,6 +72,7 @@ describe("SDK helpers against the host", () => {
     const h = await Harness.load(wasm);
     expect(await probe(h, "grpc-cancel", "")).toBe("0 1 1");
     expect(h.grpcCalls[0].cancelled).toBe(true);
+    expect(h.logMessages("debug")).toContain("proxy_grpc_send: no gRPC call or stream with token 1");
   });
 
   it("set_effective_context accepts a live context and refuses an unknown one", async () => {

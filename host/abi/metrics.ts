@@ -1,9 +1,15 @@
 // Metrics: proxy_define_metric, proxy_increment_metric, proxy_record_metric, proxy_get_metric.
 import type { MetricRegistry } from "../metrics.ts";
 import type { AbiHost, HostFunctions } from "./host.ts";
-import { Status } from "./types.ts";
+import { LogLevel, Status } from "./types.ts";
 
 const STATUS = { ok: Status.Ok, "not-found": Status.NotFound, "bad-argument": Status.BadArgument } as const;
+
+/** The status for an outcome, logged at debug when it is a refusal. */
+function answer(host: AbiHost, call: string, id: number, outcome: keyof typeof STATUS): number {
+  if (outcome !== "ok") host.log(LogLevel.Debug, `${call}: metric ${id} ${outcome === "not-found" ? "is not defined" : "does not take that change"}`);
+  return STATUS[outcome];
+}
 
 export function metricFunctions(host: AbiHost, metrics: MetricRegistry): HostFunctions {
   const { vm } = host;
@@ -17,15 +23,15 @@ export function metricFunctions(host: AbiHost, metrics: MetricRegistry): HostFun
       return vm.setU32(idPtr, id) ? Status.Ok : Status.InvalidMemoryAccess;
     },
     proxy_increment_metric(id: number, delta: bigint): number {
-      return STATUS[metrics.increment(id >>> 0, BigInt.asIntN(64, delta))];
+      return answer(host, "proxy_increment_metric", id >>> 0, metrics.increment(id >>> 0, BigInt.asIntN(64, delta)));
     },
     proxy_record_metric(id: number, value: bigint): number {
-      return STATUS[metrics.record(id >>> 0, BigInt.asUintN(64, value))];
+      return answer(host, "proxy_record_metric", id >>> 0, metrics.record(id >>> 0, BigInt.asUintN(64, value)));
     },
     proxy_get_metric(id: number, valuePtr: number): number {
       const value = metrics.get(id >>> 0);
-      if (value === null) return Status.NotFound;
-      if (value === "histogram") return Status.BadArgument;
+      if (value === null) return answer(host, "proxy_get_metric", id >>> 0, "not-found");
+      if (value === "histogram") return answer(host, "proxy_get_metric", id >>> 0, "bad-argument");
       return vm.setU64(valuePtr, BigInt.asUintN(64, value)) ? Status.Ok : Status.InvalidMemoryAccess;
     },
   };

@@ -2,7 +2,7 @@
 // proxy_enqueue_shared_queue, proxy_dequeue_shared_queue; on_queue_ready goes to the owner.
 import type { SharedQueues } from "../shared.ts";
 import type { AbiHost, HostFunctions } from "./host.ts";
-import { Status } from "./types.ts";
+import { LogLevel, Status } from "./types.ts";
 
 export function queueFunctions(host: AbiHost, queues: SharedQueues): HostFunctions {
   const { vm } = host;
@@ -17,17 +17,25 @@ export function queueFunctions(host: AbiHost, queues: SharedQueues): HostFunctio
       const vmId = vm.string(vmIdPtr, vmIdLen), name = vm.string(namePtr, nameLen);
       if (vmId === null || name === null) return Status.InvalidMemoryAccess;
       const token = queues.resolve(vmId, name);
-      if (token === undefined) return Status.NotFound;
+      if (token === undefined) {
+        host.log(LogLevel.Debug, `proxy_resolve_shared_queue: no queue "${name}" under vm_id "${vmId}"`);
+        return Status.NotFound;
+      }
       return vm.setU32(tokenPtr, token) ? Status.Ok : Status.InvalidMemoryAccess;
     },
     proxy_enqueue_shared_queue(token: number, dataPtr: number, dataLen: number): number {
       const data = vm.bytes(dataPtr, dataLen);
       if (data === null) return Status.InvalidMemoryAccess;
-      return queues.enqueue(token >>> 0, data.slice()) ? Status.Ok : Status.NotFound;
+      if (queues.enqueue(token >>> 0, data.slice())) return Status.Ok;
+      host.log(LogLevel.Debug, `proxy_enqueue_shared_queue: no queue with token ${token >>> 0}`);
+      return Status.NotFound;
     },
     proxy_dequeue_shared_queue(token: number, dataPtrPtr: number, dataLenPtr: number): number {
       const item = queues.dequeue(token >>> 0);
-      if (item === undefined) return Status.NotFound;
+      if (item === undefined) {
+        host.log(LogLevel.Debug, `proxy_dequeue_shared_queue: no queue with token ${token >>> 0}`);
+        return Status.NotFound;
+      }
       if (item === null) return Status.Empty;
       return vm.giveOut(item, dataPtrPtr, dataLenPtr) ? Status.Ok : Status.InvalidMemoryAccess;
     },

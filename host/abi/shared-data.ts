@@ -1,7 +1,7 @@
 // Shared data: proxy_get_shared_data, proxy_set_shared_data (per vm_id, compare-and-swap).
 import type { SharedState } from "../shared.ts";
 import type { AbiHost, HostFunctions } from "./host.ts";
-import { Status } from "./types.ts";
+import { LogLevel, Status } from "./types.ts";
 
 /** The largest value a module may store; larger ones are refused as Envoy refuses them. */
 export const MAX_SHARED_VALUE_BYTES = 1 << 20;
@@ -21,7 +21,10 @@ export function sharedDataFunctions(host: AbiHost, shared: SharedState): HostFun
       const key = vm.string(keyPtr, keyLen);
       const value = vm.bytes(valuePtr, valueLen);
       if (key === null || value === null) return Status.InvalidMemoryAccess;
-      if (value.length > MAX_SHARED_VALUE_BYTES) return Status.BadArgument;
+      if (value.length > MAX_SHARED_VALUE_BYTES) {
+        host.log(LogLevel.Debug, `proxy_set_shared_data: ${value.length} bytes for "${key}" is more than ${MAX_SHARED_VALUE_BYTES}`);
+        return Status.BadArgument;
+      }
       return shared.set(host.vmId, key, value.slice(), cas >>> 0) === "ok" ? Status.Ok : Status.CasMismatch;
     },
   };

@@ -272,6 +272,7 @@ describe("metrics", () => {
   it("answers NotFound for an unknown id and refuses bad input without throwing", () => {
     const fns = metricFunctions(host, new MetricRegistry()) as Record<string, (...a: (number | bigint)[]) => number>;
     expect(fns.proxy_increment_metric(999, 1n)).toBe(NOT_FOUND);
+    expect(host.logs).toContainEqual([LogLevel.Debug, "proxy_increment_metric: metric 999 is not defined"]);
     expect(fns.proxy_record_metric(999, 1n)).toBe(NOT_FOUND);
     expect(fns.proxy_get_metric(999, OUT_PTR)).toBe(NOT_FOUND);
     expect(fns.proxy_define_metric(7, ...put("x"), OUT_PTR)).toBe(BAD_ARGUMENT);
@@ -332,6 +333,7 @@ describe("shared queues", () => {
   it("answers NotFound for an unknown token and InvalidMemoryAccess for bad pointers", () => {
     const fns = queueFunctions(host, new SharedState().queues) as Record<string, (...a: number[]) => number>;
     expect(fns.proxy_enqueue_shared_queue(42, ...put("x"))).toBe(NOT_FOUND);
+    expect(host.logs).toContainEqual([LogLevel.Debug, "proxy_enqueue_shared_queue: no queue with token 42"]);
     expect(fns.proxy_dequeue_shared_queue(42, OUT_PTR, OUT_LEN)).toBe(NOT_FOUND);
     expect(fns.proxy_register_shared_queue(BAD, 4, OUT_PTR)).toBe(INVALID_MEMORY);
   });
