@@ -1,11 +1,11 @@
 // `npm run bench`: measures side by side in one run, prints the figures and writes them into
 // the README's performance table. Needs `npm run asbuild` first (the bench runs it).
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { readFile, readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import wabtInit from "wabt";
 import { loadSubjects, measureAllocation, measureThroughput } from "./harness-bench.ts";
-import { measureProxy } from "./proxy-bench.ts";
+import { PINNED, measureProxy } from "./proxy-bench.ts";
 
 const root = join(import.meta.dirname, "..");
 const build = join(root, "build");
@@ -72,7 +72,8 @@ async function main(): Promise<void> {
     "|---|---:|",
     ...sizes.map(([n, s]) => `| ${n} | ${fmt(s)} |`),
   ];
-  const table = `Measured ${new Date().toISOString().slice(0, 10)} on ${process.platform}/${process.arch}, Node ${process.version}; a shared machine, so read the ratios more than the rates.\n\n${rows.join("\n")}`;
+  const pinning = PINNED ? "proxy under test pinned to core 0, upstream and load generator to core 1" : "processes not pinned (no taskset or one core)";
+  const table = `Measured ${new Date().toISOString().slice(0, 10)} on ${process.platform}/${process.arch}, Node ${process.version}, ${pinning}; a shared machine, so read the ratios more than the rates.\n\n${rows.join("\n")}`;
   console.log(`\n${table}\n`);
 
   const readmePath = join(root, "README.md");
@@ -83,4 +84,9 @@ async function main(): Promise<void> {
 }
 
 if (process.argv.includes("--allocation")) await allocationChild();
-else await main();
+else if (PINNED && !process.env.BENCH_PINNED) {
+  // Run the load generator (this process) on core 1, next to the upstream.
+  const result = spawnSync("taskset", ["-c", "1", process.execPath, "--import", "tsx", join(import.meta.dirname, "index.ts")],
+    { stdio: "inherit", env: { ...process.env, BENCH_PINNED: "1" } });
+  process.exit(result.status ?? 1);
+} else await main();

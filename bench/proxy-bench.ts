@@ -1,7 +1,11 @@
 // The proxy under load, side by side in one run: the upstream alone, a minimal Node
 // pass-through proxy (the floor for any Node proxy), this host with no filter, and this host
-// with the add-header filter. autocannon drives each in turn, round after round.
-import { type ChildProcess, spawn } from "node:child_process";
+// with the add-header filter. autocannon drives each in turn, round after round. On a
+// two-core machine three busy processes left to the scheduler measure where they land more
+// than what they do, so the proxy under test is pinned to core 0 and the upstream and the
+// load generator (this process, re-run under taskset by bench/index.ts) to core 1.
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import { median } from "./harness-bench.ts";
@@ -12,8 +16,13 @@ export interface LoadResult { rps: number; p50: number; p99: number; cpuMicrosPe
 
 interface Usage { cpuMicros: number; requests: number }
 
-function startServer(args: string[]): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "servers.ts"), ...args], { cwd: root, stdio: ["ignore", "pipe", "inherit", "ipc"] });
+/** With two cores or more and taskset at hand, the proxy under test gets core 0 to itself; upstream and load generator share core 1. */
+export const PINNED = process.env.BENCH_PINNED === "1" || (availableParallelism() >= 2 && spawnSync("taskset", ["-c", "0", "true"]).status === 0);
+
+function startServer(args: string[], core: number): Promise<{ child: ChildProcess; port: number }> {
+  const command = [process.execPath, "--import", "tsx", join(import.meta.dirname, "servers.ts"), ...args];
+  const [file, ...argv] = PINNED ? ["taskset", "-c", String(core), ...command] : command;
+  const child = spawn(file, argv, { cwd: root, stdio: ["ignore", "pipe", "inherit", "ipc"] });
   return new Promise((resolve, reject) => {
     child.stdout!.once("data", (d: Buffer) => resolve({ child, port: Number(String(d).trim()) }));
     child.once("exit", (code) => reject(new Error(`bench server ${args.join(" ")} exited with ${code}`)));
@@ -52,13 +61,13 @@ function load(port: number, seconds: number): Promise<Omit<LoadResult, "cpuMicro
 }
 
 export async function measureProxy(rounds: number, seconds: number): Promise<Record<string, LoadResult>> {
-  const upstream = await startServer(["upstream"]);
+  const upstream = await startServer(["upstream"], 1);
   const addHeaderConfig = JSON.stringify({ request: { "x-added-by": "proxy-wasm-as" }, response: { "x-frame-options": "DENY" } });
   const targets: Record<string, { child: ChildProcess; port: number }> = { upstream };
   try {
-    targets.minimal = await startServer(["minimal", String(upstream.port)]);
-    targets.noFilter = await startServer(["host", String(upstream.port)]);
-    targets.addHeader = await startServer(["host", String(upstream.port), "build/add-header.wasm", "add_header", addHeaderConfig]);
+    targets.minimal = await startServer(["minimal", String(upstream.port)], 0);
+    targets.noFilter = await startServer(["host", String(upstream.port)], 0);
+    targets.addHeader = await startServer(["host", String(upstream.port), "build/add-header.wasm", "add_header", addHeaderConfig], 0);
     const samples: Record<string, LoadResult[]> = Object.fromEntries(Object.keys(targets).map((k) => [k, []]));
     // Warm up: JIT and wasm tier-up settle before anything is measured.
     for (const { port } of Object.values(targets)) await load(port, 3);

@@ -24,8 +24,12 @@ export interface PluginConfig {
   metrics?: MetricRegistry;
   /** Shared data and queues: a proxy shares one among its plugins. */
   shared?: SharedState;
-  /** "real": onTick runs on a timer (the proxy); "manual": only when tick() is called (tests). Default "manual". */
-  timers?: "real" | "manual";
+  /**
+   * True in a running proxy: onTick fires on a timer and a failed VM is re-created in the
+   * background. False (tests, the default): ticks run when tick() is called, and a failed VM
+   * is re-created when the next stream starts.
+   */
+  live?: boolean;
   /** The bootstrap's node (node.id, node.cluster properties). */
   node?: { id: string; cluster: string; metadata: Record<string, unknown> };
   /** Foreign functions by name, added to (or replacing) the defaults (compress, uncompress). */
@@ -120,7 +124,9 @@ export class Plugin implements AbiHost {
   readonly shared: SharedState;
   /** The tick period the module asked for (0: none). */
   tickPeriodMs = 0;
-  private readonly realTimers: boolean;
+  private readonly live: boolean;
+  private recovery: NodeJS.Timeout | null = null;
+  private recoveryDelayMs = 0;
   private readonly callouts: CalloutSender | null;
   private readonly foreign: Record<string, ForeignFunction>;
   private readonly node: NonNullable<PluginConfig["node"]>;
@@ -142,7 +148,7 @@ export class Plugin implements AbiHost {
     this.environment = config.environment ?? {};
     this.metrics = config.metrics ?? new MetricRegistry();
     this.shared = config.shared ?? new SharedState();
-    this.realTimers = config.timers === "real";
+    this.live = config.live ?? false;
     this.callouts = config.callouts ?? null;
     this.grpcSender = config.grpc ?? null;
     this.foreign = { ...DEFAULT_FOREIGN_FUNCTIONS, ...config.foreignFunctions };
@@ -202,7 +208,30 @@ export class Plugin implements AbiHost {
 
   private readonly startCollectors: LogSink[] = [];
 
-  /** After a trap the VM is dead (as in Envoy); this makes a fresh one for the next stream. */
+  /**
+   * In a live proxy a dead VM is re-created in the background, as Envoy's reload policy
+   * does (retrying with a growing delay while it fails); streams meanwhile get the plugin's
+   * fail-open or fail-closed answer.
+   */
+  private scheduleRecovery(): void {
+    if (this.recovery) return;
+    this.recovery = setTimeout(() => {
+      this.recovery = null;
+      if (this.recoverIfFailed()) this.recoveryDelayMs = 0;
+      else {
+        this.recoveryDelayMs = Math.min(10_000, Math.max(100, this.recoveryDelayMs * 2));
+        this.scheduleRecovery();
+      }
+    }, this.recoveryDelayMs);
+    this.recovery.unref();
+  }
+
+  /** Before a stream: outside a live proxy, a dead VM is re-created now (tests see the next stream work). */
+  prepareStream(): void {
+    if (!this.live) this.recoverIfFailed();
+  }
+
+  /** After a trap the VM is dead (as in Envoy); this makes a fresh one. */
   recoverIfFailed(): boolean {
     if (!this.failed) return true;
     this.contexts.clear();
@@ -253,6 +282,7 @@ export class Plugin implements AbiHost {
         this.deferred = [];
         const where = e.wasmStack ? `\n${e.wasmStack}` : "";
         this.log(LogLevel.Error, `${e.message}${where}`);
+        if (this.live) this.scheduleRecovery();
       }
       throw e;
     } finally {
@@ -283,6 +313,8 @@ export class Plugin implements AbiHost {
   /** Stops the plugin's timer; the plugin takes no further ticks. */
   close(): void {
     this.setTickPeriod(0);
+    if (this.recovery) clearTimeout(this.recovery);
+    this.recovery = null;
   }
 
   // AbiHost
@@ -400,7 +432,7 @@ export class Plugin implements AbiHost {
     this.tickPeriodMs = ms;
     if (this.ticker) clearInterval(this.ticker);
     this.ticker = null;
-    if (ms > 0 && this.realTimers) {
+    if (ms > 0 && this.live) {
       this.ticker = setInterval(() => this.tick(), ms);
       this.ticker.unref();
     }

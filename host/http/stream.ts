@@ -247,7 +247,7 @@ export class HttpStream {
       protocol: "HTTP/1.1", startNanos: nowNanos(), requestBodyBytes: 0, responseBodyBytes: 0, routeName: null, clusterName: null,
       upstream: null, responseCodeDetails: null, ...info,
     };
-    for (const plugin of plugins) plugin.recoverIfFailed();
+    for (const plugin of plugins) plugin.prepareStream();
     this.filters = plugins.map((plugin, i) => new HttpFilter(plugin, this, i));
     this.request = new HttpDirection(this, "request", this.filters, sink.request);
     this.response = new HttpDirection(this, "response", [...this.filters].reverse(), sink.response);

@@ -24,7 +24,7 @@ describe("timers", () => {
   });
 
   it("with real timers, onTick runs every period until the plugin closes", async () => {
-    const plugin = await Plugin.load(ticking, { timers: "real" }, () => {});
+    const plugin = await Plugin.load(ticking, { live: true }, () => {});
     await vi.waitFor(() => expect(plugin.vm.u32(256)).toBeGreaterThanOrEqual(3), { timeout: 5000, interval: 20 });
     const ticks = plugin.vm.u32(256)!;
     plugin.close();

@@ -406,3 +406,36 @@ describe("gRPC streams through the proxy", () => {
     }
   });
 });
+
+describe("a filter that traps, in the live proxy", () => {
+  async function probeProxy(failOpen: boolean) {
+    const { shorthandConfig } = await import("../../host/config/shorthand.ts");
+    return startProxy(shorthandConfig({
+      wasm: [`${process.cwd()}/build/test-sdk-probe.wasm`], rootId: ["sdk_probe"], config: [], failOpen,
+      upstream: `http://127.0.0.1:${upstream.port}`, listen: 0, admin: 0,
+    }));
+  }
+
+  it("fails only its own request with a 503; the VM is re-created in the background and serves the next", async () => {
+    const p = await probeProxy(false);
+    try {
+      const trapped = await get(`${p.url}/`, { "x-probe": "trap" });
+      expect(trapped.status).toBe(503);
+      expect(p.lines.some((l) => l.includes("503 wasm_fail_stream"))).toBe(true);
+      await vi.waitFor(async () => expect((await get(`${p.url}/`, { "x-probe": "property", "x-arg": "plugin_root_id" })).status).toBe(200), { timeout: 5000 });
+      expect((await get(`${p.admin}/stats`)).text).toContain("wasm_filter.sdk_probe.vm_failures: 1\n");
+      expect(p.lines.some((l) => l.includes("re-creating the VM after: proxy_on_request_headers trapped"))).toBe(true);
+    } finally {
+      await p.proxy.stop(1000);
+    }
+  });
+
+  it("under fail_open, the trapping request itself goes on to the upstream", async () => {
+    const p = await probeProxy(true);
+    try {
+      expect((await get(`${p.url}/`, { "x-probe": "trap" })).status).toBe(200);
+    } finally {
+      await p.proxy.stop(1000);
+    }
+  });
+});

@@ -54,6 +54,8 @@ class Probe extends HttpContext {
       result = `${grpcCancel(token)} ${grpcSend(token, new ArrayBuffer(1))} ${grpcClose(token)}`;
     } else if (probe == "effective") {
       result = `${setEffectiveContext(this.contextId)} ${setEffectiveContext(999999)}`;
+    } else if (probe == "trap") {
+      unreachable();
     } else if (probe == "property-bytes") {
       const value = properties.getBytes(input.split("."));
       result = value != null ? hex(value) : "null";
