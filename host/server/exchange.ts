@@ -7,7 +7,7 @@ import { PassThrough } from "node:stream";
 import type { Dispatcher } from "undici";
 import type { HeaderList } from "../abi/types.ts";
 import type { Cluster } from "../cluster.ts";
-import type { HttpListenerConfig } from "../config/model.ts";
+import type { HttpListenerConfig, RouteConfig } from "../config/model.ts";
 import { HttpStream } from "../http/stream.ts";
 import { rewritePath, selectRoute, selectVirtualHost } from "../http/router.ts";
 import type { Proxy } from "./proxy.ts";
@@ -93,8 +93,7 @@ export class Exchange {
     }
     // Envoy picks the route as the headers arrive (filters may change it later): route_name
     // and cluster_name are readable from the first callback.
-    const vhost = selectVirtualHost(this.listener.virtualHosts, req.headers.host ?? "");
-    const route = vhost ? selectRoute(vhost.routes, req.url ?? "/") : null;
+    const route = this.selectRoute(req.headers.host ?? "", req.url ?? "/");
     if (route) {
       this.stream.info.routeName = route.name || null;
       this.stream.info.clusterName = route.cluster;
@@ -115,12 +114,23 @@ export class Exchange {
     });
   }
 
+  private routed: { authority: string; path: string; route: RouteConfig | null } | null = null;
+
+  /** The route for this authority and path; chosen once unless a filter changed them (Envoy's route cache). */
+  private selectRoute(authority: string, path: string): RouteConfig | null {
+    const cached = this.routed;
+    if (cached && cached.authority === authority && cached.path === path) return cached.route;
+    const vhost = selectVirtualHost(this.listener.virtualHosts, authority);
+    const route = vhost ? selectRoute(vhost.routes, path) : null;
+    this.routed = { authority, path, route };
+    return route;
+  }
+
   /** The router: the request's headers have passed every filter. */
   private route(headers: HeaderList, end: boolean): void {
     const authority = headerOf(headers, ":authority") ?? "";
     const path = headerOf(headers, ":path") ?? "/";
-    const vhost = selectVirtualHost(this.listener.virtualHosts, authority);
-    const route = vhost ? selectRoute(vhost.routes, path) : null;
+    const route = this.selectRoute(authority, path);
     if (!route) {
       this.reply(404, "", "route_not_found");
       return;
