@@ -20,3 +20,4 @@ export { queues } from "./queues";
 export { callForeignFunction } from "./foreign";
 export { grpcSend, grpcClose, grpcCancel } from "./grpc-call";
 export { setEffectiveContext, done } from "./context";
+export { downstreamData, upstreamData, continueDownstream, continueUpstream, closeConnection } from "./stream";

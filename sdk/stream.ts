@@ -52,3 +52,22 @@ export function sendLocalReplyBytes(status: u32, body: ArrayBuffer, headers: Hea
   proxy_send_local_response(status, changetype<usize>(detailBytes), detailBytes.byteLength,
     changetype<usize>(body), body.byteLength, changetype<usize>(pairs), pairs.byteLength, grpcStatus);
 }
+
+/** The data of the current TCP connection's callback: what the client sent, what the upstream sent. */
+export const downstreamData = new Body(BufferType.NetworkDownstreamData);
+export const upstreamData = new Body(BufferType.NetworkUpstreamData);
+
+/** Resumes client data held by a StopIteration (or by onNewConnection's). */
+export function continueDownstream(): void {
+  proxy_continue_stream(StreamType.Downstream);
+}
+
+/** Resumes upstream data held by a StopIteration. */
+export function continueUpstream(): void {
+  proxy_continue_stream(StreamType.Upstream);
+}
+
+/** Closes the connection. */
+export function closeConnection(): void {
+  proxy_close_stream(StreamType.Downstream);
+}

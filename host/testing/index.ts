@@ -5,6 +5,7 @@
 import type { LocalReply } from "../abi/host.ts";
 import type { HeaderList, LogLevelName } from "../abi/types.ts";
 import { type HttpDirection, HttpStream, type HttpStreamSink, type SideSink } from "../http/stream.ts";
+import { TcpStream, type TcpSink } from "../tcp/stream.ts";
 import {
   Plugin, type CalloutResult, type CalloutSender, type GrpcEvents, type GrpcHandle, type GrpcSender, type LogEntry, type PluginConfig,
 } from "../plugin.ts";
@@ -177,6 +178,11 @@ export class Harness {
     const { pluginName, clusters: _, streamInfo: __, ...config } = options;
     const plugin = await Plugin.load(source, { ...config, name: pluginName, logLevel: options.logLevel ?? "trace", callouts: recorder, grpc }, (e) => logs.push(e));
     return new Harness(plugin, logs, recorder, options.streamInfo ?? {}, grpc);
+  }
+
+  /** Opens a new TCP connection through the plugin (onNewConnection runs at connect() or the first data). */
+  tcp(): TestTcpStream {
+    return new TestTcpStream(this);
   }
 
   /** Opens a new HTTP stream through the plugin. */
@@ -381,5 +387,78 @@ export class TestHttpStream {
     filter.lastAction[side] = undefined;
     feed();
     return filter.lastAction[side] ?? 0;
+  }
+}
+
+/** One TCP connection through the plugin, as the harness observes it. */
+export class TestTcpStream implements TcpSink {
+  private toUpstreamChunks: Uint8Array[] = [];
+  private toDownstreamChunks: Uint8Array[] = [];
+  upstreamEnded = false;
+  downstreamEnded = false;
+  /** Why the connection closed, or null while it is open. */
+  closedReason: string | null = null;
+  private readonly stream: TcpStream;
+
+  constructor(private readonly harness: Harness) {
+    this.stream = new TcpStream([harness.plugin], this, { connectionId: ++streamCount, ...harness.streamInfo });
+  }
+
+  get contextId(): number {
+    return this.stream.filters[0].contextId;
+  }
+  get logs(): LogEntry[] {
+    return this.harness.logs.filter((l) => l.contextId === this.contextId);
+  }
+  get failure(): { reason: string } | null {
+    const trap = this.stream.filters[0].trap;
+    return trap ? { reason: trap.message } : null;
+  }
+
+  /** What reached the upstream / the client so far. */
+  get upstreamBytes(): Uint8Array {
+    return Buffer.concat(this.toUpstreamChunks);
+  }
+  get upstreamText(): string {
+    return decoder.decode(this.upstreamBytes);
+  }
+  get downstreamBytes(): Uint8Array {
+    return Buffer.concat(this.toDownstreamChunks);
+  }
+  get downstreamText(): string {
+    return decoder.decode(this.downstreamBytes);
+  }
+
+  connect(): void {
+    this.stream.open();
+  }
+  /** Bytes from the client (end: it half-closed). */
+  sendDownstream(data: string | Uint8Array, end = false): void {
+    this.stream.receive("downstream", toBytes(data), end);
+  }
+  /** Bytes from the upstream. */
+  sendUpstream(data: string | Uint8Array, end = false): void {
+    this.stream.receive("upstream", toBytes(data), end);
+  }
+  /** The client closed the connection. */
+  closeDownstream(): void {
+    this.stream.peerClosed("downstream");
+  }
+  /** The upstream closed the connection. */
+  closeUpstream(): void {
+    this.stream.peerClosed("upstream");
+  }
+
+  // TcpSink
+  toUpstream(data: Uint8Array, end: boolean): void {
+    if (data.length) this.toUpstreamChunks.push(data.slice());
+    this.upstreamEnded ||= end;
+  }
+  toDownstream(data: Uint8Array, end: boolean): void {
+    if (data.length) this.toDownstreamChunks.push(data.slice());
+    this.downstreamEnded ||= end;
+  }
+  close(reason: string): void {
+    this.closedReason = reason;
   }
 }

@@ -1,0 +1,90 @@
+// One plugin's context within one TCP connection (Envoy's network filter): what the host
+// functions act on while its callback runs, and the calls into the plugin.
+import type { ByteBuffer, LocalReply, StreamContext } from "../abi/host.ts";
+import { BufferType, Status, StreamType, type HeaderList } from "../abi/types.ts";
+import type { Plugin } from "../plugin.ts";
+import { WasmTrap } from "../vm.ts";
+import type { TcpStream } from "./stream.ts";
+
+export type Direction = "downstream" | "upstream";
+const NO_BYTES = new Uint8Array(0);
+
+export class TcpFilter implements StreamContext {
+  readonly contextId: number;
+  created = false;
+  failed = false;
+  trap: WasmTrap | null = null;
+  /** Data this filter holds (StopIteration), per direction; shown whole at its next callback. */
+  readonly data: Record<Direction, ByteBuffer> = { downstream: { data: NO_BYTES }, upstream: { data: NO_BYTES } };
+
+  constructor(readonly plugin: Plugin, readonly stream: TcpStream) {
+    this.contextId = plugin.allocateContextId();
+  }
+
+  /** Calls a callback: "continue", "stop", or "fail" when the module trapped. */
+  call(name: string, a = 0, b = 0): "continue" | "stop" | "fail" {
+    if (this.plugin.failed) {
+      this.failed = true;
+      return "fail";
+    }
+    try {
+      if (!this.created) {
+        this.created = true;
+        this.plugin.openContext(this);
+      }
+      const result = this.plugin.callStream(this, name, this.contextId, a, b);
+      return result === undefined || result >>> 0 === 0 ? "continue" : "stop";
+    } catch (e) {
+      if (!(e instanceof WasmTrap)) throw e;
+      this.failed = true;
+      this.trap = e;
+      return "fail";
+    }
+  }
+
+  /** on_done, on_log, on_delete once the connection is gone. */
+  finish(): void {
+    if (!this.created || this.plugin.failed) return;
+    try {
+      this.plugin.callStream(this, "proxy_on_done", this.contextId);
+      this.plugin.callStream(this, "proxy_on_log", this.contextId);
+      this.plugin.callStream(this, "proxy_on_delete", this.contextId);
+    } catch (e) {
+      if (!(e instanceof WasmTrap)) throw e;
+    } finally {
+      this.plugin.closeContext(this);
+    }
+    this.plugin.runDeferred();
+  }
+
+  // StreamContext
+
+  headerMap(): HeaderList | null {
+    return null; // a TCP connection has no header maps
+  }
+  replaceHeaderMap(): boolean {
+    return false;
+  }
+  buffer(bufferType: number): ByteBuffer | null {
+    if (bufferType === BufferType.NetworkDownstreamData) return this.data.downstream;
+    if (bufferType === BufferType.NetworkUpstreamData) return this.data.upstream;
+    return null;
+  }
+  continueStream(streamType: number): number {
+    const direction = streamType === StreamType.Downstream ? "downstream" : streamType === StreamType.Upstream ? "upstream" : null;
+    if (!direction) return Status.BadArgument;
+    this.plugin.defer(() => this.stream.resume(this, direction));
+    return Status.Ok;
+  }
+  closeStream(streamType: number): number {
+    if (streamType !== StreamType.Downstream && streamType !== StreamType.Upstream) return Status.BadArgument;
+    this.plugin.defer(() => this.stream.close(streamType === StreamType.Downstream ? "downstream" : "upstream", `closed by ${this.plugin.name}`));
+    return Status.Ok;
+  }
+  sendLocalReply(_reply: LocalReply): number {
+    return Status.BadArgument; // not an HTTP stream
+  }
+  property(path: string[]): Uint8Array | undefined {
+    return this.stream.property(path);
+  }
+}
