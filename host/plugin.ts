@@ -257,8 +257,19 @@ export class Plugin implements AbiHost {
     this.callStream(context, "proxy_on_context_create", context.contextId, ROOT_CONTEXT_ID);
   }
 
-  closeContext(context: StreamContext): void {
-    this.contexts.delete(context.contextId);
+  /** A stream's end: on_done, on_log, on_delete (a trap there is logged and the end goes on), then what they deferred. */
+  endContext(context: StreamContext): void {
+    if (this.failed) return;
+    try {
+      this.callStream(context, "proxy_on_done", context.contextId);
+      this.callStream(context, "proxy_on_log", context.contextId);
+      this.callStream(context, "proxy_on_delete", context.contextId);
+    } catch (e) {
+      if (!(e instanceof WasmTrap)) throw e;
+    } finally {
+      this.contexts.delete(context.contextId);
+    }
+    this.runDeferred(); // e.g. onQueueReady for what onLog enqueued
   }
 
   allocateContextId(): number {

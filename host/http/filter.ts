@@ -64,18 +64,9 @@ export class HttpFilter implements StreamContext {
 
   /** on_done, on_log, on_delete; a trap here is logged and the stream ends all the same. */
   finish(): void {
-    if (!this.created || this.plugin.failed) return;
-    try {
-      this.plugin.callStream(this, "proxy_on_done", this.contextId);
-      this.plugin.callStream(this, "proxy_on_log", this.contextId);
-      this.plugin.callStream(this, "proxy_on_delete", this.contextId);
-    } catch (e) {
-      if (!(e instanceof WasmTrap)) throw e;
-    } finally {
-      this.plugin.closeContext(this);
-    }
-    this.plugin.runDeferred(); // e.g. onQueueReady for what onLog enqueued
+    if (this.created) this.plugin.endContext(this);
   }
+
 
   private invoke(side: Side, name: string, a: number, b: number, verdict: (result: number) => Verdict): Verdict | "fail" {
     if (this.plugin.failed) {

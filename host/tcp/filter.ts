@@ -44,18 +44,9 @@ export class TcpFilter implements StreamContext {
 
   /** on_done, on_log, on_delete once the connection is gone. */
   finish(): void {
-    if (!this.created || this.plugin.failed) return;
-    try {
-      this.plugin.callStream(this, "proxy_on_done", this.contextId);
-      this.plugin.callStream(this, "proxy_on_log", this.contextId);
-      this.plugin.callStream(this, "proxy_on_delete", this.contextId);
-    } catch (e) {
-      if (!(e instanceof WasmTrap)) throw e;
-    } finally {
-      this.plugin.closeContext(this);
-    }
-    this.plugin.runDeferred();
+    if (this.created) this.plugin.endContext(this);
   }
+
 
   // StreamContext
 
