@@ -1,10 +1,10 @@
 // One plugin's context within one HTTP stream: what the host functions act on while that
 // plugin's callback runs, and the calls into the plugin with its answers normalized the way
 // proxy-wasm-cpp-host normalizes them for Envoy.
-import type { ByteBuffer, LocalReply, StreamContext } from "../abi/host.ts";
+import type { ByteBuffer, LocalReply } from "../abi/host.ts";
 import { BufferType, HeaderMapType, Status, StreamType, type HeaderList } from "../abi/types.ts";
 import type { Plugin } from "../plugin.ts";
-import { WasmTrap } from "../vm.ts";
+import { StreamFilter } from "../stream-filter.ts";
 import type { HttpStream } from "./stream.ts";
 
 export type Verdict = "continue" | "stop" | "buffer" | "drop";
@@ -19,24 +19,17 @@ const dataVerdict = (r: number): Verdict => (r === 0 ? "continue" : r === 1 || r
 const NO_BYTES = new Uint8Array(0);
 const trailersVerdict = (r: number): Verdict => (r === 0 ? "continue" : "stop");
 
-export class HttpFilter implements StreamContext {
-  readonly contextId: number;
-  /** proxy_on_context_create has been called (Envoy creates the context at the first callback). */
-  created = false;
-  /** The plugin failed during this stream (trap); under fail-open the filter is bypassed. */
-  failed = false;
+export class HttpFilter extends StreamFilter {
   /** The raw action the module last returned on each side (for tests and logs). */
   readonly lastAction: Record<Side, number | undefined> = { request: undefined, response: undefined };
-  /** The trap that failed this filter, if one did. */
-  trap: WasmTrap | null = null;
   /** A local reply from this filter is being sent: the next action is forced to stop. */
   private stopNext = false;
   private inCallback = false;
   /** The body buffer of each side while a body callback runs or data is buffered here. */
   readonly body: Record<Side, ByteBuffer> = { request: { data: NO_BYTES }, response: { data: NO_BYTES } };
 
-  constructor(readonly plugin: Plugin, readonly stream: HttpStream, readonly index: number) {
-    this.contextId = plugin.allocateContextId();
+  constructor(plugin: Plugin, readonly stream: HttpStream, readonly index: number) {
+    super(plugin);
   }
 
   /** Whether this filter takes part in the stream now (bypassed after a fail-open failure). */
@@ -62,41 +55,24 @@ export class HttpFilter implements StreamContext {
     return this.invoke(side, name, count, 0, trailersVerdict);
   }
 
-  /** on_done, on_log, on_delete; a trap here is logged and the stream ends all the same. */
-  finish(): void {
-    if (this.created) this.plugin.endContext(this);
-  }
+
 
 
   private invoke(side: Side, name: string, a: number, b: number, verdict: (result: number) => Verdict): Verdict | "fail" {
-    if (this.plugin.failed) {
-      this.failed = true;
-      return "fail";
-    }
+    this.inCallback = true;
+    let result: number | undefined | "fail";
     try {
-      if (!this.created) {
-        this.created = true;
-        this.plugin.openContext(this);
-      }
-      this.inCallback = true;
-      let result: number | undefined;
-      try {
-        result = this.plugin.callStream(this, name, this.contextId, a, b);
-      } finally {
-        this.inCallback = false;
-      }
-      this.lastAction[side] = result === undefined ? 0 : result >>> 0;
-      if (this.stopNext) {
-        this.stopNext = false;
-        return "stop";
-      }
-      return result === undefined ? "continue" : verdict(result >>> 0);
-    } catch (e) {
-      if (!(e instanceof WasmTrap)) throw e;
-      this.failed = true;
-      this.trap = e;
-      return "fail";
+      result = this.callPlugin(name, a, b);
+    } finally {
+      this.inCallback = false;
     }
+    if (result === "fail") return "fail";
+    this.lastAction[side] = result ?? 0;
+    if (this.stopNext) {
+      this.stopNext = false;
+      return "stop";
+    }
+    return result === undefined ? "continue" : verdict(result);
   }
 
   // StreamContext: what the host functions act on.

@@ -8,7 +8,7 @@ import type { LocalReply } from "../abi/host.ts";
 import { LogLevel, type HeaderList } from "../abi/types.ts";
 import type { Plugin } from "../plugin.ts";
 import { HttpFilter, type Side } from "./filter.ts";
-import { type StreamInfo, streamProperty } from "./properties.ts";
+import { type StreamInfo, newStreamInfo, streamProperty } from "../stream-info.ts";
 import { nowNanos } from "../abi/time.ts";
 
 /** Where a side's output goes: upstream for the request, to the client for the response. */
@@ -242,11 +242,7 @@ export class HttpStream {
   readonly info: StreamInfo;
 
   constructor(plugins: Plugin[], private readonly sink: HttpStreamSink, readonly bufferLimitBytes = Infinity, info: Partial<StreamInfo> = {}) {
-    this.info = {
-      connectionId: 0, source: { address: "127.0.0.1", port: 0 }, destination: { address: "127.0.0.1", port: 0 }, mtls: false,
-      protocol: "HTTP/1.1", startNanos: nowNanos(), requestBodyBytes: 0, responseBodyBytes: 0, routeName: null, clusterName: null,
-      upstream: null, responseCodeDetails: null, ...info,
-    };
+    this.info = newStreamInfo(nowNanos(), { protocol: "HTTP/1.1", ...info });
     for (const plugin of plugins) plugin.prepareStream();
     this.filters = plugins.map((plugin, i) => new HttpFilter(plugin, this, i));
     this.request = new HttpDirection(this, "request", this.filters, sink.request);

@@ -1,52 +1,27 @@
 // One plugin's context within one TCP connection (Envoy's network filter): what the host
 // functions act on while its callback runs, and the calls into the plugin.
-import type { ByteBuffer, LocalReply, StreamContext } from "../abi/host.ts";
+import type { ByteBuffer, LocalReply } from "../abi/host.ts";
 import { BufferType, Status, StreamType, type HeaderList } from "../abi/types.ts";
 import type { Plugin } from "../plugin.ts";
-import { WasmTrap } from "../vm.ts";
+import { StreamFilter } from "../stream-filter.ts";
 import type { TcpStream } from "./stream.ts";
 
 export type Direction = "downstream" | "upstream";
 const NO_BYTES = new Uint8Array(0);
 
-export class TcpFilter implements StreamContext {
-  readonly contextId: number;
-  created = false;
-  failed = false;
-  trap: WasmTrap | null = null;
+export class TcpFilter extends StreamFilter {
   /** Data this filter holds (StopIteration), per direction; shown whole at its next callback. */
   readonly data: Record<Direction, ByteBuffer> = { downstream: { data: NO_BYTES }, upstream: { data: NO_BYTES } };
 
-  constructor(readonly plugin: Plugin, readonly stream: TcpStream) {
-    this.contextId = plugin.allocateContextId();
+  constructor(plugin: Plugin, readonly stream: TcpStream) {
+    super(plugin);
   }
 
   /** Calls a callback: "continue", "stop", or "fail" when the module trapped. */
   call(name: string, a = 0, b = 0): "continue" | "stop" | "fail" {
-    if (this.plugin.failed) {
-      this.failed = true;
-      return "fail";
-    }
-    try {
-      if (!this.created) {
-        this.created = true;
-        this.plugin.openContext(this);
-      }
-      const result = this.plugin.callStream(this, name, this.contextId, a, b);
-      return result === undefined || result >>> 0 === 0 ? "continue" : "stop";
-    } catch (e) {
-      if (!(e instanceof WasmTrap)) throw e;
-      this.failed = true;
-      this.trap = e;
-      return "fail";
-    }
+    const result = this.callPlugin(name, a, b);
+    return result === "fail" ? "fail" : !result ? "continue" : "stop";
   }
-
-  /** on_done, on_log, on_delete once the connection is gone. */
-  finish(): void {
-    if (this.created) this.plugin.endContext(this);
-  }
-
 
   // StreamContext
 

@@ -5,7 +5,7 @@
 // closes are reported with the side that closed. No I/O: events in, bytes and closes out.
 import { nowNanos } from "../abi/time.ts";
 import { LogLevel } from "../abi/types.ts";
-import { type StreamInfo, streamProperty } from "../http/properties.ts";
+import { type StreamInfo, newStreamInfo, streamProperty } from "../stream-info.ts";
 import type { Plugin } from "../plugin.ts";
 import { type Direction, TcpFilter } from "./filter.ts";
 
@@ -43,11 +43,7 @@ export class TcpStream {
   constructor(plugins: Plugin[], private readonly sink: TcpSink, info: Partial<StreamInfo> = {}) {
     for (const plugin of plugins) plugin.prepareStream();
     this.filters = plugins.map((plugin) => new TcpFilter(plugin, this));
-    this.info = {
-      connectionId: 0, source: { address: "127.0.0.1", port: 0 }, destination: { address: "127.0.0.1", port: 0 }, mtls: false,
-      protocol: "", startNanos: nowNanos(), requestBodyBytes: 0, responseBodyBytes: 0, routeName: null, clusterName: null,
-      upstream: null, responseCodeDetails: null, ...info,
-    };
+    this.info = newStreamInfo(nowNanos(), info);
   }
 
   /** The filters a direction passes, in order. */
@@ -82,8 +78,6 @@ export class TcpStream {
     const callback = direction === "downstream" ? "proxy_on_downstream_data" : "proxy_on_upstream_data";
     for (let i = from; i < order.length; i++) {
       const f = order[i];
-      const stopped = this.stoppedAt[direction];
-      if (stopped >= 0 && stopped < i) return; // unreachable: a stop holds everything behind it
       if (f.failed) continue;
       const buffer = f.data[direction];
       buffer.data = concat(buffer.data, data);

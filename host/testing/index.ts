@@ -10,7 +10,7 @@ import {
   Plugin, type CalloutResult, type CalloutSender, type GrpcEvents, type GrpcHandle, type GrpcSender, type LogEntry, type PluginConfig,
 } from "../plugin.ts";
 import type { GrpcRequest, HttpCallRequest } from "../abi/host.ts";
-import type { StreamInfo } from "../http/properties.ts";
+import type { StreamInfo } from "../stream-info.ts";
 
 export { HeadersAction, DataAction, TrailersAction, LogLevel } from "../abi/types.ts";
 export type { HeaderList, LogLevelName } from "../abi/types.ts";

@@ -1,7 +1,7 @@
 // The Envoy attributes a filter reads about its stream (proxy_get_property), computed from
 // the stream and its connection, encoded as Envoy encodes them: strings as UTF-8, integers
 // as 8-byte little-endian, booleans as one byte, times and durations as 8-byte nanoseconds.
-import type { HeaderList } from "../abi/types.ts";
+import type { HeaderList } from "./abi/types.ts";
 
 export interface Endpoint {
   address: string;
@@ -23,6 +23,15 @@ export interface StreamInfo {
   clusterName: string | null;
   upstream: Endpoint | null;
   responseCodeDetails: string | null;
+}
+
+/** A stream's info: defaults (loopback, now) under what the driver knows. */
+export function newStreamInfo(nowNanos: bigint, known: Partial<StreamInfo>): StreamInfo {
+  return {
+    connectionId: 0, source: { address: "127.0.0.1", port: 0 }, destination: { address: "127.0.0.1", port: 0 }, mtls: false,
+    protocol: "", startNanos: nowNanos, requestBodyBytes: 0, responseBodyBytes: 0, routeName: null, clusterName: null,
+    upstream: null, responseCodeDetails: null, ...known,
+  };
 }
 
 const encoder = new TextEncoder();

@@ -1,0 +1,56 @@
+// What every plugin context inside a stream (an HTTP exchange or a TCP connection) shares:
+// its id, its context created on the first callback (as Envoy creates it), a trap failing
+// it, and its end. HttpFilter and TcpFilter add what their kind of stream needs.
+import type { ByteBuffer, LocalReply, StreamContext } from "./abi/host.ts";
+import type { HeaderList } from "./abi/types.ts";
+import type { Plugin } from "./plugin.ts";
+import { WasmTrap } from "./vm.ts";
+
+export abstract class StreamFilter implements StreamContext {
+  readonly contextId: number;
+  /** proxy_on_context_create has been called. */
+  created = false;
+  /** The plugin failed during this stream (a trap, or a VM that could not start); under fail-open the filter is bypassed. */
+  failed = false;
+  /** The trap that failed this filter, if one did. */
+  trap: WasmTrap | null = null;
+
+  constructor(readonly plugin: Plugin) {
+    this.contextId = plugin.allocateContextId();
+  }
+
+  /** Calls a stream callback: the module's raw answer (undefined: no such export), or "fail" when it trapped. */
+  protected callPlugin(name: string, a: number, b: number): number | undefined | "fail" {
+    if (this.plugin.failed) {
+      this.failed = true;
+      return "fail";
+    }
+    try {
+      if (!this.created) {
+        this.created = true;
+        this.plugin.openContext(this);
+      }
+      const result = this.plugin.callStream(this, name, this.contextId, a, b);
+      return result === undefined ? undefined : result >>> 0;
+    } catch (e) {
+      if (!(e instanceof WasmTrap)) throw e;
+      this.failed = true;
+      this.trap = e;
+      return "fail";
+    }
+  }
+
+  /** The stream is over: on_done, on_log, on_delete (when the context was ever created). */
+  finish(): void {
+    if (this.created) this.plugin.endContext(this);
+  }
+
+  // StreamContext: what the host functions act on, per kind of stream.
+  abstract headerMap(mapType: number): HeaderList | null;
+  abstract replaceHeaderMap(mapType: number, pairs: HeaderList): boolean;
+  abstract buffer(bufferType: number): ByteBuffer | null;
+  abstract continueStream(streamType: number): number;
+  abstract closeStream(streamType: number): number;
+  abstract sendLocalReply(reply: LocalReply): number;
+  abstract property(path: string[]): Uint8Array | null | undefined;
+}
