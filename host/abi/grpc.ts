@@ -2,7 +2,7 @@
 // proxy_grpc_cancel. What comes back reaches the root context through the plugin (maps 4/5,
 // buffer 5, proxy_get_status for the close).
 import type { AbiHost, HostFunctions } from "./host.ts";
-import { deserializePairs } from "./pairs.ts";
+import { deserializePairs, lowercaseNames } from "./pairs.ts";
 import { Status } from "./types.ts";
 
 export function grpcFunctions(host: AbiHost): HostFunctions {
@@ -13,7 +13,7 @@ export function grpcFunctions(host: AbiHost): HostFunctions {
     const metadataBytes = vm.bytes(metadataPtr, metadataLen);
     if (cluster === null || service === null || method === null || metadataBytes === null) return null;
     const metadata = deserializePairs(metadataBytes);
-    return metadata === null ? undefined : { cluster, service, method, metadata: metadata.map(([n, v]): [string, string] => [n.toLowerCase(), v]) };
+    return metadata === null ? undefined : { cluster, service, method, metadata: lowercaseNames(metadata) };
   };
   const answer = (sent: { token: number } | { status: number }, tokenPtr: number) =>
     "status" in sent ? sent.status : vm.setU32(tokenPtr, sent.token) ? Status.Ok : Status.InvalidMemoryAccess;

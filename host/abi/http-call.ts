@@ -1,6 +1,6 @@
 // HTTP callouts: proxy_http_call, and proxy_get_status for the response's status.
 import type { AbiHost, HostFunctions } from "./host.ts";
-import { deserializePairs } from "./pairs.ts";
+import { deserializePairs, lowercaseNames } from "./pairs.ts";
 import { Status } from "./types.ts";
 
 export function httpCallFunctions(host: AbiHost): HostFunctions {
@@ -17,8 +17,7 @@ export function httpCallFunctions(host: AbiHost): HostFunctions {
       }
       const headers = deserializePairs(headerBytes), trailers = deserializePairs(trailerBytes);
       if (headers === null || trailers === null) return Status.BadArgument;
-      const lower = (pairs: [string, string][]) => pairs.map(([n, v]): [string, string] => [n.toLowerCase(), v]);
-      const sent = host.httpCall({ cluster, headers: lower(headers), body: body.slice(), trailers: lower(trailers), timeoutMs: timeoutMs >>> 0 });
+      const sent = host.httpCall({ cluster, headers: lowercaseNames(headers), body: body.slice(), trailers: lowercaseNames(trailers), timeoutMs: timeoutMs >>> 0 });
       if ("status" in sent) return sent.status;
       return vm.setU32(tokenPtr, sent.token) ? Status.Ok : Status.InvalidMemoryAccess;
     },

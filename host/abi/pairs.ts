@@ -55,3 +55,8 @@ export function deserializePairs(bytes: Uint8Array): HeaderList | null {
   }
   return pairs;
 }
+
+/** The pairs with lowercase names, as header maps keep them. */
+export function lowercaseNames(pairs: HeaderList): HeaderList {
+  return pairs.map(([n, v]): [string, string] => [n.toLowerCase(), v]);
+}

@@ -1,7 +1,7 @@
 // The stream: proxy_continue_stream, proxy_close_stream, proxy_send_local_response, and
 // ABI 0.1.0's proxy_continue_request / proxy_continue_response / proxy_clear_route_cache.
 import type { AbiHost, HostFunctions } from "./host.ts";
-import { deserializePairs } from "./pairs.ts";
+import { deserializePairs, lowercaseNames } from "./pairs.ts";
 import { Status, StreamType } from "./types.ts";
 
 export function streamFunctions(host: AbiHost): HostFunctions {
@@ -28,7 +28,7 @@ export function streamFunctions(host: AbiHost): HostFunctions {
       if (!host.current) return Status.NotFound;
       return host.current.sendLocalReply({
         status: status >>> 0, details, body: body.slice(), grpcStatus,
-        headers: headers.map(([n, v]) => [n.toLowerCase(), v]),
+        headers: lowercaseNames(headers),
       });
     },
   };
