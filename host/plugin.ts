@@ -2,9 +2,10 @@
 // after a trap), its root context, and the calls into the module with the current context set.
 import { readFile } from "node:fs/promises";
 import { buildImports, hostFunctionNames } from "./abi/index.ts";
-import type { AbiHost, CalloutResponse, GrpcReceived, GrpcRequest, HttpCallRequest, StreamContext } from "./abi/host.ts";
-import { type HeaderList, LOG_LEVEL_NAMES, LogLevel, Status, type LogLevelName } from "./abi/types.ts";
+import type { AbiHost, StreamContext } from "./abi/host.ts";
+import { LOG_LEVEL_NAMES, LogLevel, type LogLevelName } from "./abi/types.ts";
 import { MetricRegistry } from "./metrics.ts";
+import { type CalloutSender, type GrpcSender, OutboundCalls } from "./outbound.ts";
 import { DEFAULT_FOREIGN_FUNCTIONS, type ForeignFunction } from "./abi/foreign.ts";
 import { SharedState } from "./shared.ts";
 import { type CheckedModule, ModuleError, WasmTrap, WasmVm, checkModule } from "./vm.ts";
@@ -38,36 +39,6 @@ export interface PluginConfig {
   grpc?: GrpcSender;
   /** Where HTTP callouts go (the proxy's clusters, or the harness's recorder); none: every callout is refused. */
   callouts?: CalloutSender;
-}
-
-export type CalloutResult = { response: CalloutResponse } | { failure: string };
-
-/** What a gRPC call or stream reports back; the plugin turns each into a root-context callback. */
-export interface GrpcEvents {
-  initialMetadata(metadata: HeaderList): void;
-  message(message: Uint8Array): void;
-  trailingMetadata(metadata: HeaderList): void;
-  /** The call ended with this gRPC status (never during a call into the module). */
-  close(status: number, message: string): void;
-}
-
-export interface GrpcHandle {
-  send(message: Uint8Array, endStream: boolean): void;
-  /** Half-closes a stream: no more messages from the module; replies still come. */
-  close(): void;
-  cancel(): void;
-}
-
-export interface GrpcSender {
-  hasCluster(cluster: string): boolean;
-  open(request: GrpcRequest, events: GrpcEvents): GrpcHandle;
-}
-
-export interface CalloutSender {
-  /** Whether `cluster` names a cluster callouts may go to (else proxy_http_call answers BadArgument). */
-  hasCluster(cluster: string): boolean;
-  /** Sends the callout and, later (never during the call), calls `done` once with its outcome. */
-  send(request: HttpCallRequest, done: (result: CalloutResult) => void): void;
 }
 
 export interface LogEntry {
@@ -127,15 +98,10 @@ export class Plugin implements AbiHost {
   private readonly live: boolean;
   private recovery: NodeJS.Timeout | null = null;
   private recoveryDelayMs = 0;
-  private readonly callouts: CalloutSender | null;
   private readonly foreign: Record<string, ForeignFunction>;
+  /** HTTP callouts and gRPC calls the module makes, and what their answers let it read. */
+  readonly outbound: OutboundCalls;
   private readonly node: NonNullable<PluginConfig["node"]>;
-  private nextToken = 1;
-  calloutResponse: CalloutResponse | null = null;
-  grpcReceived: GrpcReceived | null = null;
-  private readonly grpcSender: GrpcSender | null;
-  private readonly grpcCalls = new Map<number, { handle: GrpcHandle; stream: boolean }>();
-  callStatus = { code: 0, message: "" };
   private ticker: NodeJS.Timeout | null = null;
 
   private constructor(private readonly checked: CheckedModule, config: PluginConfig, private readonly sink: LogSink) {
@@ -149,8 +115,7 @@ export class Plugin implements AbiHost {
     this.metrics = config.metrics ?? new MetricRegistry();
     this.shared = config.shared ?? new SharedState();
     this.live = config.live ?? false;
-    this.callouts = config.callouts ?? null;
-    this.grpcSender = config.grpc ?? null;
+    this.outbound = new OutboundCalls(this, config.callouts ?? null, config.grpc ?? null);
     this.foreign = { ...DEFAULT_FOREIGN_FUNCTIONS, ...config.foreignFunctions };
     this.node = config.node ?? { id: "", cluster: "", metadata: {} };
     this.logLevel = LOG_LEVEL_NAMES.indexOf(config.logLevel ?? "info") as LogLevel;
@@ -329,101 +294,6 @@ export class Plugin implements AbiHost {
   }
 
   // AbiHost
-
-  httpCall(request: HttpCallRequest): { token: number } | { status: number } {
-    const missing = [":method", ":path", ":authority"].filter((h) => !request.headers.some(([n]) => n === h));
-    if (missing.length) {
-      this.log(LogLevel.Debug, `proxy_http_call to ${request.cluster}: missing ${missing.join(", ")}; answering BadArgument`);
-      return { status: Status.BadArgument };
-    }
-    if (!this.callouts?.hasCluster(request.cluster)) {
-      this.log(LogLevel.Debug, `proxy_http_call: no cluster named "${request.cluster}"; answering BadArgument`);
-      return { status: Status.BadArgument };
-    }
-    const token = this.nextToken++;
-    const generation = this.restarts;
-    this.callouts.send(request, (result) => this.deliverHttpCallResponse(token, generation, result));
-    return { token };
-  }
-
-  /** The callout's outcome reaches the root context, as Envoy delivers it; the response is readable only then. */
-  private deliverHttpCallResponse(token: number, generation: number, result: CalloutResult): void {
-    if (this.failed || generation !== this.restarts) return; // the VM that asked is gone
-    const response = "response" in result ? result.response : { headers: [], trailers: [], body: new Uint8Array(0) };
-    this.calloutResponse = response;
-    this.callStatus = "response" in result ? { code: Status.Ok, message: "" } : { code: Status.BrokenConnection, message: result.failure };
-    try {
-      this.callRoot("proxy_on_http_call_response", ROOT_CONTEXT_ID, token, response.headers.length, response.body.length, response.trailers.length);
-    } catch (e) {
-      if (!(e instanceof WasmTrap)) throw e;
-    } finally {
-      this.calloutResponse = null;
-    }
-  }
-
-  grpcOpen(request: GrpcRequest): { token: number } | { status: number } {
-    if (!this.grpcSender?.hasCluster(request.cluster)) {
-      this.log(LogLevel.Debug, `gRPC to ${request.service}/${request.method}: no cluster named "${request.cluster}"; answering BadArgument`);
-      return { status: Status.BadArgument };
-    }
-    const token = this.nextToken++;
-    const generation = this.restarts;
-    const deliver = (name: string, received: GrpcReceived, count: number) => {
-      if (this.failed || generation !== this.restarts || !this.grpcCalls.has(token)) return;
-      this.grpcReceived = received;
-      try {
-        this.callRoot(name, ROOT_CONTEXT_ID, token, count);
-      } catch (e) {
-        if (!(e instanceof WasmTrap)) throw e;
-      } finally {
-        this.grpcReceived = null;
-      }
-    };
-    const handle = this.grpcSender.open(request, {
-      initialMetadata: (m) => deliver("proxy_on_grpc_receive_initial_metadata", { initialMetadata: m }, m.length),
-      message: (m) => deliver("proxy_on_grpc_receive", { message: m }, m.length),
-      trailingMetadata: (m) => deliver("proxy_on_grpc_receive_trailing_metadata", { trailingMetadata: m }, m.length),
-      close: (status, message) => {
-        if (!this.grpcCalls.has(token)) return;
-        this.callStatus = { code: status, message };
-        deliver("proxy_on_grpc_close", {}, status);
-        this.grpcCalls.delete(token);
-      },
-    });
-    this.grpcCalls.set(token, { handle, stream: request.message === null });
-    return { token };
-  }
-
-  private unknownGrpc(call: string, token: number): number {
-    this.log(LogLevel.Debug, `${call}: no gRPC call or stream with token ${token}`);
-    return Status.NotFound;
-  }
-
-  grpcSend(token: number, message: Uint8Array, endStream: boolean): number {
-    const call = this.grpcCalls.get(token);
-    if (!call) return this.unknownGrpc("proxy_grpc_send", token);
-    if (!call.stream) return Status.BadArgument;
-    call.handle.send(message, endStream);
-    return Status.Ok;
-  }
-
-  /** A call is cancelled; a stream is half-closed (its replies still come). */
-  grpcClose(token: number): number {
-    const call = this.grpcCalls.get(token);
-    if (!call) return this.unknownGrpc("proxy_grpc_close", token);
-    if (call.stream) call.handle.close();
-    else return this.grpcCancel(token);
-    return Status.Ok;
-  }
-
-  /** Stops the call or stream: no further callback for it. */
-  grpcCancel(token: number): number {
-    const call = this.grpcCalls.get(token);
-    if (!call) return this.unknownGrpc("proxy_grpc_cancel", token);
-    this.grpcCalls.delete(token);
-    call.handle.cancel();
-    return Status.Ok;
-  }
 
   queueReady(token: number): void {
     // Inside a call into this module (it enqueued on its own queue): once the call returns.

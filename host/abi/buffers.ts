@@ -16,8 +16,8 @@ export function bufferFunctions(host: AbiHost): HostFunctions {
   const buffer = (bufferType: number): ByteBuffer | null => {
     if (bufferType === BufferType.VmConfiguration) return host.phase === "vm_start" ? { data: host.vmConfiguration } : null;
     if (bufferType === BufferType.PluginConfiguration) return host.phase === "configure" ? { data: host.configuration } : null;
-    if (bufferType === BufferType.HttpCallResponseBody) return host.calloutResponse ? { data: host.calloutResponse.body } : null;
-    if (bufferType === BufferType.GrpcReceiveBuffer) return host.grpcReceived?.message ? { data: host.grpcReceived.message } : null;
+    if (bufferType === BufferType.HttpCallResponseBody) return host.outbound.calloutResponse ? { data: host.outbound.calloutResponse.body } : null;
+    if (bufferType === BufferType.GrpcReceiveBuffer) return host.outbound.grpcReceived?.message ? { data: host.outbound.grpcReceived.message } : null;
     return host.current?.buffer(bufferType) ?? null;
   };
   const readOnly = (bufferType: number) =>

@@ -25,25 +25,25 @@ export function grpcFunctions(host: AbiHost): HostFunctions {
       const message = vm.bytes(messagePtr, messageLen);
       if (t === null || message === null || vm.u32(tokenPtr) === null) return Status.InvalidMemoryAccess;
       if (t === undefined) return Status.BadArgument;
-      return answer(host.grpcOpen({ ...t, message: message.slice(), timeoutMs: timeoutMs >>> 0 }), tokenPtr);
+      return answer(host.outbound.grpcOpen({ ...t, message: message.slice(), timeoutMs: timeoutMs >>> 0 }), tokenPtr);
     },
     proxy_grpc_stream(servicePtr: number, serviceLen: number, namePtr: number, nameLen: number, methodPtr: number, methodLen: number,
       metadataPtr: number, metadataLen: number, tokenPtr: number): number {
       const t = target(servicePtr, serviceLen, namePtr, nameLen, methodPtr, methodLen, metadataPtr, metadataLen);
       if (t === null || vm.u32(tokenPtr) === null) return Status.InvalidMemoryAccess;
       if (t === undefined) return Status.BadArgument;
-      return answer(host.grpcOpen({ ...t, message: null, timeoutMs: 0 }), tokenPtr);
+      return answer(host.outbound.grpcOpen({ ...t, message: null, timeoutMs: 0 }), tokenPtr);
     },
     proxy_grpc_send(token: number, messagePtr: number, messageLen: number, endStream: number): number {
       const message = vm.bytes(messagePtr, messageLen);
       if (message === null) return Status.InvalidMemoryAccess;
-      return host.grpcSend(token >>> 0, message.slice(), endStream !== 0);
+      return host.outbound.grpcSend(token >>> 0, message.slice(), endStream !== 0);
     },
     proxy_grpc_close(token: number): number {
-      return host.grpcClose(token >>> 0);
+      return host.outbound.grpcClose(token >>> 0);
     },
     proxy_grpc_cancel(token: number): number {
-      return host.grpcCancel(token >>> 0);
+      return host.outbound.grpcCancel(token >>> 0);
     },
   };
 }

@@ -39,9 +39,9 @@ export function headerMapFunctions(host: AbiHost): HostFunctions {
   const { vm } = host;
   const map = (mapType: number): HeaderList | null => {
     if (!isCalloutMap(mapType)) return host.current?.headerMap(mapType) ?? null;
-    if (mapType === HeaderMapType.GrpcReceiveInitialMetadata) return host.grpcReceived?.initialMetadata ?? null;
-    if (mapType === HeaderMapType.GrpcReceiveTrailingMetadata) return host.grpcReceived?.trailingMetadata ?? null;
-    const response = host.calloutResponse;
+    if (mapType === HeaderMapType.GrpcReceiveInitialMetadata) return host.outbound.grpcReceived?.initialMetadata ?? null;
+    if (mapType === HeaderMapType.GrpcReceiveTrailingMetadata) return host.outbound.grpcReceived?.trailingMetadata ?? null;
+    const response = host.outbound.calloutResponse;
     if (!response) return null;
     if (mapType === HeaderMapType.HttpCallResponseHeaders) return response.headers;
     if (mapType === HeaderMapType.HttpCallResponseTrailers) return response.trailers;

@@ -61,6 +61,23 @@ export interface GrpcReceived {
   message?: Uint8Array;
 }
 
+/** The module's calls out of the proxy (host/outbound.ts). */
+export interface Outbound {
+  /** Sends an HTTP callout: its token, or the status that refuses it. */
+  httpCall(request: HttpCallRequest): { token: number } | { status: number };
+  /** Opens a gRPC call or stream: its token, or the status that refuses it. */
+  grpcOpen(request: GrpcRequest): { token: number } | { status: number };
+  grpcSend(token: number, message: Uint8Array, endStream: boolean): number;
+  grpcClose(token: number): number;
+  grpcCancel(token: number): number;
+  /** The callout response whose callback is running, else null. */
+  readonly calloutResponse: CalloutResponse | null;
+  /** What the gRPC callback under way may read, else null. */
+  readonly grpcReceived: GrpcReceived | null;
+  /** What proxy_get_status answers: the status of the last answer delivered. */
+  readonly callStatus: { code: number; message: string };
+}
+
 export interface AbiHost {
   readonly vm: WasmVm;
   readonly rootContextId: number;
@@ -84,19 +101,8 @@ export interface AbiHost {
   readonly vmId: string;
   /** Calls the root context's onTick every `ms` milliseconds (0 stops). */
   setTickPeriod(ms: number): void;
-  /** Sends an HTTP callout: its token, or the status that refuses it. */
-  httpCall(request: HttpCallRequest): { token: number } | { status: number };
-  /** The callout response whose callback is running, else null. */
-  readonly calloutResponse: CalloutResponse | null;
-  /** What proxy_get_status answers: the status of the last callout response. */
-  readonly callStatus: { code: number; message: string };
-  /** Opens a gRPC call or stream: its token, or the status that refuses it. */
-  grpcOpen(request: GrpcRequest): { token: number } | { status: number };
-  grpcSend(token: number, message: Uint8Array, endStream: boolean): number;
-  grpcClose(token: number): number;
-  grpcCancel(token: number): number;
-  /** What the gRPC callback under way may read, else null. */
-  readonly grpcReceived: GrpcReceived | null;
+  /** HTTP callouts and gRPC calls out of the module, and what their answers let it read. */
+  readonly outbound: Outbound;
   /** An item arrived on a queue this plugin registered: its root context's onQueueReady, once the module is free. */
   queueReady(token: number): void;
 }

@@ -17,12 +17,12 @@ export function httpCallFunctions(host: AbiHost): HostFunctions {
       }
       const headers = deserializePairs(headerBytes), trailers = deserializePairs(trailerBytes);
       if (headers === null || trailers === null) return Status.BadArgument;
-      const sent = host.httpCall({ cluster, headers: lowercaseNames(headers), body: body.slice(), trailers: lowercaseNames(trailers), timeoutMs: timeoutMs >>> 0 });
+      const sent = host.outbound.httpCall({ cluster, headers: lowercaseNames(headers), body: body.slice(), trailers: lowercaseNames(trailers), timeoutMs: timeoutMs >>> 0 });
       if ("status" in sent) return sent.status;
       return vm.setU32(tokenPtr, sent.token) ? Status.Ok : Status.InvalidMemoryAccess;
     },
     proxy_get_status(codePtr: number, messagePtrPtr: number, messageLenPtr: number): number {
-      const { code, message } = host.callStatus;
+      const { code, message } = host.outbound.callStatus;
       if (!vm.setU32(codePtr, code)) return Status.InvalidMemoryAccess;
       return vm.giveStringOut(message, messagePtrPtr, messageLenPtr) ? Status.Ok : Status.InvalidMemoryAccess;
     },

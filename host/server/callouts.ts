@@ -3,7 +3,7 @@
 import { Readable } from "node:stream";
 import type { HeaderList } from "../abi/types.ts";
 import type { Cluster } from "../cluster.ts";
-import type { CalloutResult, CalloutSender } from "../plugin.ts";
+import type { CalloutResult, CalloutSender } from "../outbound.ts";
 
 const DEFAULT_TIMEOUT_MS = 5_000;
 

@@ -6,9 +6,8 @@ import type { LocalReply } from "../abi/host.ts";
 import type { HeaderList, LogLevelName } from "../abi/types.ts";
 import { type HttpDirection, HttpStream, type HttpStreamSink, type SideSink } from "../http/stream.ts";
 import { TcpStream, type TcpSink } from "../tcp/stream.ts";
-import {
-  Plugin, type CalloutResult, type CalloutSender, type GrpcEvents, type GrpcHandle, type GrpcSender, type LogEntry, type PluginConfig,
-} from "../plugin.ts";
+import { Plugin, type LogEntry, type PluginConfig } from "../plugin.ts";
+import type { CalloutResult, CalloutSender, GrpcEvents, GrpcHandle, GrpcSender } from "../outbound.ts";
 import type { GrpcRequest, HttpCallRequest } from "../abi/host.ts";
 import type { StreamInfo } from "../stream-info.ts";
 

@@ -71,15 +71,17 @@ beforeEach(async () => {
     setEffectiveContext: () => true,
     vmId: "vm1",
     setTickPeriod: (ms) => (tickPeriod = ms),
-    httpCall: () => ({ status: BAD_ARGUMENT }),
-    calloutResponse: null,
-    callStatus: { code: 0, message: "" },
     queueReady: () => {},
-    grpcOpen: () => ({ status: BAD_ARGUMENT }),
-    grpcSend: () => NOT_FOUND,
-    grpcClose: () => NOT_FOUND,
-    grpcCancel: () => NOT_FOUND,
-    grpcReceived: null,
+    outbound: {
+      httpCall: () => ({ status: BAD_ARGUMENT }),
+      grpcOpen: () => ({ status: BAD_ARGUMENT }),
+      grpcSend: () => NOT_FOUND,
+      grpcClose: () => NOT_FOUND,
+      grpcCancel: () => NOT_FOUND,
+      calloutResponse: null,
+      grpcReceived: null,
+      callStatus: { code: 0, message: "" },
+    },
   };
 });
 let tickPeriod = 0;
