@@ -5,10 +5,10 @@ import { Header } from "./headers";
 import { HttpCallResponse, dispatchHttpCall } from "./http-call";
 import { dispatchGrpcCall, dispatchGrpcStream } from "./grpc-call";
 
-/** Callouts made by HTTP contexts, by token: their responses go back to them. */
-export const httpCallers = new Map<u32, HttpContext>();
-/** gRPC calls made by HTTP contexts, by token. */
-export const grpcCallers = new Map<u32, HttpContext>();
+/** Callouts made by stream contexts, by token: their responses go back to them. */
+export const httpCallers = new Map<u32, StreamContext>();
+/** gRPC calls made by stream contexts, by token. */
+export const grpcCallers = new Map<u32, StreamContext>();
 
 // The root id of the root context being constructed: the dispatcher sets it just before it
 // calls the registered factory, so `rootId` is known from the constructor on.
@@ -67,14 +67,14 @@ export class RootContext {
   newTcpContext(contextId: u32): TcpContext | null { return null; }
 }
 
-/** One HTTP request/response exchange. */
-export class HttpContext {
+/** What HTTP and TCP stream contexts share: their ids, and calls out whose answers come back to them. */
+export class StreamContext {
   constructor(public readonly contextId: u32, public readonly root: RootContext) {}
 
   /**
    * Sends an HTTP callout for this stream (pause it by returning a Stop action); the response
-   * comes to this context's onHttpCallResponse, from where continueRequest() or
-   * sendLocalReply() act on the stream. The token, or 0 when the host refused the call.
+   * comes to this context's onHttpCallResponse, from where continueRequest(), sendLocalReply(),
+   * continueDownstream() or closeConnection() act on the stream. The token, or 0 when refused.
    */
   httpCall(cluster: string, headers: Header[], body: ArrayBuffer | null = null, timeoutMs: u32 = 5000): u32 {
     const token = dispatchHttpCall(cluster, headers, body, [], timeoutMs);
@@ -105,28 +105,37 @@ export class HttpContext {
   /** The call ended: `status` is the gRPC status (0 OK), `message` its text. */
   onGrpcClose(token: u32, status: u32, message: string): void {}
 
-  onRequestHeaders(headerCount: u32, endOfStream: bool): HeadersAction { return HeadersAction.Continue; }
-  onRequestBody(bodySize: u32, endOfStream: bool): DataAction { return DataAction.Continue; }
-  onRequestTrailers(trailerCount: u32): TrailersAction { return TrailersAction.Continue; }
-  onResponseHeaders(headerCount: u32, endOfStream: bool): HeadersAction { return HeadersAction.Continue; }
-  onResponseBody(bodySize: u32, endOfStream: bool): DataAction { return DataAction.Continue; }
-  onResponseTrailers(trailerCount: u32): TrailersAction { return TrailersAction.Continue; }
   /** The stream is complete: its headers, trailers and properties are still readable. */
   onLog(): void {}
   onDone(): bool { return true; }
   onDelete(): void {}
 }
 
+/** One HTTP request/response exchange. */
+export class HttpContext extends StreamContext {
+  constructor(contextId: u32, root: RootContext) {
+    super(contextId, root);
+  }
+
+  onRequestHeaders(headerCount: u32, endOfStream: bool): HeadersAction { return HeadersAction.Continue; }
+  onRequestBody(bodySize: u32, endOfStream: bool): DataAction { return DataAction.Continue; }
+  onRequestTrailers(trailerCount: u32): TrailersAction { return TrailersAction.Continue; }
+  onResponseHeaders(headerCount: u32, endOfStream: bool): HeadersAction { return HeadersAction.Continue; }
+  onResponseBody(bodySize: u32, endOfStream: bool): DataAction { return DataAction.Continue; }
+  onResponseTrailers(trailerCount: u32): TrailersAction { return TrailersAction.Continue; }
+}
+
 /** One TCP connection. */
-export class TcpContext {
-  constructor(public readonly contextId: u32, public readonly root: RootContext) {}
+export class TcpContext extends StreamContext {
+  constructor(contextId: u32, root: RootContext) {
+    super(contextId, root);
+  }
 
   onNewConnection(): TcpAction { return TcpAction.Continue; }
   onDownstreamData(dataSize: u32, endOfStream: bool): TcpAction { return TcpAction.Continue; }
   onUpstreamData(dataSize: u32, endOfStream: bool): TcpAction { return TcpAction.Continue; }
+  /** The client's connection closed: Remote when the client closed it, Local when the proxy did. */
   onDownstreamClose(peer: PeerType): void {}
+  /** The upstream's end went by (Envoy reports it with the last upstream bytes, peer Unknown). */
   onUpstreamClose(peer: PeerType): void {}
-  onLog(): void {}
-  onDone(): bool { return true; }
-  onDelete(): void {}
 }

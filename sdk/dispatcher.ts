@@ -2,7 +2,7 @@
 // registered ones by the plugin's root id; a stream's own context is created, through its
 // root's newHttpContext or newTcpContext, on the stream's first HTTP or TCP callback (the
 // ABI's context_create does not say which kind a stream is, so one root can serve both).
-import { RootContext, HttpContext, TcpContext, setRootIdInCreation, httpCallers, grpcCallers } from "./contexts";
+import { RootContext, StreamContext, HttpContext, TcpContext, setRootIdInCreation, httpCallers, grpcCallers } from "./contexts";
 import { readHttpCallResponse } from "./http-call";
 import { readGrpcMessage, readGrpcMetadata, readGrpcStatusMessage } from "./grpc-call";
 import { proxy_set_effective_context } from "./abi/imports";
@@ -184,13 +184,23 @@ export function onUpstreamClose(contextId: u32, peer: PeerType): void {
   if (tcp != null) tcp.onUpstreamClose(peer);
 }
 
+/** The open stream context (HTTP or TCP) with this id, or null. */
+function streamOf(contextId: u32): StreamContext | null {
+  if (httpStreams.has(contextId)) return httpStreams.get(contextId);
+  if (tcpStreams.has(contextId)) return tcpStreams.get(contextId);
+  return null;
+}
+
+function isOpenStream(contextId: u32): bool {
+  return streamOf(contextId) != null;
+}
+
 /** The root an answer to a call is for: the context itself, or the root of the stream that made the call. */
 function callerRoot(contextId: u32): RootContext | null {
   forgetLogLevel();
   if (roots.has(contextId)) return roots.get(contextId);
-  if (httpStreams.has(contextId)) return httpStreams.get(contextId).root;
-  if (tcpStreams.has(contextId)) return tcpStreams.get(contextId).root;
-  return null;
+  const stream = streamOf(contextId);
+  return stream != null ? stream.root : null;
 }
 
 /**
@@ -203,7 +213,7 @@ export function onHttpCallResponse(contextId: u32, token: u32, headers: u32, bod
   if (httpCallers.has(token)) {
     const caller = httpCallers.get(token);
     httpCallers.delete(token);
-    if (!httpStreams.has(caller.contextId)) return; // the stream ended first: the answer has nowhere to go
+    if (!isOpenStream(caller.contextId)) return; // the stream ended first: the answer has nowhere to go
     proxy_set_effective_context(caller.contextId);
     caller.onHttpCallResponse(token, response);
   } else if (root != null) {
@@ -212,11 +222,11 @@ export function onHttpCallResponse(contextId: u32, token: u32, headers: u32, bod
 }
 
 /** The stream context a gRPC answer goes to (made effective), or null for the root. */
-function grpcCaller(token: u32, last: bool): HttpContext | null {
+function grpcCaller(token: u32, last: bool): StreamContext | null {
   if (!grpcCallers.has(token)) return null;
   const caller = grpcCallers.get(token);
   if (last) grpcCallers.delete(token);
-  if (!httpStreams.has(caller.contextId)) return null;
+  if (!isOpenStream(caller.contextId)) return null;
   proxy_set_effective_context(caller.contextId);
   return caller;
 }
@@ -261,30 +271,27 @@ export function onForeignFunction(rootId: u32, functionId: u32, size: u32): void
 
 export function onDone(contextId: u32): bool {
   forgetLogLevel();
-  if (httpStreams.has(contextId)) return httpStreams.get(contextId).onDone();
-  if (tcpStreams.has(contextId)) return tcpStreams.get(contextId).onDone();
+  const stream = streamOf(contextId);
+  if (stream != null) return stream.onDone();
   const root = rootOf(contextId);
   return root != null ? root.onDone() : true;
 }
 
 export function onLog(contextId: u32): void {
   forgetLogLevel();
-  if (httpStreams.has(contextId)) httpStreams.get(contextId).onLog();
-  else if (tcpStreams.has(contextId)) tcpStreams.get(contextId).onLog();
+  const stream = streamOf(contextId);
+  if (stream != null) stream.onLog();
   else if (roots.has(contextId)) roots.get(contextId).onLog();
 }
 
 export function onDelete(contextId: u32): void {
   forgetLogLevel();
   unopened.delete(contextId);
-  if (httpStreams.has(contextId)) {
-    const http = httpStreams.get(contextId);
+  const stream = streamOf(contextId);
+  if (stream != null) {
     httpStreams.delete(contextId);
-    http.onDelete();
-  } else if (tcpStreams.has(contextId)) {
-    const tcp = tcpStreams.get(contextId);
     tcpStreams.delete(contextId);
-    tcp.onDelete();
+    stream.onDelete();
   } else if (roots.has(contextId)) {
     const root = roots.get(contextId);
     roots.delete(contextId);

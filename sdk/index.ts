@@ -3,7 +3,7 @@ export {
   Status, LogLevel, HeaderMapType, BufferType, StreamType, HeadersAction, DataAction, TrailersAction, TcpAction,
   MetricType, PeerType, GrpcStatus,
 } from "./abi/types";
-export { RootContext, HttpContext, TcpContext } from "./contexts";
+export { RootContext, StreamContext, HttpContext, TcpContext } from "./contexts";
 export { registerRootContext, RootFactory } from "./dispatcher";
 export { Header, HeaderMap } from "./headers";
 export { Body } from "./buffers";
@@ -20,4 +20,4 @@ export { queues } from "./queues";
 export { callForeignFunction } from "./foreign";
 export { grpcSend, grpcClose, grpcCancel } from "./grpc-call";
 export { setEffectiveContext, done } from "./context";
-export { downstreamData, upstreamData, continueDownstream, continueUpstream, closeConnection } from "./stream";
+export { downstreamData, upstreamData, continueDownstream, closeConnection } from "./stream";

@@ -57,17 +57,16 @@ export function sendLocalReplyBytes(status: u32, body: ArrayBuffer, headers: Hea
 export const downstreamData = new Body(BufferType.NetworkDownstreamData);
 export const upstreamData = new Body(BufferType.NetworkUpstreamData);
 
-/** Resumes client data held by a StopIteration (or by onNewConnection's). */
+/**
+ * Resumes the client's data held by this filter's StopIteration (in onNewConnection or
+ * onDownstreamData): the filters after it see it. Upstream data has no such call in Envoy:
+ * bytes held there move on when a later onUpstreamData continues.
+ */
 export function continueDownstream(): void {
   proxy_continue_stream(StreamType.Downstream);
 }
 
-/** Resumes upstream data held by a StopIteration. */
-export function continueUpstream(): void {
-  proxy_continue_stream(StreamType.Upstream);
-}
-
-/** Closes the connection. */
+/** Closes the client's connection (after what was already written to it); the upstream one follows. */
 export function closeConnection(): void {
   proxy_close_stream(StreamType.Downstream);
 }

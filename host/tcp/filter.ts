@@ -7,12 +7,8 @@ import { StreamFilter } from "../stream-filter.ts";
 import type { TcpStream } from "./stream.ts";
 
 export type Direction = "downstream" | "upstream";
-const NO_BYTES = new Uint8Array(0);
 
 export class TcpFilter extends StreamFilter {
-  /** Data this filter holds (StopIteration), per direction; shown whole at its next callback. */
-  readonly data: Record<Direction, ByteBuffer> = { downstream: { data: NO_BYTES }, upstream: { data: NO_BYTES } };
-
   constructor(plugin: Plugin, readonly stream: TcpStream) {
     super(plugin);
   }
@@ -32,19 +28,23 @@ export class TcpFilter extends StreamFilter {
     return false;
   }
   buffer(bufferType: number): ByteBuffer | null {
-    if (bufferType === BufferType.NetworkDownstreamData) return this.data.downstream;
-    if (bufferType === BufferType.NetworkUpstreamData) return this.data.upstream;
+    // The connection's own buffers, shared by its filters (as Envoy's read and write buffers are).
+    if (bufferType === BufferType.NetworkDownstreamData) return this.stream.flows.downstream.buffer;
+    if (bufferType === BufferType.NetworkUpstreamData) return this.stream.flows.upstream.buffer;
     return null;
   }
   continueStream(streamType: number): number {
-    const direction = streamType === StreamType.Downstream ? "downstream" : streamType === StreamType.Upstream ? "upstream" : null;
-    if (!direction) return Status.BadArgument;
-    this.plugin.defer(() => this.stream.resume(this, direction));
+    // Envoy resumes reading; upstream bytes have no continue there (they move with the next ones).
+    if (streamType === StreamType.Upstream) return Status.Unimplemented;
+    if (streamType !== StreamType.Downstream) return Status.BadArgument;
+    this.plugin.defer(() => this.stream.resume(this));
     return Status.Ok;
   }
   closeStream(streamType: number): number {
+    // Either way it is the client's connection that closes (the upstream follows), after what was written to it.
     if (streamType !== StreamType.Downstream && streamType !== StreamType.Upstream) return Status.BadArgument;
-    this.plugin.defer(() => this.stream.close(streamType === StreamType.Downstream ? "downstream" : "upstream", `closed by ${this.plugin.name}`));
+    const detail = streamType === StreamType.Downstream ? "wasm_downstream_close" : "wasm_upstream_close";
+    this.plugin.defer(() => this.stream.close(detail));
     return Status.Ok;
   }
   sendLocalReply(_reply: LocalReply): number {

@@ -1,8 +1,24 @@
-// One TCP connection through a chain of wasm network filters, as Envoy runs them: data from
-// the client (downstream) passes the filters in order on its way to the upstream, data from
-// the upstream passes them in reverse; a filter that answers StopIteration keeps the data
-// (more arrives behind it and it sees it all at its next callback) until it continues;
-// closes are reported with the side that closed. No I/O: events in, bytes and closes out.
+// One TCP connection through a chain of wasm network filters, with Envoy's network filter
+// manager semantics (no I/O here: events in, bytes and closes out through a TcpSink):
+//
+// - The connection has one read buffer (client → upstream) and one write buffer (upstream →
+//   client), and every filter sees the whole of it: bytes stay in it until they have passed
+//   every filter. A filter that answers StopIteration leaves them there; more bytes append,
+//   and the next read runs the filters again from the first (each sees the whole buffer),
+//   while continue_stream(Downstream) goes on from the filter after the one that stopped.
+// - onNewConnection runs once per filter, as iteration first reaches it (a stop there keeps
+//   the filters after it, and the upstream connection, waiting); a filter whose context was
+//   never created is passed over, as Envoy does.
+// - Upstream bytes pass the filters in reverse order, from the first each time; Envoy has no
+//   continue for that direction (continue_stream(Upstream) is Unimplemented), so bytes a
+//   filter holds there move on with the next upstream bytes it lets through.
+// - Ends: the client's FIN passes the read filters to the upstream and the upstream's FIN
+//   passes the write filters to the client (half-close); a filter seeing the upstream's end
+//   hears onUpstreamConnectionClose(Unknown). The connection closes when both directions have
+//   ended (Remote when the client's FIN came last, Local when ours did), when the client
+//   goes away (Remote), or when the proxy closes it: a filter, a failure, the upstream gone
+//   (Local). Every filter with a context then hears onDownstreamConnectionClose, and ends.
+import type { ByteBuffer } from "../abi/host.ts";
 import { nowNanos } from "../abi/time.ts";
 import { LogLevel } from "../abi/types.ts";
 import { type StreamInfo, newStreamInfo, streamProperty } from "../stream-info.ts";
@@ -10,151 +26,186 @@ import type { Plugin } from "../plugin.ts";
 import { type Direction, TcpFilter } from "./filter.ts";
 
 export interface TcpSink {
+  /** Iteration reached the end of the chain for the first time (tcp_proxy's onNewConnection): connect upstream. */
+  connectUpstream(): void;
   /** Bytes that passed every filter toward the upstream (end: the client half-closed). */
   toUpstream(data: Uint8Array, end: boolean): void;
-  /** Bytes that passed every filter toward the client. */
+  /** Bytes that passed every filter toward the client (end: the upstream half-closed). */
   toDownstream(data: Uint8Array, end: boolean): void;
-  /** The connection must close (a filter closed it, or a filter failed). */
+  /** The connection is over: flush what was written to the client, then close both sides. */
   close(reason: string): void;
 }
 
-const PEER_LOCAL = 1, PEER_REMOTE = 2;
+/** proxy_on_*_connection_close's peer type. */
+export const enum PeerType { Unknown = 0, Local = 1, Remote = 2 }
+
 const EMPTY = new Uint8Array(0);
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b;
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
+function append(buffer: ByteBuffer, data: Uint8Array): void {
+  if (data.length === 0) return;
+  if (buffer.data.length === 0) {
+    buffer.data = data;
+    return;
+  }
+  const out = new Uint8Array(buffer.data.length + data.length);
+  out.set(buffer.data);
+  out.set(data, buffer.data.length);
+  buffer.data = out;
+}
+
+/** One direction's buffer, its end, and whether that end has gone through. */
+class Flow {
+  readonly buffer: ByteBuffer = { data: EMPTY };
+  /** The sending side's FIN arrived. */
+  ended = false;
+  /** The FIN passed every filter and was handed on. */
+  endPassed = false;
+  /** Bytes that arrived, in all. */
+  bytes = 0;
+
+  get pending(): boolean {
+    return this.buffer.data.length > 0 || (this.ended && !this.endPassed);
+  }
 }
 
 export class TcpStream {
   readonly filters: TcpFilter[];
   readonly info: StreamInfo;
+  /** Why the connection closed, or null while it is open. */
   closed: string | null = null;
-  private started = false;
-  /** Filters that stopped, per direction (their index), and whether the end of stream is held with the data. */
-  private readonly stoppedAt: Record<Direction, number> = { downstream: -1, upstream: -1 };
-  private readonly heldEnd: Record<Direction, boolean> = { downstream: false, upstream: false };
-  /** A filter that stopped in onNewConnection: the client's data waits for it, unseen, until it continues. */
-  private heldAtConnect = -1;
+  /** Client → upstream (the read buffer) and upstream → client (the write buffer). */
+  readonly flows: Record<Direction, Flow> = { downstream: new Flow(), upstream: new Flow() };
+  private readonly initialized: boolean[];
+  private upstreamStarted = false;
+  /** The filter whose StopIteration holds the read buffer (continue_stream goes on after it), or -1. */
+  private stoppedAt = -1;
+  /** The last of the two FINs, for the close type when both directions have ended. */
+  private lastEnd: Direction | null = null;
 
   constructor(plugins: Plugin[], private readonly sink: TcpSink, info: Partial<StreamInfo> = {}) {
     for (const plugin of plugins) plugin.prepareStream();
     this.filters = plugins.map((plugin) => new TcpFilter(plugin, this));
+    this.initialized = plugins.map(() => false);
     this.info = newStreamInfo(nowNanos(), info);
   }
 
-  /** The filters a direction passes, in order. */
-  private order(direction: Direction): TcpFilter[] {
-    return direction === "downstream" ? this.filters : [...this.filters].reverse();
-  }
-
-  /** A new connection: onNewConnection on every filter (a stop there holds the client's data). */
+  /** The connection was accepted: onNewConnection on each filter, in order, until one stops. */
   open(): void {
-    if (this.started) return;
-    this.started = true;
-    for (const [i, f] of this.filters.entries()) {
-      const verdict = f.call("proxy_on_new_connection");
-      if (verdict === "stop") {
-        this.heldAtConnect = i;
-        this.settle(f, verdict);
-        return;
-      }
-      if (!this.settle(f, verdict)) return;
-    }
+    if (!this.initialized[0] && !this.closed) this.continueReading(0);
   }
 
+  /** Bytes (and perhaps the FIN) from the client or the upstream. */
   receive(direction: Direction, data: Uint8Array, end: boolean): void {
-    if (this.closed) return;
-    this.open();
+    const flow = this.flows[direction];
+    if (this.closed || flow.ended) return;
+    append(flow.buffer, data);
+    flow.bytes += data.length;
     this.info[direction === "downstream" ? "requestBodyBytes" : "responseBodyBytes"] += data.length;
-    this.run(direction, 0, data, end);
+    if (end) {
+      flow.ended = true;
+      if (direction === "downstream") this.lastEnd = "downstream";
+    }
+    if (direction === "downstream") this.continueReading(0);
+    else this.write();
   }
 
-  private run(direction: Direction, from: number, data: Uint8Array, end: boolean): void {
-    const order = this.order(direction);
-    const callback = direction === "downstream" ? "proxy_on_downstream_data" : "proxy_on_upstream_data";
-    for (let i = from; i < order.length; i++) {
-      const f = order[i];
-      if (f.failed) continue;
-      const buffer = f.data[direction];
-      buffer.data = concat(buffer.data, data);
-      if (direction === "downstream" && this.heldAtConnect === i) {
-        this.heldEnd.downstream ||= end;
-        return;
+  /** The client went away without a FIN, or reset: the connection is over (Remote). */
+  downstreamReset(): void {
+    this.end("downstream reset", PeerType.Remote);
+  }
+
+  /** The proxy closes the connection (a filter, a failure, the upstream gone): Local. */
+  close(reason: string): void {
+    this.end(reason, PeerType.Local);
+  }
+
+  /** A filter called continue_stream(Downstream): iteration goes on after it, if it is the one holding the data. */
+  resume(filter: TcpFilter): void {
+    const i = this.filters.indexOf(filter);
+    if (this.closed || i < 0 || i !== this.stoppedAt) return;
+    this.stoppedAt = -1;
+    this.continueReading(i + 1);
+  }
+
+  /** A read filter's callback returned: a stop holds the read buffer at filter i. */
+  private step(i: number, verdict: "continue" | "stop" | "fail"): boolean {
+    if (verdict === "stop") this.stoppedAt = i;
+    return this.settle(this.filters[i], verdict);
+  }
+
+  private continueReading(from: number): void {
+    const read = this.flows.downstream;
+    for (let i = from; i < this.filters.length; i++) {
+      const f = this.filters[i];
+      if (!this.initialized[i]) {
+        this.initialized[i] = true;
+        if (!this.step(i, f.call("proxy_on_new_connection"))) return;
       }
-      const verdict = f.call(callback, buffer.data.length, end ? 1 : 0);
-      if (verdict === "stop") {
-        this.stoppedAt[direction] = i;
-        this.heldEnd[direction] = end;
-        this.settle(f, verdict);
-        return;
+      if (read.pending && f.created && !f.failed) {
+        if (!this.step(i, f.call("proxy_on_downstream_data", read.buffer.data.length, read.ended ? 1 : 0))) return;
       }
-      data = buffer.data;
-      buffer.data = EMPTY;
-      if (this.stoppedAt[direction] === i) this.stoppedAt[direction] = -1;
+    }
+    if (!this.upstreamStarted) {
+      this.upstreamStarted = true;
+      this.sink.connectUpstream();
+      if (this.closed) return;
+    }
+    if (!read.pending) return;
+    const data = read.buffer.data;
+    read.buffer.data = EMPTY;
+    read.endPassed = read.ended;
+    this.sink.toUpstream(data, read.ended);
+    this.closeIfBothEnded();
+  }
+
+  private write(): void {
+    const write = this.flows.upstream;
+    for (let i = this.filters.length - 1; i >= 0; i--) {
+      const f = this.filters[i];
+      if (!f.created || f.failed) continue;
+      let verdict = f.call("proxy_on_upstream_data", write.buffer.data.length, write.ended ? 1 : 0);
+      // Envoy tells of the upstream's end here: it does not watch the upstream connection itself.
+      if (write.ended && verdict !== "fail" && f.call("proxy_on_upstream_connection_close", PeerType.Unknown) === "fail") verdict = "fail";
       if (!this.settle(f, verdict)) return;
     }
-    if (direction === "downstream") this.sink.toUpstream(data, end);
-    else this.sink.toDownstream(data, end);
-  }
-
-  /** A filter called continue_stream: what it held goes on. */
-  resume(filter: TcpFilter, direction: Direction): void {
-    const i = this.order(direction).indexOf(filter);
-    if (i < 0 || this.closed) return;
-    if (direction === "downstream" && this.heldAtConnect === i) {
-      // Reading resumes: the filter now sees what arrived while it held the connection.
-      this.heldAtConnect = -1;
-      const data = filter.data.downstream.data, end = this.heldEnd.downstream;
-      filter.data.downstream.data = EMPTY;
-      this.heldEnd.downstream = false;
-      if (data.length || end) this.run("downstream", i, data, end);
-      return;
+    if (!write.pending) return;
+    const data = write.buffer.data;
+    write.buffer.data = EMPTY;
+    if (write.ended) {
+      write.endPassed = true;
+      this.lastEnd = "upstream";
     }
-    if (this.stoppedAt[direction] !== i) return;
-    this.stoppedAt[direction] = -1;
-    const data = filter.data[direction].data;
-    filter.data[direction].data = EMPTY;
-    const end = this.heldEnd[direction];
-    this.heldEnd[direction] = false;
-    if (data.length || end) this.run(direction, i + 1, data, end);
+    this.sink.toDownstream(data, write.ended);
+    this.closeIfBothEnded();
   }
 
-  /** After a callback: deferred actions run; a failure closes the connection unless the plugin is fail-open. */
-  private settle(f: TcpFilter, verdict: string): boolean {
+  /** With half-close, the connection is over once the FIN has gone through both ways. */
+  private closeIfBothEnded(): void {
+    const { downstream, upstream } = this.flows;
+    if (!downstream.endPassed || !upstream.endPassed || this.closed) return;
+    // The client's FIN read last: a remote close; ours written last: a local one (as Envoy reports it).
+    this.end("both sides ended", this.lastEnd === "downstream" ? PeerType.Remote : PeerType.Local);
+  }
+
+  /** After a callback: what it deferred runs; whether iteration goes on. A trap closes the connection unless the plugin is fail-open. */
+  private settle(f: TcpFilter, verdict: "continue" | "stop" | "fail"): boolean {
     if (verdict === "fail") {
-      if (f.plugin.failOpen) {
-        f.plugin.log(LogLevel.Warn, `plugin failed; fail_open lets connection ${f.contextId} pass without it`);
-        return !this.closed;
+      if (!f.plugin.failOpen) {
+        this.close("wasm_fail_stream");
+        return false;
       }
-      this.close("downstream", "wasm_fail_stream");
-      return false;
+      f.plugin.log(LogLevel.Warn, `plugin failed; fail_open lets connection ${this.info.connectionId} pass without it`);
+      return !this.closed;
     }
     f.plugin.runDeferred();
-    return !this.closed;
+    return !this.closed && verdict === "continue";
   }
 
-  /** Closes the connection (both sides): the filters hear of it, then the sink closes it. */
-  close(by: Direction, reason: string): void {
+  private end(reason: string, peer: PeerType): void {
     if (this.closed) return;
     this.closed = reason;
     this.sink.close(reason);
-    this.closedBy(by, PEER_LOCAL);
-  }
-
-  /** The client or the upstream closed: the filters hear it (peer Remote), and the connection ends. */
-  peerClosed(side: Direction): void {
-    if (this.closed) return;
-    this.closed = `${side} closed`;
-    this.closedBy(side, PEER_REMOTE);
-  }
-
-  private closedBy(side: Direction, peer: number): void {
-    const name = side === "downstream" ? "proxy_on_downstream_connection_close" : "proxy_on_upstream_connection_close";
-    for (const f of this.filters) if (f.created && !f.failed) f.call(name, peer);
+    for (const f of this.filters) if (f.created && !f.failed) f.call("proxy_on_downstream_connection_close", peer);
     for (const f of this.filters) f.finish();
   }
 

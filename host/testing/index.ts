@@ -393,9 +393,12 @@ export class TestHttpStream {
 export class TestTcpStream implements TcpSink {
   private toUpstreamChunks: Uint8Array[] = [];
   private toDownstreamChunks: Uint8Array[] = [];
+  /** The chain let the connection through to the point where the proxy would connect upstream. */
+  upstreamConnected = false;
+  /** The client's FIN reached the upstream / the upstream's FIN reached the client. */
   upstreamEnded = false;
   downstreamEnded = false;
-  /** Why the connection closed, or null while it is open. */
+  /** Why the connection closed (Envoy's detail, e.g. wasm_downstream_close), or null while it is open. */
   closedReason: string | null = null;
   private readonly stream: TcpStream;
 
@@ -428,27 +431,33 @@ export class TestTcpStream implements TcpSink {
     return decoder.decode(this.downstreamBytes);
   }
 
+  /** The connection is accepted (onNewConnection); sending data does it first when not done yet. */
   connect(): void {
     this.stream.open();
   }
-  /** Bytes from the client (end: it half-closed). */
+  /** Bytes from the client (end: it half-closed, its FIN). */
   sendDownstream(data: string | Uint8Array, end = false): void {
+    this.stream.open();
     this.stream.receive("downstream", toBytes(data), end);
   }
-  /** Bytes from the upstream. */
+  /** Bytes from the upstream (end: its FIN). */
   sendUpstream(data: string | Uint8Array, end = false): void {
+    if (!this.upstreamConnected) throw new Error("the upstream is not connected: the filter chain has not let the connection through yet");
     this.stream.receive("upstream", toBytes(data), end);
   }
-  /** The client closed the connection. */
+  /** The client went away (a reset, not a FIN): filters hear a Remote close. */
   closeDownstream(): void {
-    this.stream.peerClosed("downstream");
+    this.stream.downstreamReset();
   }
-  /** The upstream closed the connection. */
+  /** The upstream connection failed or was reset: the proxy closes the client's connection (filters hear Local). */
   closeUpstream(): void {
-    this.stream.peerClosed("upstream");
+    this.stream.close("upstream connection closed");
   }
 
   // TcpSink
+  connectUpstream(): void {
+    this.upstreamConnected = true;
+  }
   toUpstream(data: Uint8Array, end: boolean): void {
     if (data.length) this.toUpstreamChunks.push(data.slice());
     this.upstreamEnded ||= end;
