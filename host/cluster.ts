@@ -32,10 +32,15 @@ export class Cluster {
     return this.config.type !== "STATIC" && Date.now() - this.resolvedAt > DNS_REFRESH_MS;
   }
 
+  /** The next endpoint, round-robin (call resolve() first when needsResolving). */
+  nextEndpoint(): SocketAddress {
+    if (this.endpoints.length === 0) throw new Error(`cluster ${this.name} has no endpoint`);
+    return this.endpoints[this.next++ % this.endpoints.length];
+  }
+
   /** The pool of the next endpoint, round-robin (call resolve() first when needsResolving). */
   pick(): { pool: UpstreamPool; endpoint: string } {
-    if (this.endpoints.length === 0) throw new Error(`cluster ${this.name} has no endpoint`);
-    const endpoint = this.endpoints[this.next++ % this.endpoints.length];
+    const endpoint = this.nextEndpoint();
     const key = `${endpoint.address.includes(":") ? `[${endpoint.address}]` : endpoint.address}:${endpoint.port}`;
     let pool = this.pools.get(key);
     if (!pool) {

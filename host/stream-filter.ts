@@ -14,6 +14,8 @@ export abstract class StreamFilter implements StreamContext {
   failed = false;
   /** The trap that failed this filter, if one did. */
   trap: WasmTrap | null = null;
+  /** The VM its context lives in (the plugin's restarts count then): a re-created VM does not know it. */
+  private vmGeneration = -1;
 
   constructor(readonly plugin: Plugin) {
     this.contextId = plugin.allocateContextId();
@@ -21,13 +23,16 @@ export abstract class StreamFilter implements StreamContext {
 
   /** Calls a stream callback: the module's raw answer (undefined: no such export), or "fail" when it trapped. */
   protected callPlugin(name: string, a: number, b: number): number | undefined | "fail" {
-    if (this.plugin.failed) {
+    // A dead VM, or one re-created since the context was made there: the stream fails, as in
+    // Envoy, where a stream stays with the VM it began in (fail-open lets it pass).
+    if (this.plugin.failed || (this.created && this.vmGeneration !== this.plugin.restarts)) {
       this.failed = true;
       return "fail";
     }
     try {
       if (!this.created) {
         this.created = true;
+        this.vmGeneration = this.plugin.restarts;
         this.plugin.openContext(this);
       }
       const result = this.plugin.callStream(this, name, this.contextId, a, b);
@@ -42,7 +47,7 @@ export abstract class StreamFilter implements StreamContext {
 
   /** The stream is over: on_done, on_log, on_delete (when the context was ever created). */
   finish(): void {
-    if (this.created) this.plugin.endContext(this);
+    if (this.created && this.vmGeneration === this.plugin.restarts) this.plugin.endContext(this);
   }
 
   // StreamContext: what the host functions act on, per kind of stream.

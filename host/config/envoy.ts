@@ -3,15 +3,18 @@
 // about by path; an unsupported filter or cluster type is an error naming it.
 import { LineCounter, parseDocument } from "yaml";
 import {
-  type ClusterConfig, type HttpListenerConfig, type NodeConfig, type ProxyConfig, type RouteConfig, type RouteMatch,
+  type ClusterConfig, type HttpListenerConfig, type ListenerConfig, type TcpListenerConfig, type NodeConfig, type ProxyConfig, type RouteConfig, type RouteMatch,
   type SocketAddress, type VirtualHostConfig, type WasmFilterConfig,
-  DEFAULT_BUFFER_LIMIT_BYTES, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_ROUTE_TIMEOUT_MS,
+  DEFAULT_BUFFER_LIMIT_BYTES, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_ROUTE_TIMEOUT_MS, DEFAULT_TCP_IDLE_TIMEOUT_MS,
 } from "./model.ts";
 import { ConfigError, Node } from "./reader.ts";
 
 const HCM = "envoy.filters.network.http_connection_manager";
 const WASM = "envoy.filters.http.wasm";
 const ROUTER = "envoy.filters.http.router";
+const NETWORK_WASM = "envoy.filters.network.wasm";
+const TCP_PROXY = "envoy.filters.network.tcp_proxy";
+const SUPPORTED_CHAINS = `${HCM} alone, or ${NETWORK_WASM} filters followed by ${TCP_PROXY}`;
 const CLUSTER_TYPES = ["STATIC", "STRICT_DNS", "LOGICAL_DNS"] as const;
 
 export interface ParsedConfig {
@@ -45,24 +48,26 @@ export function parseEnvoyConfig(text: string, file: string): ParsedConfig {
     if (names.has(c.name)) resources.field("clusters").list()[i].field("name").fail(`a cluster name not used before ("${c.name}" is)`);
     names.add(c.name);
   }
+  const checkCluster = (cluster: string, at: Node, what: string) => {
+    if (!names.has(cluster)) {
+      throw new ConfigError(`${at.where}: ${what} to cluster "${cluster}", which static_resources.clusters does not define (defined: ${[...names].join(", ") || "none"})`);
+    }
+  };
   for (const [i, l] of listeners.entries()) {
+    const filters = resources.field("listeners").list()[i].field("filter_chains").list()[0].field("filters").list();
+    const config = filters[filters.length - 1].field("typed_config");
+    if (l.kind === "tcp") {
+      checkCluster(l.cluster, config.field("cluster"), "tcp_proxy");
+      continue;
+    }
     for (const [j, vh] of l.virtualHosts.entries()) {
       for (const [k, r] of vh.routes.entries()) {
-        if (!names.has(r.cluster)) {
-          const at = routeNode(resources, i, j, k);
-          throw new ConfigError(`${at.where}: route to cluster "${r.cluster}", which static_resources.clusters does not define (defined: ${[...names].join(", ") || "none"})`);
-        }
+        checkCluster(r.cluster, config.field("route_config").field("virtual_hosts").list()[j].field("routes").list()[k].field("route").field("cluster"), "route");
       }
     }
   }
   const config: ProxyConfig = { source: file, node: node(root.field("node")), admin: admin(root.field("admin")), listeners, clusters };
   return { config, warnings };
-}
-
-function routeNode(resources: Node, i: number, j: number, k: number): Node {
-  const hcm = resources.field("listeners").list()[i].field("filter_chains").list()[0].field("filters").list()
-    .find((f) => f.field("name").value === HCM)!;
-  return hcm.field("typed_config").field("route_config").field("virtual_hosts").list()[j].field("routes").list()[k].field("route").field("cluster");
 }
 
 function node(n: Node): NodeConfig {
@@ -106,29 +111,62 @@ function cluster(n: Node): ClusterConfig {
   };
 }
 
-function listener(n: Node): HttpListenerConfig {
+function listener(n: Node): ListenerConfig {
   n.only("name", "address", "filter_chains", "per_connection_buffer_limit_bytes");
-  const name = n.field("name").string("listener");
   const chains = n.field("filter_chains").list();
   if (chains.length !== 1) n.field("filter_chains").fail("exactly one filter chain");
   const filters = chains[0].only("filters").field("filters").list();
-  const hcm = filters.find((f) => f.field("name").value === HCM);
-  for (const f of filters) {
-    if (f !== hcm) throw new ConfigError(`${f.field("name").where}: network filter ${String(f.field("name").value)} is not supported by this host (supported: ${HCM})`);
+  if (filters.length === 0) chains[0].field("filters").fail(`network filters: ${SUPPORTED_CHAINS}`);
+  const base = {
+    name: n.field("name").string("listener"),
+    address: socketAddress(n.field("address")),
+    bufferLimitBytes: n.field("per_connection_buffer_limit_bytes").integer(DEFAULT_BUFFER_LIMIT_BYTES),
+  };
+  const names = filters.map((f) => f.field("name").value);
+  const unsupported = (f: Node) => {
+    throw new ConfigError(`${f.field("name").where}: network filter ${String(f.field("name").value)} is not supported here by this host (supported: ${SUPPORTED_CHAINS})`);
+  };
+  if (names.includes(HCM)) {
+    const other = filters.find((f) => f.field("name").value !== HCM);
+    if (other) unsupported(other);
+    return httpListener(base, filters[0]);
   }
-  if (!hcm) chains[0].field("filters").fail(`a filter named ${HCM}`);
-  const tc = hcm!.only("name", "typed_config").field("typed_config");
+  filters.slice(0, -1).forEach((f) => f.field("name").value !== NETWORK_WASM && unsupported(f));
+  const last = filters[filters.length - 1];
+  if (last.field("name").value !== TCP_PROXY) unsupported(last);
+  return tcpListener(base, filters.slice(0, -1), last);
+}
+
+type ListenerBase = Pick<HttpListenerConfig, "name" | "address" | "bufferLimitBytes">;
+
+function httpListener(base: ListenerBase, hcm: Node): HttpListenerConfig {
+  const tc = hcm.only("name", "typed_config").field("typed_config");
   tc.only("stat_prefix", "route_config", "http_filters", "codec_type", "access_log", "use_remote_address");
   const route = tc.field("route_config").only("name", "virtual_hosts");
   if (!route.present) tc.field("route_config").fail("a route_config (RDS is not supported)");
   return {
-    name,
-    address: socketAddress(n.field("address")),
+    kind: "http",
+    ...base,
     statPrefix: tc.field("stat_prefix").string(),
     routeConfigName: route.field("name").string(""),
     virtualHosts: route.field("virtual_hosts").list().map(virtualHost),
     wasmFilters: httpFilters(tc.field("http_filters")),
-    bufferLimitBytes: n.field("per_connection_buffer_limit_bytes").integer(DEFAULT_BUFFER_LIMIT_BYTES),
+  };
+}
+
+function tcpListener(base: ListenerBase, wasm: Node[], proxy: Node): TcpListenerConfig {
+  const tc = proxy.only("name", "typed_config").field("typed_config");
+  tc.only("stat_prefix", "cluster", "weighted_clusters", "idle_timeout", "access_log", "max_connect_attempts");
+  if (tc.field("weighted_clusters").present) tc.field("weighted_clusters").fail("a single cluster (weighted_clusters is not supported by this host)");
+  const attempts = tc.field("max_connect_attempts");
+  if (attempts.present && attempts.value !== 1) attempts.warn("this host makes one connect attempt per connection");
+  return {
+    kind: "tcp",
+    ...base,
+    statPrefix: tc.field("stat_prefix").string(),
+    cluster: tc.field("cluster").string(),
+    idleTimeoutMs: tc.field("idle_timeout").duration(DEFAULT_TCP_IDLE_TIMEOUT_MS),
+    wasmFilters: wasm.map((f) => wasmFilter(f.only("name", "typed_config").field("typed_config").only("config").field("config"))),
   };
 }
 

@@ -38,16 +38,35 @@ export interface VirtualHostConfig {
   routes: RouteConfig[];
 }
 
-export interface HttpListenerConfig {
+interface ListenerBase {
   name: string;
   address: SocketAddress;
+  /** The stats prefix (`http.<prefix>.` or `tcp.<prefix>.`). */
   statPrefix: string;
-  routeConfigName: string;
-  virtualHosts: VirtualHostConfig[];
   wasmFilters: WasmFilterConfig[];
-  /** Most bytes a filter may buffer per stream and direction (Envoy's per_connection_buffer_limit_bytes). */
+  /**
+   * Envoy's per_connection_buffer_limit_bytes: most bytes a filter may buffer per stream and
+   * direction (HTTP), and the bytes queued toward a slow peer before reading pauses (TCP).
+   */
   bufferLimitBytes: number;
 }
+
+/** An HTTP listener: http_connection_manager with wasm HTTP filters, then the router. */
+export interface HttpListenerConfig extends ListenerBase {
+  kind: "http";
+  routeConfigName: string;
+  virtualHosts: VirtualHostConfig[];
+}
+
+/** A TCP listener: wasm network filters, then tcp_proxy to one cluster. */
+export interface TcpListenerConfig extends ListenerBase {
+  kind: "tcp";
+  cluster: string;
+  /** Closes a connection with no bytes either way for this long; 0 disables it. Envoy's default is 1 h. */
+  idleTimeoutMs: number;
+}
+
+export type ListenerConfig = HttpListenerConfig | TcpListenerConfig;
 
 export type ClusterType = "STATIC" | "STRICT_DNS" | "LOGICAL_DNS";
 
@@ -70,10 +89,11 @@ export interface ProxyConfig {
   source: string;
   node: NodeConfig;
   admin: SocketAddress | null;
-  listeners: HttpListenerConfig[];
+  listeners: ListenerConfig[];
   clusters: ClusterConfig[];
 }
 
 export const DEFAULT_ROUTE_TIMEOUT_MS = 15_000;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 export const DEFAULT_BUFFER_LIMIT_BYTES = 1024 * 1024;
+export const DEFAULT_TCP_IDLE_TIMEOUT_MS = 60 * 60 * 1000;

@@ -39,7 +39,7 @@ export function shorthandConfig(args: Shorthand): ProxyConfig {
     admin: args.admin === null ? null : { address: "127.0.0.1", port: args.admin },
     clusters: [{ name: "upstream", type: isIp ? "STATIC" : "STRICT_DNS", connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS, endpoints: [{ address: host, port }], http2: false }],
     listeners: [{
-      name: "main", address: { address: "127.0.0.1", port: args.listen }, statPrefix: "ingress_http", routeConfigName: "local_route",
+      kind: "http", name: "main", address: { address: "127.0.0.1", port: args.listen }, statPrefix: "ingress_http", routeConfigName: "local_route",
       bufferLimitBytes: DEFAULT_BUFFER_LIMIT_BYTES,
       virtualHosts: [{ name: "all", domains: ["*"], routes: [{ name: "", match: { prefix: "/" }, cluster: "upstream", prefixRewrite: null, timeoutMs: DEFAULT_ROUTE_TIMEOUT_MS }] }],
       wasmFilters: args.wasm.map((file, i) => ({

@@ -8,6 +8,7 @@ import type { Dispatcher } from "undici";
 import type { HeaderList } from "../abi/types.ts";
 import type { Cluster } from "../cluster.ts";
 import type { HttpListenerConfig, RouteConfig } from "../config/model.ts";
+import { connectionInfo } from "./connections.ts";
 import { HttpStream } from "../http/stream.ts";
 import { rewritePath, selectRoute, selectVirtualHost } from "../http/router.ts";
 import type { Proxy } from "./proxy.ts";
@@ -18,15 +19,6 @@ const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
 
 const headerOf = (list: HeaderList, name: string) => list.find(([n]) => n === name)?.[1];
-
-/** Connection ids, as Envoy numbers downstream connections (connection.id). */
-const connectionIds = new WeakMap<object, number>();
-let nextConnectionId = 1;
-function connectionId(socket: object): number {
-  let id = connectionIds.get(socket);
-  if (id === undefined) connectionIds.set(socket, (id = nextConnectionId++));
-  return id;
-}
 
 export class Exchange {
   private readonly stream: HttpStream;
@@ -71,9 +63,7 @@ export class Exchange {
         res.destroy();
       },
     }, listener.bufferLimitBytes, {
-      connectionId: connectionId(req.socket),
-      source: { address: req.socket.remoteAddress ?? "", port: req.socket.remotePort ?? 0 },
-      destination: { address: req.socket.localAddress ?? "", port: req.socket.localPort ?? 0 },
+      ...connectionInfo(req.socket),
       protocol: `HTTP/${req.httpVersion}`,
     });
   }

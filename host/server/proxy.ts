@@ -1,12 +1,12 @@
 // The running proxy: plugins loaded once per configured wasm filter (one VM each, reused by
-// every stream), clusters, HTTP listeners and the admin endpoint, from one validated model.
+// every stream), clusters, HTTP and TCP listeners and the admin endpoint, from one validated model.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { LOG_LEVEL_NAMES } from "../abi/types.ts";
 import { Cluster } from "../cluster.ts";
 import { MetricRegistry } from "../metrics.ts";
 import { SharedState } from "../shared.ts";
-import type { HttpListenerConfig, ProxyConfig, WasmFilterConfig } from "../config/model.ts";
+import type { HttpListenerConfig, ListenerConfig, ProxyConfig, WasmFilterConfig } from "../config/model.ts";
 import type { Logger } from "../log.ts";
 import { Plugin } from "../plugin.ts";
 import type { CalloutSender, GrpcSender } from "../outbound.ts";
@@ -15,6 +15,7 @@ import { clusterCallouts } from "./callouts.ts";
 import { clusterGrpc } from "./grpc.ts";
 import { Exchange } from "./exchange.ts";
 import { Stats } from "./stats.ts";
+import { TcpListener } from "./tcp-listener.ts";
 
 const MAX_HEADER_BYTES = 60 * 1024; // Envoy's max_request_headers_kb default
 
@@ -29,6 +30,7 @@ export class Proxy {
   private readonly grpc: GrpcSender & { close(): void };
   readonly clusters = new Map<string, Cluster>();
   private readonly servers: Server[] = [];
+  private readonly tcpListeners: TcpListener[] = [];
   private admin: Server | null = null;
   /** The ports the listeners (and admin) are bound to, in configuration order. */
   readonly ports: number[] = [];
@@ -84,7 +86,20 @@ export class Proxy {
     for (const watch of this.levelWatchers) watch();
   }
 
-  private async listen(config: HttpListenerConfig, plugins: Plugin[]): Promise<void> {
+  private async listen(config: ListenerConfig, plugins: Plugin[]): Promise<void> {
+    const port = config.kind === "http" ? await this.listenHttp(config, plugins) : await this.listenTcp(config, plugins);
+    this.ports.push(port);
+    this.logger.log("info", "main", `${config.kind.toUpperCase()} listener ${config.name} on ${config.address.address}:${port}, ${plugins.length} wasm filter(s)`);
+  }
+
+  private async listenTcp(config: ListenerConfig & { kind: "tcp" }, plugins: Plugin[]): Promise<number> {
+    const listener = new TcpListener(this, config, plugins, this.clusters.get(config.cluster)!);
+    const port = await listener.listen();
+    this.tcpListeners.push(listener);
+    return port;
+  }
+
+  private async listenHttp(config: HttpListenerConfig, plugins: Plugin[]): Promise<number> {
     const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, keepAliveTimeout: 60_000 }, (req, res) => {
       new Exchange(this, config, plugins, req, res).start();
     });
@@ -101,9 +116,7 @@ export class Proxy {
       server.listen(config.address.port, config.address.address, () => resolve());
     });
     this.servers.push(server);
-    const port = (server.address() as AddressInfo).port;
-    this.ports.push(port);
-    this.logger.log("info", "main", `listener ${config.name} on ${config.address.address}:${port}, ${plugins.length} wasm filter(s)`);
+    return (server.address() as AddressInfo).port;
   }
 
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes everything. */
@@ -115,7 +128,7 @@ export class Proxy {
     const idle = setInterval(() => this.servers.forEach((s) => s.closeIdleConnections()), 50);
     this.servers.forEach((s) => s.closeIdleConnections());
     const grace = setTimeout(() => this.servers.forEach((s) => s.closeAllConnections()), graceMs);
-    await Promise.all(closing);
+    await Promise.all([...closing, ...this.tcpListeners.map((l) => l.close(graceMs))]);
     clearInterval(idle);
     clearTimeout(grace);
     if (this.admin) await new Promise<void>((resolve) => this.admin!.close(() => resolve()));

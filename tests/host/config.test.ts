@@ -14,6 +14,7 @@ describe("Envoy configuration", () => {
     expect(warnings).toEqual([]);
     expect(config.admin).toEqual({ address: "127.0.0.1", port: 9901 });
     const [listener] = config.listeners;
+    if (listener.kind !== "http") throw new Error(`expected an HTTP listener, found ${listener.kind}`);
     expect(listener.address).toEqual({ address: "127.0.0.1", port: 10000 });
     expect(listener.statPrefix).toBe("ingress_http");
     expect(listener.virtualHosts[0].routes[0]).toMatchObject({ match: { prefix: "/" }, cluster: "upstream", timeoutMs: 15000 });
@@ -64,5 +65,33 @@ describe("Envoy configuration", () => {
     const { config } = parse(text);
     expect(config.clusters[0]).toMatchObject({ type: "STRICT_DNS", http2: true });
     expect(config.listeners[0].wasmFilters[0].code).toMatchObject({ bytes: new Uint8Array([0, 97, 115, 109]) });
+  });
+});
+
+describe("Envoy configuration of TCP listeners", () => {
+  const tcpExample = readFileSync(join(import.meta.dirname, "../../examples/tcp-deny/envoy.yaml"), "utf8");
+
+  it("reads wasm network filters followed by tcp_proxy into a TCP listener", () => {
+    const { config, warnings } = parse(tcpExample);
+    expect(warnings).toEqual([]);
+    expect(config.listeners[0]).toMatchObject({
+      kind: "tcp", name: "tcp", address: { address: "127.0.0.1", port: 10000 }, statPrefix: "tcp_deny", cluster: "upstream",
+      idleTimeoutMs: 300_000, wasmFilters: [{ name: "tcp_deny", rootId: "tcp_deny", code: { filename: "build/tcp-deny.wasm" } }],
+    });
+    expect(JSON.parse(config.listeners[0].wasmFilters[0].configuration)).toEqual({ prefixes: ["CONNECT ", "BADPROTO"] });
+  });
+
+  it("refuses a chain that does not end with tcp_proxy, or that holds another network filter, naming it", () => {
+    expect(() => parse(tcpExample.replace("name: envoy.filters.network.tcp_proxy", "name: envoy.filters.network.redis_proxy"))).toThrow(
+      /filters\[1\]\.name: network filter envoy.filters.network.redis_proxy is not supported here by this host \(supported: envoy.filters.network.http_connection_manager alone, or envoy.filters.network.wasm filters followed by envoy.filters.network.tcp_proxy\)/);
+    expect(() => parse(tcpExample.replace("name: envoy.filters.network.wasm", "name: envoy.filters.network.rbac"))).toThrow(
+      /filters\[0\]\.name: network filter envoy.filters.network.rbac is not supported/);
+  });
+
+  it("refuses tcp_proxy to an undefined cluster, and weighted clusters", () => {
+    expect(() => parse(tcpExample.replace("cluster: upstream", "cluster: elsewhere"))).toThrow(
+      /envoy.yaml:31: static_resources.listeners\[0\].filter_chains\[0\].filters\[1\].typed_config.cluster: tcp_proxy to cluster "elsewhere", which static_resources.clusters does not define \(defined: upstream\)/);
+    expect(() => parse(tcpExample.replace("cluster: upstream", "weighted_clusters: { clusters: [] }"))).toThrow(
+      /typed_config.weighted_clusters: expected a single cluster \(weighted_clusters is not supported by this host\)/);
   });
 });
