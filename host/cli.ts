@@ -12,6 +12,7 @@ const USAGE = `usage:
   proxy-wasm-as run envoy.yaml [--log-level info] [--admin PORT]
   proxy-wasm-as run --wasm build/filter.wasm [--root-id ID] [--config TEXT] [--fail-open]
                     [--wasm … for a chain] --upstream http://127.0.0.1:8080 [--listen 10000] [--admin PORT]
+                    (--upstream tcp://HOST:PORT runs network filters on a TCP listener)
 log levels: ${LOG_LEVEL_NAMES.join(", ")}`;
 
 export interface RunningProxy {

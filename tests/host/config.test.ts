@@ -90,7 +90,7 @@ describe("Envoy configuration of TCP listeners", () => {
 
   it("refuses tcp_proxy to an undefined cluster, and weighted clusters", () => {
     expect(() => parse(tcpExample.replace("cluster: upstream", "cluster: elsewhere"))).toThrow(
-      /envoy.yaml:31: static_resources.listeners\[0\].filter_chains\[0\].filters\[1\].typed_config.cluster: tcp_proxy to cluster "elsewhere", which static_resources.clusters does not define \(defined: upstream\)/);
+      /envoy.yaml:32: static_resources.listeners\[0\].filter_chains\[0\].filters\[1\].typed_config.cluster: tcp_proxy to cluster "elsewhere", which static_resources.clusters does not define \(defined: upstream\)/);
     expect(() => parse(tcpExample.replace("cluster: upstream", "weighted_clusters: { clusters: [] }"))).toThrow(
       /typed_config.weighted_clusters: expected a single cluster \(weighted_clusters is not supported by this host\)/);
   });

@@ -6,7 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { request } from "undici";
-import { startEchoUpstream } from "../../host/testing/echo-upstream.ts";
+import { connect } from "node:net";
+import { startEchoUpstream, startTcpEchoUpstream } from "../../host/testing/echo-upstream.ts";
 import { root } from "./proxy-fixture.ts";
 
 const bin = join(root, "bin/proxy-wasm-as.js");
@@ -19,6 +20,23 @@ function cli(args: string[]): { child: ChildProcess; stderr: () => string } {
   let stderr = "";
   child.stderr!.on("data", (d) => (stderr += d));
   return { child, stderr: () => stderr };
+}
+
+/** The port the CLI's listener bound, read from its log. */
+function listeningPort(child: ChildProcess, stderr: () => string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const m = /listener main on 127\.0\.0\.1:(\d+)/.exec(stderr());
+      if (m) {
+        clearInterval(timer);
+        resolve(Number(m[1]));
+      }
+      if (child.exitCode !== null) {
+        clearInterval(timer);
+        reject(new Error(stderr()));
+      }
+    }, 20);
+  });
 }
 
 async function exit(args: string[]): Promise<{ code: number | null; stderr: string }> {
@@ -47,16 +65,7 @@ describe("proxy-wasm-as run", () => {
   it("drains an in-flight request on SIGTERM, then exits 0", async () => {
     const { child, stderr } = cli(["run", "--wasm", "build/add-header.wasm", "--root-id", "add_header",
       "--config", '{"response": {"x-by": "cli"}}', "--upstream", `http://127.0.0.1:${upstream.port}`, "--listen", "0"]);
-    const port = await new Promise<number>((resolve, reject) => {
-      const timer = setInterval(() => {
-        const m = /listener main on 127\.0\.0\.1:(\d+)/.exec(stderr());
-        if (m) {
-          clearInterval(timer);
-          resolve(Number(m[1]));
-        }
-        if (child.exitCode !== null) reject(new Error(stderr()));
-      }, 20);
-    });
+    const port = await listeningPort(child, stderr);
     const slow = request(`http://127.0.0.1:${port}/delay/600`);
     await new Promise((r) => setTimeout(r, 200));
     child.kill("SIGTERM");
@@ -67,5 +76,31 @@ describe("proxy-wasm-as run", () => {
     const [code] = await once(child, "exit");
     expect(code).toBe(0);
     expect(stderr()).toContain("SIGTERM: draining in-flight requests");
+  });
+
+  it("runs network filters on a TCP listener with --upstream tcp://", async () => {
+    const echo = await startTcpEchoUpstream();
+    const { child, stderr } = cli(["run", "--wasm", "build/tcp-deny.wasm", "--root-id", "tcp_deny",
+      "--config", '{"prefixes": ["NOPE"]}', "--upstream", `tcp://127.0.0.1:${echo.port}`, "--listen", "0"]);
+    try {
+      const port = await listeningPort(child, stderr);
+      expect(stderr()).toContain("TCP listener main on");
+      const say = (text: string) => new Promise<string>((resolve) => {
+        const socket = connect({ host: "127.0.0.1", port, allowHalfOpen: true }, () => socket.end(text));
+        let got = "";
+        socket.on("data", (d) => (got += d));
+        socket.on("end", () => socket.end());
+        socket.on("close", () => resolve(got));
+      });
+      expect(await say("hello")).toBe("hello");
+      expect(await say("NOPE, not this")).toBe("");
+      child.kill("SIGTERM");
+      const [code] = await once(child, "exit");
+      expect(code).toBe(0);
+      expect(stderr()).toContain("starts with a denied prefix; closing");
+    } finally {
+      child.kill();
+      await echo.close();
+    }
   });
 });
