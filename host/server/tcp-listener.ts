@@ -59,6 +59,7 @@ class TcpConnection implements TcpSink {
   private upstreamConnected = false;
   /** What passed the filters toward the upstream before it connected. */
   private pending: { data: Uint8Array; end: boolean }[] = [];
+  private pendingBytes = 0;
   /** Why each side's reading is paused: the other side's socket is full, or the filters hold too much. */
   private readonly pausedFor: Record<Direction, Set<"peer full" | "held">> = { downstream: new Set(), upstream: new Set() };
   private readonly startedAt = performance.now();
@@ -118,6 +119,8 @@ class TcpConnection implements TcpSink {
     this.resume("downstream", "held");
     if (!this.upstreamConnected) {
       this.pending.push({ data, end });
+      this.pendingBytes += data.length;
+      if (this.pendingBytes >= this.listener.config.bufferLimitBytes) this.pause("downstream", "peer full");
       return;
     }
     this.send(this.upstream!, "downstream", data, end);
@@ -167,6 +170,7 @@ class TcpConnection implements TcpSink {
       this.upstreamConnected = true;
       stats.gauge(`${name}.upstream_cx_active`, 1);
       for (const { data, end } of this.pending.splice(0)) this.send(socket, "downstream", data, end);
+      if (!socket.writableNeedDrain) this.resume("downstream", "peer full");
     });
     socket.on("data", (chunk: Buffer) => {
       stats.inc(`${name}.upstream_cx_rx_bytes_total`, chunk.length);
@@ -213,11 +217,17 @@ class TcpConnection implements TcpSink {
     return side === "downstream" ? this.client : this.upstream;
   }
 
+  /** The flow-control counter for reading `side`: tcp.<prefix>.downstream_… or cluster.<name>.upstream_…. */
+  private flowStat(side: Direction, what: "paused" | "resumed"): string {
+    const owner = side === "downstream" ? this.prefix : `cluster.${this.listener.cluster.name}`;
+    return `${owner}.${side}_flow_control_${what}_reading_total`;
+  }
+
   private pause(side: Direction, why: "peer full" | "held"): void {
     const reasons = this.pausedFor[side];
     if (reasons.size === 0) {
       this.socketOf(side)?.pause();
-      if (side === "downstream") this.stats.inc(`${this.prefix}.downstream_flow_control_paused_reading_total`);
+      this.stats.inc(this.flowStat(side, "paused"));
     }
     reasons.add(why);
   }
@@ -226,7 +236,7 @@ class TcpConnection implements TcpSink {
     const reasons = this.pausedFor[side];
     if (!reasons.delete(why) || reasons.size > 0) return;
     this.socketOf(side)?.resume();
-    if (side === "downstream") this.stats.inc(`${this.prefix}.downstream_flow_control_resumed_reading_total`);
+    this.stats.inc(this.flowStat(side, "resumed"));
   }
 
   private log(reason: string): void {

@@ -187,4 +187,37 @@ describe("TCP stream", () => {
     const filter = (c as unknown as { stream: { filters: { continueStream(t: number): number }[] } }).stream.filters[0];
     expect(filter.continueStream(3)).toBe(12); // StreamType.Upstream → Unimplemented
   });
+
+  it("reads the connection's properties from a TCP context", async () => {
+    const h = await load({ props: true }, {
+      streamInfo: { source: { address: "10.1.2.3", port: 5555 }, destination: { address: "10.0.0.1", port: 443 }, mtls: true },
+    });
+    h.tcp().connect();
+    expect(events(h)[1]).toMatch(/^props source=10\.1\.2\.3:5555 destination_port=443 connection_id=\d+ mtls=true$/);
+  });
+
+  it("closes the client's connection on proxy_close_stream(Upstream) too, as Envoy does", async () => {
+    const h = await load({ closeUpstreamOn: "BYE" });
+    const c = h.tcp();
+    c.sendDownstream("BYE");
+    expect(c.closedReason).toBe("wasm_upstream_close");
+    expect(c.upstreamText).toBe("");
+    expect(events(h).slice(-2)).toEqual(["downstream_close local", "done"]);
+  });
+
+  it("uses shared queues and the root's timer alongside TCP contexts", async () => {
+    const h = await load({ queue: true, tickMs: 50 });
+    expect(h.tickPeriodMs).toBe(50);
+    const [a, b] = [h.tcp(), h.tcp()];
+    a.connect();
+    b.connect();
+    h.tick();
+    a.closeDownstream();
+    h.tick();
+    b.sendDownstream("x");
+    b.closeUpstream();
+    expect(events(h).filter((e) => e.startsWith("tick") || e.startsWith("dequeued"))).toEqual([
+      "tick: 2 open", `dequeued connection ${a.contextId} remote`, "tick: 1 open", `dequeued connection ${b.contextId} local`,
+    ]);
+  });
 });

@@ -1,6 +1,7 @@
 // The TCP proxy over real sockets on 127.0.0.1: wasm network filters, then tcp_proxy to a
 // cluster, configured from the examples' envoy.yaml files.
 import { randomBytes } from "node:crypto";
+import { spawn } from "node:child_process";
 import { createServer as createHttpServer } from "node:http";
 import { type AddressInfo, type Socket, connect, createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -73,6 +74,22 @@ async function recordingUpstream() {
       sockets.forEach((s) => s.destroy());
     }),
   };
+}
+
+/**
+ * An upstream that never accepts: a child process listens with a backlog of one and blocks
+ * its event loop, and filler connections fill the accept queue, so the next connect hangs.
+ */
+async function unresponsiveUpstream() {
+  const child = spawn(process.execPath, ["-e", `
+    const s = require("node:net").createServer().listen({ port: 0, host: "127.0.0.1", backlog: 1 }, () => {
+      console.log(s.address().port);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60000);
+    });`], { stdio: ["ignore", "pipe", "inherit"] });
+  const port = await new Promise<number>((resolve) => child.stdout!.once("data", (d: Buffer) => resolve(Number(String(d).trim()))));
+  const fillers = Array.from({ length: 4 }, () => connect({ host: "127.0.0.1", port }).on("error", () => {}));
+  await new Promise((r) => setTimeout(r, 200));
+  return { port, close: () => { fillers.forEach((f) => f.destroy()); child.kill(); } };
 }
 
 /** The tcp-deny example's file, running the tcp-probe test filter instead. */
@@ -157,6 +174,20 @@ describe("TCP proxy (tcp-metrics example)", () => {
     });
   });
 
+  it("closes the client's connection when the upstream does not accept within connect_timeout", async () => {
+    const blocked = await unresponsiveUpstream();
+    try {
+      await withProxy(exampleConfig("tcp-metrics", blocked.port, (y) => y.replace("connect_timeout: 1s", "connect_timeout: 0.3s")), async (p) => {
+        const got = await talk(p.proxy.ports[0], ["hello"], false).done;
+        expect(got.received.length).toBe(0);
+        expect(await stat(p, "cluster.upstream.upstream_cx_connect_timeout")).toBe(1);
+        expect(p.lines.some((l) => l.includes("upstream_connect_timeout"))).toBe(true);
+      });
+    } finally {
+      blocked.close();
+    }
+  }, 20_000);
+
   it("closes a connection idle for longer than idle_timeout", () =>
     withProxy(exampleConfig("tcp-metrics", echo.port, (y) => y.replace("idle_timeout: 300s", "idle_timeout: 0.2s")), async (p) => {
       const { socket, done } = talk(p.proxy.ports[0], ["ping"], false);
@@ -194,6 +225,35 @@ describe("TCP proxy (tcp-metrics example)", () => {
       (upstreamSocket as Socket | null)?.destroy();
     }
   }, 60_000);
+
+  it("pauses reading the upstream while the client does not read, and resumes when it does", () =>
+    withProxy(exampleConfig("tcp-metrics", echo.port), async (p) => {
+      const data = randomBytes(64 * 1024 * 1024);
+      const client = connect({ host: "127.0.0.1", port: p.proxy.ports[0] });
+      client.pause(); // read nothing: the echo's answer must wait in the proxy's bounded buffers, not pile up
+      client.write(data);
+      await vi.waitFor(async () => expect(await stat(p, "cluster.upstream.upstream_flow_control_paused_reading_total")).toBeGreaterThan(0), { timeout: 10_000 });
+      expect(await stat(p, "tcp.tcp_metrics.downstream_cx_tx_bytes_total")).toBeLessThan(32 * 1024 * 1024);
+      const got: Buffer[] = [];
+      let length = 0;
+      client.on("data", (d: Buffer) => {
+        got.push(d);
+        length += d.length;
+      });
+      client.resume();
+      await vi.waitFor(() => expect(length).toBe(data.length), { timeout: 30_000 });
+      expect(Buffer.concat(got).equals(data)).toBe(true);
+      expect(await stat(p, "cluster.upstream.upstream_flow_control_resumed_reading_total")).toBeGreaterThan(0);
+      client.destroy();
+    }), 60_000);
+
+  it("gives filters the connection's real properties", () =>
+    withProxy(probeConfig(echo.port, { props: true }), async (p) => {
+      const { socket, done } = talk(p.proxy.ports[0], ["x"]);
+      const clientPort = await new Promise<number>((resolve) => socket.once("connect", () => resolve(socket.localPort!)));
+      await done;
+      expect(p.lines.some((l) => l.includes(`props source=127.0.0.1:${clientPort} destination_port=${p.proxy.ports[0]} connection_id=`))).toBe(true);
+    }));
 });
 
 describe("TCP proxy (tcp-deny example)", () => {

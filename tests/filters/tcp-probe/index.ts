@@ -10,12 +10,17 @@
 //   {"prefixUpstream": "> "}   each upstream chunk prefixed on its way to the client
 //   {"closeOn": "QUIT"}        closeConnection when client data holds this text
 //   {"trapOn": "TRAP"}         a trap (abort) when client data holds this text
+//   {"closeUpstreamOn": "BYE"} proxy_close_stream(Upstream) when client data holds this text
+//   {"props": true}            logs the connection's properties at onNewConnection
+//   {"queue": true}            each closed connection is enqueued; the root logs what it dequeues
+//   {"tickMs": 50}             the root's timer; each tick logs the connections open
 //
 // Every connection increments the shared-data key "tcp_probe.connections" (with cas) and
 // the counter tcp_probe.downstream_bytes counts the client's bytes.
 import {
   RootContext, TcpContext, TcpAction, PeerType, Header, HttpCallResponse, Counter, registerRootContext, config, log,
-  downstreamData, upstreamData, continueDownstream, closeConnection, sharedData, Status,
+  downstreamData, upstreamData, continueDownstream, closeConnection, closeStream, sharedData, queues, properties, setTickPeriod,
+  Status, StreamType,
 } from "../../../sdk";
 
 @json
@@ -27,11 +32,17 @@ class ProbeConfig {
   @optional prefixUpstream: string = "";
   @optional closeOn: string = "";
   @optional trapOn: string = "";
+  @optional closeUpstreamOn: string = "";
+  @optional props: bool = false;
+  @optional queue: bool = false;
+  @optional tickMs: u32 = 0;
 }
 
 class ProbeRoot extends RootContext {
   settings: ProbeConfig = new ProbeConfig();
   downstreamBytes: Counter | null = null;
+  closedQueue: u32 = 0;
+  open: i32 = 0;
 
   onConfigure(configurationSize: u32): bool {
     if (configurationSize > 0) {
@@ -40,7 +51,21 @@ class ProbeRoot extends RootContext {
       this.settings = parsed;
     }
     this.downstreamBytes = new Counter("tcp_probe.downstream_bytes");
+    if (this.settings.queue) this.closedQueue = queues.register("tcp_probe.closed");
+    if (this.settings.tickMs > 0) setTickPeriod(this.settings.tickMs);
     return true;
+  }
+
+  onQueueReady(queueId: u32): void {
+    let item = queues.dequeueText(queueId);
+    while (item != null) {
+      log.info(`dequeued ${item}`);
+      item = queues.dequeueText(queueId);
+    }
+  }
+
+  onTick(): void {
+    log.info(`tick: ${this.open} open`);
   }
 
   newTcpContext(contextId: u32): TcpContext | null {
@@ -79,6 +104,14 @@ class Probe extends TcpContext {
   onNewConnection(): TcpAction {
     log.info(`new_connection`);
     countConnection();
+    this.probe.open++;
+    if (this.probe.settings.props) {
+      const source = properties.getString(["source", "address"]);
+      const id = properties.getInt(["connection", "id"], -1);
+      const port = properties.getInt(["destination", "port"], -1);
+      const mtls = properties.getBool(["connection", "mtls"]);
+      log.info(`props source=${source != null ? source : "null"} destination_port=${port} connection_id=${id} mtls=${mtls}`);
+    }
     const s = this.probe.settings;
     if (s.callout.length > 0) {
       const token = this.httpCall(s.callout, [new Header(":method", "GET"), new Header(":path", "/check"), new Header(":authority", "auth")]);
@@ -102,6 +135,10 @@ class Probe extends TcpContext {
     const s = this.probe.settings;
     const text = downstreamData.getText();
     if (s.trapOn.length > 0 && text.includes(s.trapOn)) throw new Error("tcp-probe: asked to trap");
+    if (s.closeUpstreamOn.length > 0 && text.includes(s.closeUpstreamOn)) {
+      closeStream(StreamType.Upstream);
+      return TcpAction.StopIteration;
+    }
     if (s.closeOn.length > 0 && text.includes(s.closeOn)) {
       closeConnection();
       return TcpAction.StopIteration;
@@ -120,6 +157,8 @@ class Probe extends TcpContext {
 
   onDownstreamClose(peer: PeerType): void {
     log.info(`downstream_close ${peerName(peer)}`);
+    this.probe.open--;
+    if (this.probe.closedQueue != 0) queues.enqueueText(this.probe.closedQueue, `connection ${this.contextId} ${peerName(peer)}`);
   }
 
   onUpstreamClose(peer: PeerType): void {
