@@ -73,6 +73,8 @@ export class TcpStream {
   readonly info: StreamInfo;
   /** Why the connection closed, or null while it is open. */
   closed: string | null = null;
+  /** The peer type the filters were told with the close (Local: the proxy closed it; Remote: the client). */
+  closedBy: PeerType | null = null;
   /** Client → upstream (the read buffer) and upstream → client (the write buffer). */
   readonly flows: Record<Direction, Flow> = { downstream: new Flow(), upstream: new Flow() };
   private readonly initialized: boolean[];
@@ -204,6 +206,7 @@ export class TcpStream {
   private end(reason: string, peer: PeerType): void {
     if (this.closed) return;
     this.closed = reason;
+    this.closedBy = peer;
     this.sink.close(reason);
     for (const f of this.filters) if (f.created && !f.failed) f.call("proxy_on_downstream_connection_close", peer);
     for (const f of this.filters) f.finish();

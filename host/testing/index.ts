@@ -5,7 +5,7 @@
 import type { LocalReply } from "../abi/host.ts";
 import type { HeaderList, LogLevelName } from "../abi/types.ts";
 import { type HttpDirection, HttpStream, type HttpStreamSink, type SideSink } from "../http/stream.ts";
-import { TcpStream, type TcpSink } from "../tcp/stream.ts";
+import { PeerType, TcpStream, type TcpSink } from "../tcp/stream.ts";
 import { Plugin, type LogEntry, type PluginConfig } from "../plugin.ts";
 import type { CalloutResult, CalloutSender, GrpcEvents, GrpcHandle, GrpcSender } from "../outbound.ts";
 import type { GrpcRequest, HttpCallRequest } from "../abi/host.ts";
@@ -400,6 +400,11 @@ export class TestTcpStream implements TcpSink {
   downstreamEnded = false;
   /** Why the connection closed (Envoy's detail, e.g. wasm_downstream_close), or null while it is open. */
   closedReason: string | null = null;
+  /** Who closed it, as the filters were told (onDownstreamClose's peer type), or null while it is open. */
+  get closedBy(): "local" | "remote" | null {
+    const peer = this.stream.closedBy;
+    return peer === null ? null : peer === PeerType.Local ? "local" : "remote";
+  }
   private readonly stream: TcpStream;
 
   constructor(private readonly harness: Harness) {

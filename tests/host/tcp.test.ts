@@ -4,6 +4,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Harness } from "../../host/testing/index.ts";
+import { TcpStream } from "../../host/tcp/stream.ts";
 
 const wasm = join(import.meta.dirname, "../../build/test-tcp-probe.wasm");
 const load = (settings: Record<string, unknown> = {}, options: Parameters<typeof Harness.load>[1] = {}) =>
@@ -25,6 +26,7 @@ describe("TCP stream", () => {
     expect([c.upstreamEnded, c.downstreamEnded]).toEqual([true, true]);
     // Both FINs went through: the connection is over; ours came last, so the close is local.
     expect(c.closedReason).toBe("both sides ended");
+    expect(c.closedBy).toBe("local");
     expect(events(h)).toEqual([
       "new_connection",
       "downstream_data size=4 end=false",
@@ -45,6 +47,7 @@ describe("TCP stream", () => {
     expect(c.closedReason).toBeNull(); // half-closed: the client may still send
     c.sendDownstream("more", true);
     expect(c.upstreamText).toBe("qmore");
+    expect(c.closedBy).toBe("remote");
     expect(events(h).slice(-2)).toEqual(["downstream_close remote", "done"]);
   });
 
@@ -221,3 +224,42 @@ describe("TCP stream", () => {
     ]);
   });
 });
+
+describe("TCP chain of two filters", () => {
+  const text = (d: Uint8Array) => new TextDecoder().decode(d);
+  function chain(first: Harness, second: Harness) {
+    const seen = { upstream: "", downstream: "" };
+    const stream = new TcpStream([first.plugin, second.plugin], {
+      connectUpstream() {},
+      toUpstream: (d) => (seen.upstream += text(d)),
+      toDownstream: (d) => (seen.downstream += text(d)),
+      close() {},
+    });
+    const bytes = (t: string) => new TextEncoder().encode(t);
+    return { stream, seen, send: (side: "downstream" | "upstream", t: string) => stream.receive(side, bytes(t), false) };
+  }
+
+  it("shows each filter the whole read buffer: one that continued sees again what a later one holds", async () => {
+    const [first, second] = [await load(), await load({ holdUntil: "\n" })];
+    const { stream, seen, send } = chain(first, second);
+    stream.open();
+    send("downstream", "ab");
+    send("downstream", "c\n");
+    expect(seen.upstream).toBe("ab" + "c\n");
+    const data = (h: Harness) => events(h).filter((e) => e.startsWith("downstream_data"));
+    expect(data(first)).toEqual(["downstream_data size=2 end=false", "downstream_data size=4 end=false"]);
+    expect(data(second)).toEqual(["downstream_data size=2 end=false", "downstream_data size=4 end=false"]);
+  });
+
+  it("passes client bytes through the filters in order and upstream bytes in reverse", async () => {
+    const [first, second] = [await load({ upper: true, prefixUpstream: "1:" }), await load({ closeOn: "HELLO", prefixUpstream: "2:" })];
+    const { stream, seen, send } = chain(first, second);
+    send("downstream", "hi");
+    send("upstream", "ok");
+    expect([seen.upstream, seen.downstream]).toEqual(["HI", "1:2:ok"]);
+    send("downstream", "hello"); // upper-cased by the first, so the second sees HELLO and closes
+    expect(stream.closed).toBe("wasm_downstream_close");
+    expect(seen.upstream).toBe("HI");
+  });
+});
+

@@ -278,6 +278,25 @@ describe("TCP proxy (tcp-deny example)", () => {
   });
 });
 
+describe("TCP proxy with a chain of network filters", () => {
+  it("runs tcp-deny then tcp-metrics from one file: the metrics see only what tcp-deny let through", () =>
+    withProxy(exampleConfig("tcp-deny", echo.port, (yaml) => yaml.replace("      - name: envoy.filters.network.tcp_proxy", `      - name: envoy.filters.network.wasm
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm
+          config:
+            name: tcp_metrics
+            root_id: tcp_metrics
+            configuration: { "@type": type.googleapis.com/google.protobuf.StringValue, value: '{"prefix": "chain"}' }
+            vm_config: { code: { local: { filename: ${root}/build/tcp-metrics.wasm } } }
+      - name: envoy.filters.network.tcp_proxy`)), async (p) => {
+      expect((await talk(p.proxy.ports[0], ["BADPROTO!"]).done).received.length).toBe(0);
+      expect((await talk(p.proxy.ports[0], ["fine"]).done).received.toString()).toBe("fine");
+      await vi.waitFor(async () => expect(await stat(p, "wasmcustom.chain.connections.active")).toBe(0));
+      expect(await stat(p, "wasmcustom.chain.connections.total")).toBe(2);
+      expect(await stat(p, "wasmcustom.chain.downstream.bytes")).toBe(4); // "fine"; tcp-deny held "BADPROTO!" and closed
+    }));
+});
+
 describe("TCP proxy failures (tcp-probe test filter)", () => {
   it("closes only the connection whose filter trapped; new connections get a fresh VM", () =>
     withProxy(probeConfig(echo.port, { trapOn: "TRAP" }), async (p) => {
