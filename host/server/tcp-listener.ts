@@ -84,27 +84,49 @@ class TcpConnection implements TcpSink {
     stats.inc(`${this.prefix}.downstream_cx_total`);
     stats.inc(`${this.listener.statPrefix}.downstream_cx_total`);
     stats.gauge(`${this.listener.statPrefix}.downstream_cx_active`, 1);
-    client.on("data", (chunk: Buffer) => {
+    client.on("data", this.guard((chunk: Buffer) => {
       this.bytes.received += chunk.length;
       stats.inc(`${this.prefix}.downstream_cx_rx_bytes_total`, chunk.length);
       stream.receive("downstream", chunk, false);
       this.watchHeld("downstream");
-    });
-    client.on("end", () => stream.receive("downstream", EMPTY, true));
-    client.on("drain", () => this.resume("upstream", "peer full"));
+    }));
+    client.on("end", this.guard(() => stream.receive("downstream", EMPTY, true)));
+    client.on("drain", this.guard(() => this.resume("upstream", "peer full")));
     client.on("error", () => {}); // the close that follows says what matters
-    client.on("close", () => {
+    client.on("close", this.guard(() => {
       stream.downstreamReset(); // nothing when the connection already ended otherwise
       this.finish();
-    });
+    }));
     const idle = this.listener.config.idleTimeoutMs;
     if (idle > 0) {
-      client.setTimeout(idle, () => {
+      client.setTimeout(idle, this.guard(() => {
         stats.inc(`${this.prefix}.idle_timeout`);
         stream.close("idle timeout");
-      });
+      }));
     }
-    stream.open();
+    this.guard(() => stream.open())();
+  }
+
+  /**
+   * An event handler that cannot take the host down: an error thrown by the host's own code
+   * (a bug; a module's trap is handled in the stream) is logged and closes this connection only.
+   */
+  private guard<A extends unknown[]>(handler: (...args: A) => void): (...args: A) => void {
+    return (...args: A) => {
+      try {
+        handler(...args);
+      } catch (e) {
+        this.listener.proxy.logger.log("error", "tcp", `connection ${this.stream.info.connectionId}: internal error: ${(e as Error).stack ?? String(e)}`);
+        try {
+          this.stream.close("internal error");
+        } catch {
+          this.client.destroy();
+          this.upstream?.destroy();
+        } finally {
+          if (this.client.destroyed) this.finish();
+        }
+      }
+    };
   }
 
   // TcpSink
@@ -112,7 +134,7 @@ class TcpConnection implements TcpSink {
   connectUpstream(): void {
     const { cluster } = this.listener;
     const ready = cluster.needsResolving ? cluster.resolve() : Promise.resolve();
-    ready.then(() => this.dial(cluster), (e: Error) => this.stream.close(`upstream name resolution failed: ${e.message}`));
+    ready.then(this.guard(() => this.dial(cluster)), this.guard((e: Error) => this.stream.close(`upstream name resolution failed: ${e.message}`)));
   }
 
   toUpstream(data: Uint8Array, end: boolean): void {
@@ -160,27 +182,27 @@ class TcpConnection implements TcpSink {
     const options = { host: endpoint.address, port: endpoint.port, allowHalfOpen: true, highWaterMark: this.listener.config.bufferLimitBytes };
     const socket = connect(options as NetConnectOpts);
     this.upstream = socket;
-    this.connectTimer = setTimeout(() => {
+    this.connectTimer = setTimeout(this.guard(() => {
       stats.inc(`${name}.upstream_cx_connect_timeout`);
       socket.destroy();
       this.stream.close("upstream connect timeout");
-    }, cluster.config.connectTimeoutMs);
-    socket.once("connect", () => {
+    }), cluster.config.connectTimeoutMs);
+    socket.once("connect", this.guard(() => {
       clearTimeout(this.connectTimer);
       this.upstreamConnected = true;
       stats.gauge(`${name}.upstream_cx_active`, 1);
       for (const { data, end } of this.pending.splice(0)) this.send(socket, "downstream", data, end);
       if (!socket.writableNeedDrain) this.resume("downstream", "peer full");
-    });
-    socket.on("data", (chunk: Buffer) => {
+    }));
+    socket.on("data", this.guard((chunk: Buffer) => {
       stats.inc(`${name}.upstream_cx_rx_bytes_total`, chunk.length);
       this.stream.receive("upstream", chunk, false);
       this.watchHeld("upstream");
-    });
-    socket.on("end", () => this.stream.receive("upstream", EMPTY, true));
-    socket.on("drain", () => this.resume("downstream", "peer full"));
+    }));
+    socket.on("end", this.guard(() => this.stream.receive("upstream", EMPTY, true)));
+    socket.on("drain", this.guard(() => this.resume("downstream", "peer full")));
     socket.on("error", (e) => (this.upstreamError = e));
-    socket.on("close", () => {
+    socket.on("close", this.guard(() => {
       clearTimeout(this.connectTimer);
       if (this.upstreamConnected) stats.gauge(`${name}.upstream_cx_active`, -1);
       if (this.stream.closed) return;
@@ -191,7 +213,7 @@ class TcpConnection implements TcpSink {
         // tcp_proxy closes the client's connection when the upstream one goes (after flushing).
         this.stream.close(this.upstreamError ? `upstream reset: ${this.upstreamError.code ?? this.upstreamError.message}` : "upstream connection closed");
       }
-    });
+    }));
   }
 
   /** Writes bytes that came from `from` to the other side's socket; a full socket pauses reading from `from`. */

@@ -247,6 +247,21 @@ describe("TCP proxy (tcp-metrics example)", () => {
       client.destroy();
     }), 60_000);
 
+  it("survives an error in its own code: that connection closes, logged, and the next ones work", () =>
+    withProxy(config(), async (p) => {
+      const stats = p.proxy.stats, inc = stats.inc.bind(stats);
+      stats.inc = (name, by) => {
+        if (name.endsWith("downstream_cx_rx_bytes_total")) throw new Error("injected host bug");
+        inc(name, by);
+      };
+      const got = await talk(p.proxy.ports[0], ["x"], false).done;
+      expect(got.received.length).toBe(0);
+      expect(p.lines.some((l) => l.includes("internal error: Error: injected host bug"))).toBe(true);
+      stats.inc = inc;
+      expect((await talk(p.proxy.ports[0], ["y"]).done).received.toString()).toBe("y");
+      await vi.waitFor(async () => expect(await stat(p, `listener.127.0.0.1_${p.proxy.ports[0]}.downstream_cx_active`)).toBe(0));
+    }));
+
   it("gives filters the connection's real properties", () =>
     withProxy(probeConfig(echo.port, { props: true }), async (p) => {
       const { socket, done } = talk(p.proxy.ports[0], ["x"]);
