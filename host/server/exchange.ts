@@ -9,6 +9,7 @@ import type { HeaderList } from "../abi/types.ts";
 import type { Cluster } from "../cluster.ts";
 import type { HttpListenerConfig, RouteConfig } from "../config/model.ts";
 import { connectionInfo } from "./connections.ts";
+import { guarded } from "./guard.ts";
 import { HttpStream } from "../http/stream.ts";
 import { rewritePath, selectRoute, selectVirtualHost } from "../http/router.ts";
 import type { Proxy } from "./proxy.ts";
@@ -68,13 +69,28 @@ export class Exchange {
     });
   }
 
+  /** An event handler whose errors (the host's own) end this exchange only: a 500 when nothing was sent yet. */
+  private guard<A extends unknown[]>(handler: (...args: A) => void): (...args: A) => void {
+    return guarded(handler, (e) => {
+      this.proxy.logger.log("error", "http", `${this.req.method} ${this.req.url}: internal error: ${e.stack ?? e.message}`);
+      this.details = "internal_error";
+      this.cancelUpstream();
+      if (this.res.headersSent) this.res.destroy();
+      else this.res.writeHead(500, { "content-type": "text/plain", connection: "close" }).end("internal error\n");
+    });
+  }
+
   start(): void {
+    this.guard(() => this.begin())();
+  }
+
+  private begin(): void {
     const { req, res, proxy } = this;
     const prefix = `http.${this.listener.statPrefix}`;
     proxy.stats.inc(`${prefix}.downstream_rq_total`);
     proxy.stats.gauge(`${prefix}.downstream_rq_active`, 1);
-    res.on("close", () => this.finish(prefix));
-    res.on("drain", () => this.upstream?.resume());
+    res.on("close", this.guard(() => this.finish(prefix)));
+    res.on("drain", this.guard(() => this.upstream?.resume()));
 
     const headers: HeaderList = [[":method", req.method ?? "GET"], [":path", req.url ?? "/"], [":authority", req.headers.host ?? ""], [":scheme", "http"]];
     for (let i = 0; i < req.rawHeaders.length; i += 2) {
@@ -92,16 +108,16 @@ export class Exchange {
     const hasBody = req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
     this.stream.request.receiveHeaders(headers, !hasBody);
     if (!hasBody) return;
-    req.on("data", (chunk: Buffer) => {
+    req.on("data", this.guard((chunk: Buffer) => {
       this.bytesReceived += chunk.length;
       this.stream.request.receiveData(chunk, false);
-    });
-    req.on("end", () => {
+    }));
+    req.on("end", this.guard(() => {
       const trailers: HeaderList = [];
       for (let i = 0; i < req.rawTrailers.length; i += 2) trailers.push([req.rawTrailers[i].toLowerCase(), req.rawTrailers[i + 1]]);
       if (trailers.length) this.stream.request.receiveTrailers(trailers);
       else this.stream.request.receiveData(EMPTY, true);
-    });
+    }));
   }
 
   private routed: { authority: string; path: string; route: RouteConfig | null } | null = null;

@@ -11,6 +11,7 @@ import type { Plugin } from "../plugin.ts";
 import type { Direction } from "../tcp/filter.ts";
 import { type TcpSink, TcpStream } from "../tcp/stream.ts";
 import { connectionInfo } from "./connections.ts";
+import { guarded } from "./guard.ts";
 import type { Proxy } from "./proxy.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -107,26 +108,19 @@ class TcpConnection implements TcpSink {
     this.guard(() => stream.open())();
   }
 
-  /**
-   * An event handler that cannot take the host down: an error thrown by the host's own code
-   * (a bug; a module's trap is handled in the stream) is logged and closes this connection only.
-   */
+  /** An event handler whose errors (the host's own) close this connection only, logged. */
   private guard<A extends unknown[]>(handler: (...args: A) => void): (...args: A) => void {
-    return (...args: A) => {
+    return guarded(handler, (e) => {
+      this.listener.proxy.logger.log("error", "tcp", `connection ${this.stream.info.connectionId}: internal error: ${e.stack ?? e.message}`);
       try {
-        handler(...args);
-      } catch (e) {
-        this.listener.proxy.logger.log("error", "tcp", `connection ${this.stream.info.connectionId}: internal error: ${(e as Error).stack ?? String(e)}`);
-        try {
-          this.stream.close("internal error");
-        } catch {
-          this.client.destroy();
-          this.upstream?.destroy();
-        } finally {
-          if (this.client.destroyed) this.finish();
-        }
+        this.stream.close("internal error");
+      } catch {
+        this.client.destroy();
+        this.upstream?.destroy();
+      } finally {
+        if (this.client.destroyed) this.finish();
       }
-    };
+    });
   }
 
   // TcpSink

@@ -107,6 +107,20 @@ describe("the proxy's data path", () => {
       expect(back.equals(body)).toBe(true);
     }));
 
+  it("survives an error in its own code: that request gets a 500, logged, and the next ones work", () =>
+    withProxy("add-header", async ({ url, proxy, lines }) => {
+      const stats = proxy.stats, inc = stats.inc.bind(stats);
+      stats.inc = (name, by) => {
+        if (name.endsWith("downstream_rq_total")) throw new Error("injected host bug");
+        inc(name, by);
+      };
+      const failed = await get(`${url}/one`);
+      stats.inc = inc;
+      expect(failed.status).toBe(500);
+      expect(lines.some((l) => l.includes("GET /one: internal error: Error: injected host bug"))).toBe(true);
+      expect((await get(`${url}/two`)).status).toBe(200);
+    }));
+
   it("serves 200 concurrent requests", () =>
     withProxy("add-header", async ({ url }) => {
       const results = await Promise.all(Array.from({ length: 200 }, (_, i) => get(`${url}/n/${i}`)));
