@@ -4,6 +4,7 @@
 // maps 4-7, buffers 4 and 5, proxy_get_status).
 import type { CalloutResponse, GrpcReceived, GrpcRequest, HttpCallRequest, Outbound } from "./abi/host.ts";
 import { type HeaderList, LogLevel, Status } from "./abi/types.ts";
+import { IdTable } from "./id-table.ts";
 import { WasmTrap } from "./vm.ts";
 
 export type CalloutResult = { response: CalloutResponse } | { failure: string };
@@ -54,7 +55,7 @@ export class OutboundCalls implements Outbound {
   /** What proxy_get_status answers: the status of the last answer delivered. */
   callStatus = { code: 0, message: "" };
   private nextToken = 1;
-  private readonly grpcCalls = new Map<number, { handle: GrpcHandle; stream: boolean }>();
+  private readonly grpcCalls = new IdTable<{ handle: GrpcHandle; stream: boolean }>();
 
   constructor(private readonly owner: OutboundOwner, private readonly callouts: CalloutSender | null, private readonly grpc: GrpcSender | null) {}
 

@@ -4,6 +4,7 @@ import { readFile } from "node:fs/promises";
 import { buildImports, hostFunctionNames } from "./abi/index.ts";
 import type { AbiHost, StreamContext } from "./abi/host.ts";
 import { LOG_LEVEL_NAMES, LogLevel, type LogLevelName } from "./abi/types.ts";
+import { IdTable } from "./id-table.ts";
 import { MetricRegistry } from "./metrics.ts";
 import { type CalloutSender, type GrpcSender, OutboundCalls } from "./outbound.ts";
 import { DEFAULT_FOREIGN_FUNCTIONS, type ForeignFunction } from "./abi/foreign.ts";
@@ -86,7 +87,7 @@ export class Plugin implements AbiHost {
   restarts = 0;
 
   private nextContextId = ROOT_CONTEXT_ID + 1;
-  private readonly contexts = new Map<number, StreamContext>();
+  private readonly contexts = new IdTable<StreamContext>();
   private deferred: (() => void)[] = [];
   private depth = 0;
   private logContext = 0;
