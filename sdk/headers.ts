@@ -6,7 +6,7 @@ import {
   proxy_remove_header_map_value, proxy_replace_header_map_value, proxy_set_header_map_pairs,
 } from "./abi/imports";
 import { HeaderMapType, Status } from "./abi/types";
-import { OUT_LEN, OUT_PTR, clearOut, takeBytes, takeString, utf8 } from "./abi/memory";
+import { OUT_LEN, OUT_PTR, clearOut, scratchLength, takeBytes, takeString, toScratch, utf8 } from "./abi/memory";
 
 export class Header {
   constructor(public name: string, public value: string) {}
@@ -71,9 +71,9 @@ export class HeaderMap {
 
   /** The value of `name` (several values joined as the host joins them), or null when absent. */
   get(name: string): string | null {
-    const key = utf8(name);
+    const key = toScratch(0, name), keyLen = scratchLength;
     clearOut();
-    const status = proxy_get_header_map_value(this.mapType, changetype<usize>(key), key.byteLength, OUT_PTR, OUT_LEN);
+    const status = proxy_get_header_map_value(this.mapType, key, keyLen, OUT_PTR, OUT_LEN);
     return status == Status.Ok ? takeString() : null;
   }
 
@@ -86,20 +86,22 @@ export class HeaderMap {
 
   /** Adds a value, keeping any already there. */
   add(name: string, value: string): void {
-    const key = utf8(name), val = utf8(value);
-    proxy_add_header_map_value(this.mapType, changetype<usize>(key), key.byteLength, changetype<usize>(val), val.byteLength);
+    const key = toScratch(0, name), keyLen = scratchLength;
+    const val = toScratch(1, value), valLen = scratchLength;
+    proxy_add_header_map_value(this.mapType, key, keyLen, val, valLen);
   }
 
   /** Sets `name` to this one value, adding it when absent. */
   replace(name: string, value: string): void {
-    const key = utf8(name), val = utf8(value);
-    proxy_replace_header_map_value(this.mapType, changetype<usize>(key), key.byteLength, changetype<usize>(val), val.byteLength);
+    const key = toScratch(0, name), keyLen = scratchLength;
+    const val = toScratch(1, value), valLen = scratchLength;
+    proxy_replace_header_map_value(this.mapType, key, keyLen, val, valLen);
   }
 
   /** Removes every value of `name`. */
   remove(name: string): void {
-    const key = utf8(name);
-    proxy_remove_header_map_value(this.mapType, changetype<usize>(key), key.byteLength);
+    const key = toScratch(0, name), keyLen = scratchLength;
+    proxy_remove_header_map_value(this.mapType, key, keyLen);
   }
 
   /** Replaces the whole map with `pairs`. */

@@ -20,6 +20,16 @@ describe("SDK helpers against the host", () => {
     expect(await probe(h, "foreign", "nope")).toBe("null");
   });
 
+  it("header names and values of any length pass the host intact, one call after another (the SDK reuses its encoding blocks)", async () => {
+    const h = await Harness.load(wasm);
+    const long = "v".repeat(300);
+    expect(await probe(h, "echo", "short")).toBe("short");
+    expect(await probe(h, "echo", long)).toBe(long);
+    expect(await probe(h, "echo", "ok")).toBe("ok");
+    expect(await probe(h, "echo", "h\u00e9llo \u2713")).toBe("h\u00e9llo \u2713");
+    expect(await probe(h, "echo", "")).toBe("");
+  });
+
   it("properties: request attributes, the connection, and the plugin", async () => {
     const h = await Harness.load(wasm, {
       rootId: "sdk_probe", pluginName: "probe", vmId: "vm7",

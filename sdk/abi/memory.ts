@@ -43,3 +43,27 @@ export function clearOut(): void {
 export function utf8(text: string): ArrayBuffer {
   return String.UTF8.encode(text);
 }
+
+// Two blocks reused to pass a name and a value to the host on hot paths (header maps): the
+// host copies what it keeps before the call returns, so nothing is allocated per call for the
+// collector to sweep later. Each grows to the longest text it has held.
+const SCRATCH: usize = memory.data(16, 8); // per slot: u32 pointer, u32 capacity
+
+/** Encodes `text` as UTF-8 into scratch slot 0 or 1 and answers its address; the length is in `scratchLength` right after. Valid until the slot is used again. */
+export function toScratch(slot: usize, text: string): usize {
+  const length = <usize>String.UTF8.byteLength(text);
+  const entry = SCRATCH + slot * 8;
+  let ptr = <usize>load<u32>(entry);
+  if (<usize>load<u32>(entry, 4) < length || ptr == 0) {
+    if (ptr != 0) heap.free(ptr);
+    const capacity = max<usize>(length, 64);
+    ptr = heap.alloc(capacity);
+    store<u32>(entry, <u32>ptr);
+    store<u32>(entry, <u32>capacity, 4);
+  }
+  scratchLength = String.UTF8.encodeUnsafe(changetype<usize>(text), text.length, ptr);
+  return ptr;
+}
+
+/** The UTF-8 length of what toScratch last encoded. */
+export let scratchLength: usize = 0;

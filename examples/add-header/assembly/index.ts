@@ -18,12 +18,17 @@ class AddHeaderConfig {
 
 class AddHeaderRoot extends RootContext {
   settings: AddHeaderConfig = new AddHeaderConfig();
+  // The names, listed once here rather than by every stream (Map.keys() makes a new array each call).
+  requestNames: string[] = [];
+  responseNames: string[] = [];
 
   onConfigure(configurationSize: u32): bool {
     if (configurationSize == 0) return true; // nothing configured: nothing to add
     const parsed = config.parse<AddHeaderConfig>(config.plugin());
     if (parsed == null) return false; // config.parse has logged what is wrong
     this.settings = parsed;
+    this.requestNames = parsed.request.keys();
+    this.responseNames = parsed.response.keys();
     log.info(`add-header: ${parsed.request.size} request and ${parsed.response.size} response headers`);
     return true;
   }
@@ -33,26 +38,25 @@ class AddHeaderRoot extends RootContext {
   }
 }
 
-function setAll(map: HeaderMap, headers: Map<string, string>): void {
-  const names = headers.keys();
+function setAll(map: HeaderMap, names: string[], headers: Map<string, string>): void {
   for (let i = 0; i < names.length; i++) map.replace(names[i], headers.get(names[i]));
 }
 
 class AddHeader extends HttpContext {
-  settings: AddHeaderConfig;
+  owner: AddHeaderRoot;
 
   constructor(contextId: u32, root: AddHeaderRoot) {
     super(contextId, root);
-    this.settings = root.settings;
+    this.owner = root;
   }
 
   onRequestHeaders(headerCount: u32, endOfStream: bool): HeadersAction {
-    setAll(request.headers, this.settings.request);
+    setAll(request.headers, this.owner.requestNames, this.owner.settings.request);
     return HeadersAction.Continue;
   }
 
   onResponseHeaders(headerCount: u32, endOfStream: bool): HeadersAction {
-    setAll(response.headers, this.settings.response);
+    setAll(response.headers, this.owner.responseNames, this.owner.settings.response);
     return HeadersAction.Continue;
   }
 }

@@ -56,6 +56,8 @@ class Probe extends HttpContext {
       result = `${setEffectiveContext(this.contextId)} ${setEffectiveContext(999999)}`;
     } else if (probe == "trap") {
       unreachable();
+    } else if (probe == "echo") {
+      result = input; // back through HeaderMap.replace, encoded in the SDK's reused blocks
     } else if (probe == "property-bytes") {
       const value = properties.getBytes(input.split("."));
       result = value != null ? hex(value) : "null";
