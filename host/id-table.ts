@@ -72,6 +72,12 @@ export class IdTable<T> {
     this.count--;
   }
 
+  /** Calls `fn` with each live entry (for shutdowns; not on the hot path). */
+  forEach(fn: (value: T, id: number) => void): void {
+    const { ids, values } = this;
+    for (let i = 0; i < ids.length; i++) if (ids[i] !== EMPTY) fn(values[i]!, ids[i]);
+  }
+
   clear(): void {
     this.ids.fill(EMPTY);
     this.values.fill(undefined);

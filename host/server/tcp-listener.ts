@@ -6,6 +6,7 @@
 import { type NetConnectOpts, type Server, type Socket, connect, createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import type { Cluster } from "../cluster.ts";
+import { IdTable } from "../id-table.ts";
 import type { TcpListenerConfig } from "../config/model.ts";
 import type { Plugin } from "../plugin.ts";
 import type { Direction } from "../tcp/filter.ts";
@@ -20,14 +21,15 @@ const DELAYED_CLOSE_MS = 1000;
 
 export class TcpListener {
   private readonly server: Server;
-  private readonly open = new Set<TcpConnection>();
+  /** Open connections by id (an IdTable, not a Set: see host/id-table.ts on churn). */
+  private readonly open = new IdTable<TcpConnection>();
   /** `listener.<address>_<port>` once bound. */
   statPrefix = "";
 
   constructor(readonly proxy: Proxy, readonly config: TcpListenerConfig, readonly plugins: Plugin[], readonly cluster: Cluster) {
     this.server = createServer({ allowHalfOpen: true, highWaterMark: config.bufferLimitBytes }, (socket) => {
-      const connection = new TcpConnection(this, socket, () => this.open.delete(connection));
-      this.open.add(connection);
+      const connection = new TcpConnection(this, socket, () => this.open.delete(connection.id));
+      this.open.set(connection.id, connection);
       connection.start();
     });
   }
@@ -71,6 +73,10 @@ class TcpConnection implements TcpSink {
 
   constructor(private readonly listener: TcpListener, private readonly client: Socket, private readonly onDone: () => void) {
     this.stream = new TcpStream(listener.plugins, this, { ...connectionInfo(client), clusterName: listener.config.cluster });
+  }
+
+  get id(): number {
+    return this.stream.info.connectionId;
   }
 
   private get stats() {

@@ -32,6 +32,9 @@ describe("IdTable", () => {
       }
     }
     for (let probe = 0; probe <= id; probe++) expect(table.get(probe)).toBe(oracle.get(probe));
+    const live: [number, string][] = [];
+    table.forEach((value, key) => live.push([key, value]));
+    expect(live.sort(([a], [b]) => a - b)).toEqual([...oracle].sort(([a], [b]) => a - b));
   });
 
   it("replaces a value set twice, ignores deleting an absent id, and is empty after clear", () => {
