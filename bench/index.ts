@@ -6,6 +6,7 @@ import { join } from "node:path";
 import wabtInit from "wabt";
 import { loadSubjects, measureAllocation, measureThroughput } from "./harness-bench.ts";
 import { PINNED, measureProxy } from "./proxy-bench.ts";
+import { measureTcp } from "./tcp-bench.ts";
 
 const root = join(import.meta.dirname, "..");
 const build = join(root, "build");
@@ -45,15 +46,19 @@ async function main(): Promise<void> {
   const rate = measureThroughput(subjects, 9, 3000);
   const bytes = allocationInChild();
   const sizes = await moduleSizes();
-  console.log("proxy: autocannon, 32 connections, 3 rounds of 5 s per target, interleaved…");
-  const load = await measureProxy(3, 5);
+  console.log("proxy: autocannon, 32 connections, 5 rounds of 5 s per target, interleaved…");
+  const load = await measureProxy(5, 5);
+  console.log("TCP proxy: 8 connections each echoing 16 MB, 5 rounds per target, interleaved…");
+  const tcp = await measureTcp(5);
+  const tcpRow = (label: string, r: (typeof tcp)[string]) =>
+    `| ${label} | ${fmt(r.mbPerSecond)} | ${r.cpuMicrosPerMB === null ? "" : `${fmt(r.cpuMicrosPerMB)} µs`} |`;
   const ms = (n: number) => `${n.toFixed(1)} ms`;
   const cpu = (r: { cpuMicrosPerRequest: number | null }) => (r.cpuMicrosPerRequest === null ? "" : `${r.cpuMicrosPerRequest.toFixed(1)} µs`);
   const proxyRow = (label: string, r: Parameters<typeof cpu>[0] & { rps: number; p50: number; p99: number }) =>
     `| ${label} | ${fmt(r.rps)} | ${ms(r.p50)} | ${ms(r.p99)} | ${cpu(r)} |`;
 
   const rows = [
-    "| proxy, GET with a 24-byte response | requests/s (median of 3) | p50 | p99 | host CPU per request |",
+    "| proxy, GET with a 24-byte response | requests/s (median of 5) | p50 | p99 | host CPU per request |",
     "|---|---:|---:|---:|---:|",
     proxyRow("upstream alone", load.upstream),
     proxyRow("minimal Node pass-through proxy", load.minimal),
@@ -61,6 +66,15 @@ async function main(): Promise<void> {
     proxyRow("this host, add-header", load.addHeader),
     `| ratio host (no filter) / minimal proxy (target ≥ 0.85) | ${(load.noFilter.rps / load.minimal.rps).toFixed(2)} | | | |`,
     `| ratio add-header / no filter (target ≥ 0.90) | ${(load.addHeader.rps / load.noFilter.rps).toFixed(2)} | | | ${(load.noFilter.cpuMicrosPerRequest! / load.addHeader.cpuMicrosPerRequest!).toFixed(2)} |`,
+    "",
+    "| TCP proxy, 8 connections each echoing 16 MB | MB/s echoed (median of 5) | host CPU per MB received |",
+    "|---|---:|---:|",
+    tcpRow("TCP echo upstream alone", tcp.echo),
+    tcpRow("minimal Node pass-through (pipes)", tcp.minimal),
+    tcpRow("this host, no filter", tcp.noFilter),
+    tcpRow("this host, tcp-metrics", tcp.tcpMetrics),
+    `| ratio host (no filter) / minimal pass-through | ${(tcp.noFilter.mbPerSecond / tcp.minimal.mbPerSecond).toFixed(2)} | |`,
+    `| ratio tcp-metrics / no filter | ${(tcp.tcpMetrics.mbPerSecond / tcp.noFilter.mbPerSecond).toFixed(2)} | ${(tcp.noFilter.cpuMicrosPerMB! / tcp.tcpMetrics.cpuMicrosPerMB!).toFixed(2)} |`,
     "",
     "| harness, 20 request headers | callbacks/s (median of 9) | JS heap bytes allocated per callback (host and harness) |",
     "|---|---:|---:|",

@@ -14,12 +14,12 @@ const root = join(import.meta.dirname, "..");
 
 export interface LoadResult { rps: number; p50: number; p99: number; cpuMicrosPerRequest: number | null }
 
-interface Usage { cpuMicros: number; requests: number }
+export interface Usage { cpuMicros: number; requests: number }
 
 /** With two cores or more and taskset at hand, the proxy under test gets core 0 to itself; upstream and load generator share core 1. */
 export const PINNED = process.env.BENCH_PINNED === "1" || (availableParallelism() >= 2 && spawnSync("taskset", ["-c", "0", "true"]).status === 0);
 
-function startServer(args: string[], core: number): Promise<{ child: ChildProcess; port: number }> {
+export function startServer(args: string[], core: number): Promise<{ child: ChildProcess; port: number }> {
   const command = [process.execPath, "--import", "tsx", join(import.meta.dirname, "servers.ts"), ...args];
   const [file, ...argv] = PINNED ? ["taskset", "-c", String(core), ...command] : command;
   const child = spawn(file, argv, { cwd: root, stdio: ["ignore", "pipe", "inherit", "ipc"] });
@@ -30,7 +30,7 @@ function startServer(args: string[], core: number): Promise<{ child: ChildProces
 }
 
 /** The host's CPU time and requests so far (null for servers that do not report them). */
-function usage(child: ChildProcess): Promise<Usage | null> {
+export function usage(child: ChildProcess): Promise<Usage | null> {
   if (!child.connected) return Promise.resolve(null);
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(null), 1000);

@@ -2,13 +2,17 @@
 //   upstream          a plain node:http server answering a small fixed body
 //   minimal <port>    the floor for any Node proxy: node:http in, undici out, no routing, no filters
 //   host <port> [wasm root-id config]   this host, with no filter or with one wasm filter
+//   tcp-echo          a TCP server sending back what it receives
+//   tcp-minimal <port>  the floor for any Node TCP proxy: each connection piped to the upstream and back
+//   tcp-host <port> [wasm root-id config]   this host's TCP proxy, with no filter or one network filter
 // Each prints its port on stdout once it listens.
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, connect as connectNet, createServer as createNetServer } from "node:net";
 import { Pool } from "undici";
 import { shorthandConfig } from "../host/config/shorthand.ts";
 import { Logger } from "../host/log.ts";
 import { Proxy } from "../host/server/proxy.ts";
+import { startTcpEchoUpstream } from "../host/testing/echo-upstream.ts";
 
 const [kind, upstreamPort, wasm, rootId, config] = process.argv.slice(2);
 process.on("SIGINT", () => process.exit(0)); // exit normally, so a --cpu-prof profile is written
@@ -44,18 +48,30 @@ if (kind === "upstream") {
     }
   });
   server.listen(0, "127.0.0.1", () => announce((server.address() as AddressInfo).port));
-} else if (kind === "host") {
+} else if (kind === "tcp-minimal") {
+  const server = createNetServer({ allowHalfOpen: true }, (client) => {
+    const upstream = connectNet({ host: "127.0.0.1", port: Number(upstreamPort), allowHalfOpen: true });
+    client.pipe(upstream).pipe(client);
+    client.on("error", () => upstream.destroy());
+    upstream.on("error", () => client.destroy());
+  });
+  server.listen(0, "127.0.0.1", () => announce((server.address() as AddressInfo).port));
+} else if (kind === "tcp-echo") {
+  announce((await startTcpEchoUpstream()).port);
+} else if (kind === "host" || kind === "tcp-host") {
+  const tcp = kind === "tcp-host";
   const cfg = shorthandConfig({
     wasm: wasm ? [wasm] : ["unused"], rootId: rootId ? [rootId] : [], config: config ? [config] : [], failOpen: false,
-    upstream: `http://127.0.0.1:${upstreamPort}`, listen: 0, admin: null,
+    upstream: `${tcp ? "tcp" : "http"}://127.0.0.1:${upstreamPort}`, listen: 0, admin: null,
   });
   if (!wasm) cfg.listeners[0].wasmFilters = [];
   const proxy = await Proxy.start(cfg, new Logger("warn"));
-  // Asked over IPC: CPU time used and requests served so far, for CPU per request (a figure
-  // that other processes on the machine disturb far less than requests per second).
+  // Asked over IPC: CPU time used and the work done so far (requests; bytes received for TCP),
+  // for CPU per unit of work (a figure other processes disturb far less than rates).
+  const work = tcp ? "tcp.ingress_tcp.downstream_cx_rx_bytes_total" : "http.ingress_http.downstream_rq_total";
   process.on("message", () => {
     const { user, system } = process.cpuUsage();
-    process.send!({ cpuMicros: user + system, requests: proxy.stats.get("http.ingress_http.downstream_rq_total") });
+    process.send!({ cpuMicros: user + system, requests: proxy.stats.get(work) });
   });
   announce(proxy.ports[0]);
 } else {

@@ -10,6 +10,7 @@ import type { Cluster } from "../cluster.ts";
 import type { HttpListenerConfig, RouteConfig } from "../config/model.ts";
 import { connectionInfo } from "./connections.ts";
 import { guarded } from "./guard.ts";
+import { type StatScope, statusClassNames } from "./stats.ts";
 import { HttpStream } from "../http/stream.ts";
 import { rewritePath, selectRoute, selectVirtualHost } from "../http/router.ts";
 import type { Proxy } from "./proxy.ts";
@@ -18,6 +19,9 @@ import type { Proxy } from "./proxy.ts";
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer", "host", "http2-settings"]);
 const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
+
+const DOWNSTREAM_RQ_CLASSES = statusClassNames("downstream_rq");
+const UPSTREAM_RQ_CLASSES = statusClassNames("upstream_rq");
 
 const headerOf = (list: HeaderList, name: string) => list.find(([n]) => n === name)?.[1];
 
@@ -35,7 +39,7 @@ export class Exchange {
   private bytesSent = 0;
 
   constructor(private readonly proxy: Proxy, private readonly listener: HttpListenerConfig, private readonly plugins: import("../plugin.ts").Plugin[],
-    private readonly req: IncomingMessage, private readonly res: ServerResponse) {
+    private readonly req: IncomingMessage, private readonly res: ServerResponse, private readonly stats: StatScope) {
     this.stream = new HttpStream(plugins, {
       request: {
         headers: (headers, end) => this.route(headers, end),
@@ -86,10 +90,9 @@ export class Exchange {
 
   private begin(): void {
     const { req, res, proxy } = this;
-    const prefix = `http.${this.listener.statPrefix}`;
-    proxy.stats.inc(`${prefix}.downstream_rq_total`);
-    proxy.stats.gauge(`${prefix}.downstream_rq_active`, 1);
-    res.on("close", this.guard(() => this.finish(prefix)));
+    this.stats.counter("downstream_rq_total").add();
+    this.stats.gauge("downstream_rq_active").add(1);
+    res.on("close", this.guard(() => this.finish()));
     res.on("drain", this.guard(() => this.upstream?.resume()));
 
     const headers: HeaderList = [[":method", req.method ?? "GET"], [":path", req.url ?? "/"], [":authority", req.headers.host ?? ""], [":scheme", "http"]];
@@ -152,7 +155,7 @@ export class Exchange {
       this.upstreamBody = new PassThrough();
       this.upstreamBody.on("drain", () => this.req.resume());
     }
-    this.proxy.stats.inc(`cluster.${cluster.name}.upstream_rq_total`);
+    this.proxy.clusterStats.get(cluster.name)!.counter("upstream_rq_total").add();
     const method = headerOf(headers, ":method") ?? "GET";
     const send = () => this.dispatch(cluster, method, rewritePath(route, path), upstreamHeaders, route.timeoutMs);
     if (cluster.needsResolving) cluster.resolve().then(send, (e: Error) => this.upstreamFailed(e, cluster, false));
@@ -177,7 +180,7 @@ export class Exchange {
       },
       onResponseStart: (controller, statusCode, responseHeaders) => {
         if (statusCode < 200) return; // 1xx: wait for the final response
-        this.proxy.stats.inc(`cluster.${cluster.name}.upstream_rq_${Math.floor(statusCode / 100)}xx`);
+        this.proxy.clusterStats.get(cluster.name)!.counter(UPSTREAM_RQ_CLASSES[Math.floor(statusCode / 100)] ?? "upstream_rq_other").add();
         const list: HeaderList = [[":status", String(statusCode)]];
         for (const name in responseHeaders) {
           if (HOP_BY_HOP.has(name)) continue;
@@ -219,15 +222,15 @@ export class Exchange {
 
   private upstreamFailed(error: Error, cluster: Cluster, timedOut: boolean): void {
     if (this.stream.answeredLocally || this.stream.resetReason !== null || this.res.destroyed) return;
-    const stats = this.proxy.stats;
+    const stats = this.proxy.clusterStats.get(cluster.name)!;
     if (timedOut) {
-      stats.inc(`cluster.${cluster.name}.upstream_rq_timeout`);
+      stats.counter("upstream_rq_timeout").add();
       this.failUpstream(504, "upstream request timeout", "upstream_response_timeout");
       return;
     }
     const code = (error as { code?: string }).code ?? "";
     const refused = code === "ECONNREFUSED" || code === "UND_ERR_CONNECT_TIMEOUT" || code === "ENOTFOUND" || code === "EHOSTUNREACH" || code === "EAI_AGAIN";
-    if (refused) stats.inc(`cluster.${cluster.name}.upstream_cx_connect_fail`);
+    if (refused) stats.counter("upstream_cx_connect_fail").add();
     const reason = refused ? "connection_failure" : "remote_reset";
     this.failUpstream(503, `upstream connect error or disconnect/reset before headers. reset reason: ${reason.replace("_", " ")}`,
       `upstream_reset_before_response_started{${reason}}`);
@@ -261,11 +264,11 @@ export class Exchange {
     if (end) this.res.end();
   }
 
-  private finish(prefix: string): void {
-    const { stats, logger } = this.proxy;
-    stats.gauge(`${prefix}.downstream_rq_active`, -1);
+  private finish(): void {
+    const { stats } = this, { logger } = this.proxy;
+    stats.gauge("downstream_rq_active").add(-1);
     const status = this.res.headersSent ? this.res.statusCode : 0;
-    stats.inc(`${prefix}.downstream_rq_${status ? `${Math.floor(status / 100)}xx` : "reset"}`);
+    stats.counter(status ? DOWNSTREAM_RQ_CLASSES[Math.floor(status / 100)] ?? "downstream_rq_other" : "downstream_rq_reset").add();
     this.cancelUpstream();
     this.stream.finish();
     if (!logger.enabled("info")) return;

@@ -14,7 +14,7 @@ import { startAdmin } from "./admin.ts";
 import { clusterCallouts } from "./callouts.ts";
 import { clusterGrpc } from "./grpc.ts";
 import { Exchange } from "./exchange.ts";
-import { Stats } from "./stats.ts";
+import { type StatScope, Stats } from "./stats.ts";
 import { TcpListener } from "./tcp-listener.ts";
 
 const MAX_HEADER_BYTES = 60 * 1024; // Envoy's max_request_headers_kb default
@@ -29,6 +29,8 @@ export class Proxy {
   private readonly callouts: CalloutSender;
   private readonly grpc: GrpcSender & { close(): void };
   readonly clusters = new Map<string, Cluster>();
+  /** Each cluster's stats (`cluster.<name>.…`), resolved once. */
+  readonly clusterStats = new Map<string, StatScope>();
   private readonly servers: Server[] = [];
   private readonly tcpListeners: TcpListener[] = [];
   private admin: Server | null = null;
@@ -37,7 +39,10 @@ export class Proxy {
   adminPort: number | null = null;
 
   private constructor(readonly config: ProxyConfig, readonly logger: Logger) {
-    for (const c of config.clusters) this.clusters.set(c.name, new Cluster(c));
+    for (const c of config.clusters) {
+      this.clusters.set(c.name, new Cluster(c));
+      this.clusterStats.set(c.name, this.stats.scope(`cluster.${c.name}`));
+    }
     this.stats.filterMetrics = this.metrics;
     this.callouts = clusterCallouts(this.clusters);
     this.grpc = clusterGrpc(this.clusters);
@@ -100,17 +105,18 @@ export class Proxy {
   }
 
   private async listenHttp(config: HttpListenerConfig, plugins: Plugin[]): Promise<number> {
+    const listenerStats = this.stats.scope(`http.${config.statPrefix}`);
     const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, keepAliveTimeout: 60_000 }, (req, res) => {
-      new Exchange(this, config, plugins, req, res).start();
+      new Exchange(this, config, plugins, req, res, listenerStats).start();
     });
     server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
-      this.stats.inc(`http.${config.statPrefix}.downstream_rq_rx_reset`);
+      listenerStats.counter("downstream_rq_rx_reset").add();
       this.logger.log("debug", "http", `malformed request on ${config.name}: ${err.code ?? err.message}`);
       if (!socket.writable) return socket.destroy();
       const status = err.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : "400 Bad Request";
       socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
     });
-    server.on("connection", () => this.stats.inc(`http.${config.statPrefix}.downstream_cx_total`));
+    server.on("connection", () => listenerStats.counter("downstream_cx_total").add());
     await new Promise<void>((resolve, reject) => {
       server.once("error", (e) => reject(new Error(`listener ${config.name} cannot listen on ${config.address.address}:${config.address.port}: ${e.message}`)));
       server.listen(config.address.port, config.address.address, () => resolve());

@@ -14,6 +14,7 @@ import { type TcpSink, TcpStream } from "../tcp/stream.ts";
 import { connectionInfo } from "./connections.ts";
 import { guarded } from "./guard.ts";
 import type { Proxy } from "./proxy.ts";
+import type { StatScope, StatValue } from "./stats.ts";
 
 const EMPTY = new Uint8Array(0);
 /** How long a closing connection may take to flush what was written to the client (Envoy's delayed_close_timeout). */
@@ -23,10 +24,14 @@ export class TcpListener {
   private readonly server: Server;
   /** Open connections by id (an IdTable, not a Set: see host/id-table.ts on churn). */
   private readonly open = new IdTable<TcpConnection>();
-  /** `listener.<address>_<port>` once bound. */
-  statPrefix = "";
+  /** tcp.<stat_prefix>.…, listener.<address>_<port>.… (once bound), cluster.<name>.…. */
+  readonly tcpStats: StatScope;
+  listenerStats: StatScope | null = null;
+  readonly clusterStats: StatScope;
 
   constructor(readonly proxy: Proxy, readonly config: TcpListenerConfig, readonly plugins: Plugin[], readonly cluster: Cluster) {
+    this.tcpStats = proxy.stats.scope(`tcp.${config.statPrefix}`);
+    this.clusterStats = proxy.clusterStats.get(cluster.name)!;
     this.server = createServer({ allowHalfOpen: true, highWaterMark: config.bufferLimitBytes }, (socket) => {
       const connection = new TcpConnection(this, socket, () => this.open.delete(connection.id));
       this.open.set(connection.id, connection);
@@ -42,7 +47,7 @@ export class TcpListener {
       this.server.listen(address.port, address.address, () => resolve());
     });
     const port = (this.server.address() as AddressInfo).port;
-    this.statPrefix = `listener.${address.address}_${port}`;
+    this.listenerStats = this.proxy.stats.scope(`listener.${address.address}_${port}`);
     return port;
   }
 
@@ -79,21 +84,16 @@ class TcpConnection implements TcpSink {
     return this.stream.info.connectionId;
   }
 
-  private get stats() {
-    return this.listener.proxy.stats;
-  }
-  private get prefix(): string {
-    return `tcp.${this.listener.config.statPrefix}`;
-  }
 
   start(): void {
-    const { client, stream, stats } = this;
-    stats.inc(`${this.prefix}.downstream_cx_total`);
-    stats.inc(`${this.listener.statPrefix}.downstream_cx_total`);
-    stats.gauge(`${this.listener.statPrefix}.downstream_cx_active`, 1);
+    const { client, stream } = this;
+    const { tcpStats, listenerStats } = this.listener;
+    tcpStats.counter("downstream_cx_total").add();
+    listenerStats!.counter("downstream_cx_total").add();
+    listenerStats!.gauge("downstream_cx_active").add(1);
     client.on("data", this.guard((chunk: Buffer) => {
       this.bytes.received += chunk.length;
-      stats.inc(`${this.prefix}.downstream_cx_rx_bytes_total`, chunk.length);
+      tcpStats.counter("downstream_cx_rx_bytes_total").add(chunk.length);
       stream.receive("downstream", chunk, false);
       this.watchHeld("downstream");
     }));
@@ -107,7 +107,7 @@ class TcpConnection implements TcpSink {
     const idle = this.listener.config.idleTimeoutMs;
     if (idle > 0) {
       client.setTimeout(idle, this.guard(() => {
-        stats.inc(`${this.prefix}.idle_timeout`);
+        tcpStats.counter("idle_timeout").add();
         stream.close("idle timeout");
       }));
     }
@@ -175,27 +175,27 @@ class TcpConnection implements TcpSink {
   private dial(cluster: Cluster): void {
     if (this.stream.closed) return;
     const endpoint = cluster.nextEndpoint();
-    const stats = this.stats, name = `cluster.${cluster.name}`;
+    const stats = this.listener.clusterStats;
     this.stream.info.upstream = endpoint;
-    stats.inc(`${name}.upstream_cx_total`);
+    stats.counter("upstream_cx_total").add();
     // highWaterMark is passed on to the socket's streams (the types do not list it).
     const options = { host: endpoint.address, port: endpoint.port, allowHalfOpen: true, highWaterMark: this.listener.config.bufferLimitBytes };
     const socket = connect(options as NetConnectOpts);
     this.upstream = socket;
     this.connectTimer = setTimeout(this.guard(() => {
-      stats.inc(`${name}.upstream_cx_connect_timeout`);
+      stats.counter("upstream_cx_connect_timeout").add();
       socket.destroy();
       this.stream.close("upstream connect timeout");
     }), cluster.config.connectTimeoutMs);
     socket.once("connect", this.guard(() => {
       clearTimeout(this.connectTimer);
       this.upstreamConnected = true;
-      stats.gauge(`${name}.upstream_cx_active`, 1);
+      stats.gauge("upstream_cx_active").add(1);
       for (const { data, end } of this.pending.splice(0)) this.send(socket, "downstream", data, end);
       if (!socket.writableNeedDrain) this.resume("downstream", "peer full");
     }));
     socket.on("data", this.guard((chunk: Buffer) => {
-      stats.inc(`${name}.upstream_cx_rx_bytes_total`, chunk.length);
+      stats.counter("upstream_cx_rx_bytes_total").add(chunk.length);
       this.stream.receive("upstream", chunk, false);
       this.watchHeld("upstream");
     }));
@@ -204,10 +204,10 @@ class TcpConnection implements TcpSink {
     socket.on("error", (e) => (this.upstreamError = e));
     socket.on("close", this.guard(() => {
       clearTimeout(this.connectTimer);
-      if (this.upstreamConnected) stats.gauge(`${name}.upstream_cx_active`, -1);
+      if (this.upstreamConnected) stats.gauge("upstream_cx_active").add(-1);
       if (this.stream.closed) return;
       if (!this.upstreamConnected) {
-        stats.inc(`${name}.upstream_cx_connect_fail`);
+        stats.counter("upstream_cx_connect_fail").add();
         this.stream.close(`upstream connect failure: ${this.upstreamError?.code ?? this.upstreamError?.message ?? "closed"}`);
       } else {
         // tcp_proxy closes the client's connection when the upstream one goes (after flushing).
@@ -220,10 +220,10 @@ class TcpConnection implements TcpSink {
   private send(socket: Socket, from: Direction, data: Uint8Array, end: boolean): void {
     if (socket.destroyed) return;
     if (data.length) {
-      if (from === "downstream") this.stats.inc(`cluster.${this.listener.cluster.name}.upstream_cx_tx_bytes_total`, data.length);
+      if (from === "downstream") this.listener.clusterStats.counter("upstream_cx_tx_bytes_total").add(data.length);
       else {
         this.bytes.sent += data.length;
-        this.stats.inc(`${this.prefix}.downstream_cx_tx_bytes_total`, data.length);
+        this.listener.tcpStats.counter("downstream_cx_tx_bytes_total").add(data.length);
       }
       if (!socket.write(data)) this.pause(from, "peer full");
     }
@@ -240,16 +240,16 @@ class TcpConnection implements TcpSink {
   }
 
   /** The flow-control counter for reading `side`: tcp.<prefix>.downstream_… or cluster.<name>.upstream_…. */
-  private flowStat(side: Direction, what: "paused" | "resumed"): string {
-    const owner = side === "downstream" ? this.prefix : `cluster.${this.listener.cluster.name}`;
-    return `${owner}.${side}_flow_control_${what}_reading_total`;
+  private flowStat(side: Direction, what: "paused" | "resumed"): StatValue {
+    const owner = side === "downstream" ? this.listener.tcpStats : this.listener.clusterStats;
+    return owner.counter(`${side}_flow_control_${what}_reading_total`);
   }
 
   private pause(side: Direction, why: "peer full" | "held"): void {
     const reasons = this.pausedFor[side];
     if (reasons.size === 0) {
       this.socketOf(side)?.pause();
-      this.stats.inc(this.flowStat(side, "paused"));
+      this.flowStat(side, "paused").add();
     }
     reasons.add(why);
   }
@@ -258,7 +258,7 @@ class TcpConnection implements TcpSink {
     const reasons = this.pausedFor[side];
     if (!reasons.delete(why) || reasons.size > 0) return;
     this.socketOf(side)?.resume();
-    this.stats.inc(this.flowStat(side, "resumed"));
+    this.flowStat(side, "resumed").add();
   }
 
   private log(reason: string): void {
@@ -273,7 +273,7 @@ class TcpConnection implements TcpSink {
   private finish(): void {
     if (this.done) return;
     this.done = true;
-    this.stats.gauge(`${this.listener.statPrefix}.downstream_cx_active`, -1);
+    this.listener.listenerStats!.gauge("downstream_cx_active").add(-1);
     this.onDone();
   }
 }

@@ -249,15 +249,14 @@ describe("TCP proxy (tcp-metrics example)", () => {
 
   it("survives an error in its own code: that connection closes, logged, and the next ones work", () =>
     withProxy(config(), async (p) => {
-      const stats = p.proxy.stats, inc = stats.inc.bind(stats);
-      stats.inc = (name, by) => {
-        if (name.endsWith("downstream_cx_rx_bytes_total")) throw new Error("injected host bug");
-        inc(name, by);
+      const counter = p.proxy.stats.scope("tcp.tcp_metrics").counter("downstream_cx_rx_bytes_total");
+      counter.add = () => {
+        throw new Error("injected host bug");
       };
       const got = await talk(p.proxy.ports[0], ["x"], false).done;
       expect(got.received.length).toBe(0);
       expect(p.lines.some((l) => l.includes("internal error: Error: injected host bug"))).toBe(true);
-      stats.inc = inc;
+      delete (counter as Partial<typeof counter>).add; // the class's own again
       expect((await talk(p.proxy.ports[0], ["y"]).done).received.toString()).toBe("y");
       await vi.waitFor(async () => expect(await stat(p, `listener.127.0.0.1_${p.proxy.ports[0]}.downstream_cx_active`)).toBe(0));
     }));
