@@ -74,23 +74,49 @@ function passThrough(contextId: u32, factory: string): void {
   if (log.enabled(LogLevel.Debug)) log.debug(`context ${contextId}: ${factory} gave null, the stream passes through this filter untouched`);
 }
 
+// The stream context the last callback went to: a stream's callbacks mostly come one after
+// another (headers, done, log, delete), so most of them skip the maps' hashing.
+let lastId: u32 = 0;
+let lastHttp: HttpContext | null = null;
+let lastTcp: TcpContext | null = null;
+
+function remember(contextId: u32, http: HttpContext | null, tcp: TcpContext | null): void {
+  lastId = contextId;
+  lastHttp = http;
+  lastTcp = tcp;
+}
+
 function httpOf(contextId: u32): HttpContext | null {
-  if (httpStreams.has(contextId)) return httpStreams.get(contextId);
+  if (contextId == lastId && lastHttp != null) return lastHttp;
+  if (httpStreams.has(contextId)) {
+    const known = httpStreams.get(contextId);
+    remember(contextId, known, null);
+    return known;
+  }
   if (!unopened.has(contextId)) return null;
   const context = unopened.get(contextId).newHttpContext(contextId);
   unopened.delete(contextId);
-  if (context != null) httpStreams.set(contextId, context);
-  else passThrough(contextId, "newHttpContext");
+  if (context != null) {
+    httpStreams.set(contextId, context);
+    remember(contextId, context, null);
+  } else passThrough(contextId, "newHttpContext");
   return context;
 }
 
 function tcpOf(contextId: u32): TcpContext | null {
-  if (tcpStreams.has(contextId)) return tcpStreams.get(contextId);
+  if (contextId == lastId && lastTcp != null) return lastTcp;
+  if (tcpStreams.has(contextId)) {
+    const known = tcpStreams.get(contextId);
+    remember(contextId, null, known);
+    return known;
+  }
   if (!unopened.has(contextId)) return null;
   const context = unopened.get(contextId).newTcpContext(contextId);
   unopened.delete(contextId);
-  if (context != null) tcpStreams.set(contextId, context);
-  else passThrough(contextId, "newTcpContext");
+  if (context != null) {
+    tcpStreams.set(contextId, context);
+    remember(contextId, null, context);
+  } else passThrough(contextId, "newTcpContext");
   return context;
 }
 
@@ -186,6 +212,10 @@ export function onUpstreamClose(contextId: u32, peer: PeerType): void {
 
 /** The open stream context (HTTP or TCP) with this id, or null. */
 function streamOf(contextId: u32): StreamContext | null {
+  if (contextId == lastId) {
+    if (lastHttp != null) return lastHttp;
+    if (lastTcp != null) return lastTcp;
+  }
   if (httpStreams.has(contextId)) return httpStreams.get(contextId);
   if (tcpStreams.has(contextId)) return tcpStreams.get(contextId);
   return null;
@@ -291,6 +321,7 @@ export function onDelete(contextId: u32): void {
   if (stream != null) {
     httpStreams.delete(contextId);
     tcpStreams.delete(contextId);
+    if (contextId == lastId) remember(0, null, null);
     stream.onDelete();
   } else if (roots.has(contextId)) {
     const root = roots.get(contextId);
