@@ -70,29 +70,33 @@ export class H2Pool {
     let finished = false;
     let responded = false;
     let paused = false;
-    const controller = {
+    const pool = this;
+    // Shorthand methods, not named arrows or local functions: the TypeScript loader would
+    // redefine each one's name per request (see server/exchange.ts).
+    const call = {
       get aborted() { return finished; },
       get paused() { return paused; },
-      abort: () => { if (!finished) { finished = true; stream?.close(constants.NGHTTP2_CANCEL); } },
-      pause: () => { paused = true; stream?.pause(); },
-      resume: () => { paused = false; stream?.resume(); },
-    } as unknown as Dispatcher.DispatchController;
-    const fail = (error: Error) => {
-      if (finished) return;
-      finished = true;
-      // A stream canceled because its session never connected carries the session's error as its cause.
-      const cause = (error as { cause?: Error }).cause;
-      handler.onResponseError?.(controller, this.sessionError ?? cause ?? error);
+      abort() { if (!finished) { finished = true; stream?.close(constants.NGHTTP2_CANCEL); } },
+      pause() { paused = true; stream?.pause(); },
+      resume() { paused = false; stream?.resume(); },
+      fail(error: Error) {
+        if (finished) return;
+        finished = true;
+        // A stream canceled because its session never connected carries the session's error as its cause.
+        const cause = (error as { cause?: Error }).cause;
+        handler.onResponseError?.(controller, pool.sessionError ?? cause ?? error);
+      },
     };
+    const controller = call as unknown as Dispatcher.DispatchController;
     try {
       stream = this.currentSession().request(headers, { endStream: options.body === null });
     } catch (e) {
-      return fail(e as Error);
+      return call.fail(e as Error);
     }
     handler.onRequestStart?.(controller, {});
     stream.setTimeout(options.headersTimeout || 0, () => {
       const code = responded ? "UND_ERR_BODY_TIMEOUT" : "UND_ERR_HEADERS_TIMEOUT";
-      fail(Object.assign(new Error(`upstream ${responded ? "body" : "headers"} timeout`), { code }));
+      call.fail(Object.assign(new Error(`upstream ${responded ? "body" : "headers"} timeout`), { code }));
       stream.close(constants.NGHTTP2_CANCEL);
     });
     let trailers: Record<string, string | string[]> = {};
@@ -113,9 +117,9 @@ export class H2Pool {
       finished = true;
       handler.onResponseEnd?.(controller, trailers);
     });
-    stream.on("error", fail);
+    stream.on("error", (e) => call.fail(e));
     stream.on("close", () => {
-      if (!finished) fail(Object.assign(new Error("upstream stream closed"), { code: "UND_ERR_SOCKET" }));
+      if (!finished) call.fail(Object.assign(new Error("upstream stream closed"), { code: "UND_ERR_SOCKET" }));
     });
     options.body?.pipe(stream);
   }

@@ -40,31 +40,35 @@ export class Exchange {
 
   constructor(private readonly proxy: Proxy, private readonly listener: HttpListenerConfig, private readonly plugins: import("../plugin.ts").Plugin[],
     private readonly req: IncomingMessage, private readonly res: ServerResponse, private readonly stats: StatScope) {
+    // Method shorthand, not arrows, in the objects made per request: the TypeScript loader keeps
+    // function names by redefining the name of each named arrow as it is made, a cost per
+    // request; a method's name is its own.
+    const exchange = this;
     this.stream = new HttpStream(plugins, {
       request: {
-        headers: (headers, end) => this.route(headers, end),
-        data: (data, end) => this.toUpstream(data, end),
-        trailers: () => this.upstreamBody?.end(),
+        headers(headers, end) { exchange.route(headers, end); },
+        data(data, end) { exchange.toUpstream(data, end); },
+        trailers() { exchange.upstreamBody?.end(); },
       },
       response: {
-        headers: (headers, end) => this.writeHead(headers, end),
-        data: (data, end) => {
-          this.bytesSent += data.length;
+        headers(headers, end) { exchange.writeHead(headers, end); },
+        data(data, end) {
+          exchange.bytesSent += data.length;
           if (data.length) res.write(data);
           if (end) res.end();
         },
-        trailers: (trailers) => {
+        trailers(trailers) {
           res.addTrailers(trailers.filter(([n]) => !n.startsWith(":")));
           res.end();
         },
       },
-      localReply: (reply) => {
-        this.details = reply.details || "local_reply";
-        this.cancelUpstream();
+      localReply(reply) {
+        exchange.details = reply.details || "local_reply";
+        exchange.cancelUpstream();
       },
-      reset: (reason) => {
-        this.details = reason.replaceAll(" ", "_");
-        this.cancelUpstream();
+      reset(reason) {
+        exchange.details = reason.replaceAll(" ", "_");
+        exchange.cancelUpstream();
         res.destroy();
       },
     }, listener.bufferLimitBytes, {
@@ -157,9 +161,11 @@ export class Exchange {
     }
     this.proxy.clusterStats.get(cluster.name)!.counter("upstream_rq_total").add();
     const method = headerOf(headers, ":method") ?? "GET";
-    const send = () => this.dispatch(cluster, method, rewritePath(route, path), upstreamHeaders, route.timeoutMs);
-    if (cluster.needsResolving) cluster.resolve().then(send, (e: Error) => this.upstreamFailed(e, cluster, false));
-    else send();
+    const upstreamPath = rewritePath(route, path);
+    if (!cluster.needsResolving) this.dispatch(cluster, method, upstreamPath, upstreamHeaders, route.timeoutMs);
+    else {
+      cluster.resolve().then(() => this.dispatch(cluster, method, upstreamPath, upstreamHeaders, route.timeoutMs), (e: Error) => this.upstreamFailed(e, cluster, false));
+    }
   }
 
   /** Sends the request upstream through undici's dispatcher, the response streaming back through the filters. */
@@ -170,17 +176,18 @@ export class Exchange {
     const colon = endpoint.lastIndexOf(":");
     this.stream.info.upstream = { address: endpoint.slice(0, colon).replace(/^\[|\]$/g, ""), port: Number(endpoint.slice(colon + 1)) };
     const noBody = method === "HEAD";
+    const exchange = this; // the handler's methods are shorthand (see the constructor)
     pool.dispatch({
       path, method, headers, body: this.upstreamBody,
       // Envoy's route timeout; here: the wait for headers, and for each body chunk after.
       headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
     }, {
-      onRequestStart: (controller) => {
-        this.upstream = controller;
+      onRequestStart(controller) {
+        exchange.upstream = controller;
       },
-      onResponseStart: (controller, statusCode, responseHeaders) => {
+      onResponseStart(controller, statusCode, responseHeaders) {
         if (statusCode < 200) return; // 1xx: wait for the final response
-        this.proxy.clusterStats.get(cluster.name)!.counter(UPSTREAM_RQ_CLASSES[Math.floor(statusCode / 100)] ?? "upstream_rq_other").add();
+        exchange.proxy.clusterStats.get(cluster.name)!.counter(UPSTREAM_RQ_CLASSES[Math.floor(statusCode / 100)] ?? "upstream_rq_other").add();
         const list: HeaderList = [[":status", String(statusCode)]];
         for (const name in responseHeaders) {
           if (HOP_BY_HOP.has(name)) continue;
@@ -188,29 +195,29 @@ export class Exchange {
           if (typeof value === "string") list.push([name, value]);
           else if (value) for (const v of value) list.push([name, v]);
         }
-        this.stream.info.responseCodeDetails = "via_upstream";
+        exchange.stream.info.responseCodeDetails = "via_upstream";
         const empty = noBody || statusCode === 204 || statusCode === 304 || responseHeaders["content-length"] === "0";
-        this.stream.response.receiveHeaders(list, empty);
-        if (this.res.writableNeedDrain) controller.pause();
+        exchange.stream.response.receiveHeaders(list, empty);
+        if (exchange.res.writableNeedDrain) controller.pause();
       },
-      onResponseData: (controller, chunk) => {
-        this.stream.response.receiveData(chunk, false);
-        if (this.res.writableNeedDrain) controller.pause();
+      onResponseData(controller, chunk) {
+        exchange.stream.response.receiveData(chunk, false);
+        if (exchange.res.writableNeedDrain) controller.pause();
       },
-      onResponseEnd: (_controller, trailers) => {
-        this.upstreamDone = true;
-        if (this.stream.response.ended) return;
+      onResponseEnd(_controller, trailers) {
+        exchange.upstreamDone = true;
+        if (exchange.stream.response.ended) return;
         const list: HeaderList = [];
         for (const name in trailers) {
           const value = trailers[name];
           for (const v of typeof value === "string" ? [value] : value ?? []) list.push([name, v]);
         }
-        if (list.length) this.stream.response.receiveTrailers(list);
-        else this.stream.response.receiveData(EMPTY, true);
+        if (list.length) exchange.stream.response.receiveTrailers(list);
+        else exchange.stream.response.receiveData(EMPTY, true);
       },
-      onResponseError: (_controller, error) => {
-        this.upstreamDone = true;
-        this.upstreamFailed(error, cluster, (error as { code?: string }).code === "UND_ERR_HEADERS_TIMEOUT" || (error as { code?: string }).code === "UND_ERR_BODY_TIMEOUT");
+      onResponseError(_controller, error) {
+        exchange.upstreamDone = true;
+        exchange.upstreamFailed(error, cluster, (error as { code?: string }).code === "UND_ERR_HEADERS_TIMEOUT" || (error as { code?: string }).code === "UND_ERR_BODY_TIMEOUT");
       },
     });
   }
