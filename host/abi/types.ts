@@ -6,6 +6,9 @@ export const enum Status {
   BrokenConnection = 11, Unimplemented = 12,
 }
 
+/** proxy_on_{downstream,upstream}_connection_close's peer type. */
+export const enum PeerType { Unknown = 0, Local = 1, Remote = 2 }
+
 export enum LogLevel { Trace = 0, Debug = 1, Info = 2, Warn = 3, Error = 4, Critical = 5 }
 export type LogLevelName = "trace" | "debug" | "info" | "warn" | "error" | "critical";
 export const LOG_LEVEL_NAMES: readonly LogLevelName[] = ["trace", "debug", "info", "warn", "error", "critical"];

@@ -74,7 +74,8 @@ class TcpConnection implements TcpSink {
   private connectTimer: NodeJS.Timeout | undefined;
   private upstreamError: NodeJS.ErrnoException | null = null;
   private done = false;
-  private readonly bytes = { received: 0, sent: 0 };
+  /** Bytes written to the client, after the filters (what arrived is in the stream's info). */
+  private bytesSent = 0;
 
   constructor(private readonly listener: TcpListener, private readonly client: Socket, private readonly onDone: () => void) {
     this.stream = new TcpStream(listener.plugins, this, { ...connectionInfo(client), clusterName: listener.config.cluster });
@@ -92,7 +93,6 @@ class TcpConnection implements TcpSink {
     listenerStats!.counter("downstream_cx_total").add();
     listenerStats!.gauge("downstream_cx_active").add(1);
     client.on("data", this.guard((chunk: Buffer) => {
-      this.bytes.received += chunk.length;
       tcpStats.counter("downstream_cx_rx_bytes_total").add(chunk.length);
       stream.receive("downstream", chunk, false);
       this.watchHeld("downstream");
@@ -222,7 +222,7 @@ class TcpConnection implements TcpSink {
     if (data.length) {
       if (from === "downstream") this.listener.clusterStats.counter("upstream_cx_tx_bytes_total").add(data.length);
       else {
-        this.bytes.sent += data.length;
+        this.bytesSent += data.length;
         this.listener.tcpStats.counter("downstream_cx_tx_bytes_total").add(data.length);
       }
       if (!socket.write(data)) this.pause(from, "peer full");
@@ -264,10 +264,10 @@ class TcpConnection implements TcpSink {
   private log(reason: string): void {
     const logger = this.listener.proxy.logger;
     if (!logger.enabled("info")) return;
-    const { source, upstream } = this.stream.info;
+    const { source, upstream, requestBodyBytes } = this.stream.info;
     const ms = Math.round(performance.now() - this.startedAt);
     const upstreamHost = upstream ? `${upstream.address}:${upstream.port}` : "-";
-    logger.log("info", "access", `TCP ${source.address}:${source.port} ${reason.replace(/ /g, "_")} ${this.bytes.received} ${this.bytes.sent} ${ms} "${this.listener.cluster.name}" "${upstreamHost}"`);
+    logger.log("info", "access", `TCP ${source.address}:${source.port} ${reason.replace(/ /g, "_")} ${requestBodyBytes} ${this.bytesSent} ${ms} "${this.listener.cluster.name}" "${upstreamHost}"`);
   }
 
   private finish(): void {

@@ -20,7 +20,7 @@
 //   (Local). Every filter with a context then hears onDownstreamConnectionClose, and ends.
 import type { ByteBuffer } from "../abi/host.ts";
 import { nowNanos } from "../abi/time.ts";
-import { LogLevel } from "../abi/types.ts";
+import { LogLevel, PeerType } from "../abi/types.ts";
 import { type StreamInfo, newStreamInfo, streamProperty } from "../stream-info.ts";
 import type { Plugin } from "../plugin.ts";
 import { type Direction, TcpFilter } from "./filter.ts";
@@ -35,9 +35,6 @@ export interface TcpSink {
   /** The connection is over: flush what was written to the client, then close both sides. */
   close(reason: string): void;
 }
-
-/** proxy_on_*_connection_close's peer type. */
-export const enum PeerType { Unknown = 0, Local = 1, Remote = 2 }
 
 const EMPTY = new Uint8Array(0);
 
@@ -60,8 +57,6 @@ class Flow {
   ended = false;
   /** The FIN passed every filter and was handed on. */
   endPassed = false;
-  /** Bytes that arrived, in all. */
-  bytes = 0;
 
   get pending(): boolean {
     return this.buffer.data.length > 0 || (this.ended && !this.endPassed);
@@ -101,7 +96,6 @@ export class TcpStream {
     const flow = this.flows[direction];
     if (this.closed || flow.ended) return;
     append(flow.buffer, data);
-    flow.bytes += data.length;
     this.info[direction === "downstream" ? "requestBodyBytes" : "responseBodyBytes"] += data.length;
     if (end) {
       flow.ended = true;

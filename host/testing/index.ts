@@ -3,9 +3,9 @@
 // bodies and trailers after it, any local reply, and its logs. No sockets: the same stream
 // state machine the proxy uses, with recording sinks.
 import type { LocalReply } from "../abi/host.ts";
-import type { HeaderList, LogLevelName } from "../abi/types.ts";
+import { type HeaderList, type LogLevelName, PeerType } from "../abi/types.ts";
 import { type HttpDirection, HttpStream, type HttpStreamSink, type SideSink } from "../http/stream.ts";
-import { PeerType, TcpStream, type TcpSink } from "../tcp/stream.ts";
+import { TcpStream, type TcpSink } from "../tcp/stream.ts";
 import { Plugin, type LogEntry, type PluginConfig } from "../plugin.ts";
 import type { CalloutResult, CalloutSender, GrpcEvents, GrpcHandle, GrpcSender } from "../outbound.ts";
 import type { GrpcRequest, HttpCallRequest } from "../abi/host.ts";
