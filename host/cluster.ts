@@ -1,5 +1,5 @@
 // Upstream clusters: their endpoints (fixed, or resolved through DNS), a connection pool per
-// endpoint (undici), round-robin between them. Callouts (issue 4) will use the same pools.
+// endpoint (undici), round-robin between them. Proxied requests, callouts and gRPC share them.
 import { lookup } from "node:dns/promises";
 import { type Dispatcher, Pool } from "undici";
 import { H2Pool, type H2DispatchOptions } from "./h2-pool.ts";
@@ -13,14 +13,24 @@ import type { ClusterConfig, SocketAddress } from "./config/model.ts";
 
 const DNS_REFRESH_MS = 5_000;
 
+/** An endpoint with its `host:port` (IPv6 bracketed), made once: the pool's key and the logs' name. */
+interface Endpoint {
+  address: SocketAddress;
+  key: string;
+}
+
+function endpoint(address: SocketAddress): Endpoint {
+  return { address, key: `${address.address.includes(":") ? `[${address.address}]` : address.address}:${address.port}` };
+}
+
 export class Cluster {
   private pools = new Map<string, UpstreamPool>();
-  private endpoints: SocketAddress[] = [];
+  private endpoints: Endpoint[] = [];
   private resolvedAt = 0;
   private next = 0;
 
   constructor(readonly config: ClusterConfig) {
-    if (config.type === "STATIC") this.endpoints = config.endpoints;
+    if (config.type === "STATIC") this.endpoints = config.endpoints.map(endpoint);
   }
 
   get name(): string {
@@ -34,14 +44,17 @@ export class Cluster {
 
   /** The next endpoint, round-robin (call resolve() first when needsResolving). */
   nextEndpoint(): SocketAddress {
+    return this.nextOne().address;
+  }
+
+  private nextOne(): Endpoint {
     if (this.endpoints.length === 0) throw new Error(`cluster ${this.name} has no endpoint`);
     return this.endpoints[this.next++ % this.endpoints.length];
   }
 
   /** The pool of the next endpoint, round-robin (call resolve() first when needsResolving). */
-  pick(): { pool: UpstreamPool; endpoint: string } {
-    const endpoint = this.nextEndpoint();
-    const key = `${endpoint.address.includes(":") ? `[${endpoint.address}]` : endpoint.address}:${endpoint.port}`;
+  pick(): { pool: UpstreamPool; endpoint: string; address: SocketAddress } {
+    const { key, address } = this.nextOne();
     let pool = this.pools.get(key);
     if (!pool) {
       pool = this.config.http2
@@ -49,15 +62,15 @@ export class Cluster {
         : new Pool(`http://${key}`, { connect: { timeout: this.config.connectTimeoutMs }, keepAliveTimeout: 30_000 }) as unknown as UpstreamPool;
       this.pools.set(key, pool);
     }
-    return { pool, endpoint: key };
+    return { pool, endpoint: key, address };
   }
 
   async resolve(): Promise<void> {
-    const resolved: SocketAddress[] = [];
+    const resolved: Endpoint[] = [];
     for (const e of this.config.endpoints) {
       const found = await lookup(e.address, { all: true });
       const addresses = this.config.type === "LOGICAL_DNS" ? found.slice(0, 1) : found;
-      for (const a of addresses) resolved.push({ address: a.address, port: e.port });
+      for (const a of addresses) resolved.push(endpoint({ address: a.address, port: e.port }));
     }
     this.endpoints = resolved;
     this.resolvedAt = Date.now();
@@ -65,7 +78,7 @@ export class Cluster {
 
   /** Endpoints for the admin endpoint's /clusters. */
   hosts(): string[] {
-    return (this.endpoints.length ? this.endpoints : this.config.endpoints).map((e) => `${e.address}:${e.port}`);
+    return (this.endpoints.length ? this.endpoints.map((e) => e.address) : this.config.endpoints).map((e) => `${e.address}:${e.port}`);
   }
 
   async close(): Promise<void> {

@@ -33,6 +33,8 @@ export class Exchange {
   private upstreamBody: PassThrough | null = null;
   private details = "via_upstream";
   private cluster = "-";
+  /** The routed cluster's stats (cluster.<name>.…), looked up once. */
+  private clusterStats: StatScope | null = null;
   private upstreamHost = "-";
   private readonly started = performance.now();
   private bytesReceived = 0;
@@ -159,22 +161,22 @@ export class Exchange {
       this.upstreamBody = new PassThrough();
       this.upstreamBody.on("drain", () => this.req.resume());
     }
-    this.proxy.clusterStats.get(cluster.name)!.counter("upstream_rq_total").add();
+    this.clusterStats = this.proxy.clusterStats.get(cluster.name)!;
+    this.clusterStats.counter("upstream_rq_total").add();
     const method = headerOf(headers, ":method") ?? "GET";
     const upstreamPath = rewritePath(route, path);
     if (!cluster.needsResolving) this.dispatch(cluster, method, upstreamPath, upstreamHeaders, route.timeoutMs);
     else {
-      cluster.resolve().then(() => this.dispatch(cluster, method, upstreamPath, upstreamHeaders, route.timeoutMs), (e: Error) => this.upstreamFailed(e, cluster, false));
+      cluster.resolve().then(() => this.dispatch(cluster, method, upstreamPath, upstreamHeaders, route.timeoutMs), (e: Error) => this.upstreamFailed(e, false));
     }
   }
 
   /** Sends the request upstream through undici's dispatcher, the response streaming back through the filters. */
   private dispatch(cluster: Cluster, method: string, path: string, headers: string[], timeoutMs: number): void {
     if (this.res.destroyed || this.stream.answeredLocally) return;
-    const { pool, endpoint } = cluster.pick();
+    const { pool, endpoint, address } = cluster.pick();
     this.upstreamHost = endpoint;
-    const colon = endpoint.lastIndexOf(":");
-    this.stream.info.upstream = { address: endpoint.slice(0, colon).replace(/^\[|\]$/g, ""), port: Number(endpoint.slice(colon + 1)) };
+    this.stream.info.upstream = address;
     const noBody = method === "HEAD";
     const exchange = this; // the handler's methods are shorthand (see the constructor)
     pool.dispatch({
@@ -187,7 +189,7 @@ export class Exchange {
       },
       onResponseStart(controller, statusCode, responseHeaders) {
         if (statusCode < 200) return; // 1xx: wait for the final response
-        exchange.proxy.clusterStats.get(cluster.name)!.counter(UPSTREAM_RQ_CLASSES[Math.floor(statusCode / 100)] ?? "upstream_rq_other").add();
+        exchange.clusterStats!.counter(UPSTREAM_RQ_CLASSES[Math.floor(statusCode / 100)] ?? "upstream_rq_other").add();
         const list: HeaderList = [[":status", String(statusCode)]];
         for (const name in responseHeaders) {
           if (HOP_BY_HOP.has(name)) continue;
@@ -217,7 +219,7 @@ export class Exchange {
       },
       onResponseError(_controller, error) {
         exchange.upstreamDone = true;
-        exchange.upstreamFailed(error, cluster, (error as { code?: string }).code === "UND_ERR_HEADERS_TIMEOUT" || (error as { code?: string }).code === "UND_ERR_BODY_TIMEOUT");
+        exchange.upstreamFailed(error, (error as { code?: string }).code === "UND_ERR_HEADERS_TIMEOUT" || (error as { code?: string }).code === "UND_ERR_BODY_TIMEOUT");
       },
     });
   }
@@ -227,9 +229,9 @@ export class Exchange {
     this.upstreamBody?.destroy();
   }
 
-  private upstreamFailed(error: Error, cluster: Cluster, timedOut: boolean): void {
+  private upstreamFailed(error: Error, timedOut: boolean): void {
     if (this.stream.answeredLocally || this.stream.resetReason !== null || this.res.destroyed) return;
-    const stats = this.proxy.clusterStats.get(cluster.name)!;
+    const stats = this.clusterStats!;
     if (timedOut) {
       stats.counter("upstream_rq_timeout").add();
       this.failUpstream(504, "upstream request timeout", "upstream_response_timeout");
