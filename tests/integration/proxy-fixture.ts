@@ -23,3 +23,12 @@ export async function startProxy(config: ReturnType<typeof exampleConfig>) {
   const proxy = await Proxy.start(config, new Logger("info", (l) => lines.push(l)));
   return { proxy, lines, url: `http://127.0.0.1:${proxy.ports[0]}`, admin: `http://127.0.0.1:${proxy.adminPort}` };
 }
+
+/** Makes updating one of the proxy's stats throw, as a bug in the host's own code would; the returned function undoes it. */
+export function injectHostBug(proxy: Proxy, scope: string, stat: string): () => void {
+  const value = proxy.stats.scope(scope).counter(stat);
+  value.add = () => {
+    throw new Error("injected host bug");
+  };
+  return () => delete (value as Partial<typeof value>).add; // the class's own again
+}

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { request } from "undici";
 import { startEchoUpstream } from "../../host/testing/echo-upstream.ts";
-import { exampleConfig, startProxy } from "./proxy-fixture.ts";
+import { exampleConfig, injectHostBug, startProxy } from "./proxy-fixture.ts";
 
 let upstream: Awaited<ReturnType<typeof startEchoUpstream>>;
 beforeAll(async () => (upstream = await startEchoUpstream()));
@@ -109,12 +109,9 @@ describe("the proxy's data path", () => {
 
   it("survives an error in its own code: that request gets a 500, logged, and the next ones work", () =>
     withProxy("add-header", async ({ url, proxy, lines }) => {
-      const counter = proxy.stats.scope("http.ingress_http").counter("downstream_rq_total");
-      counter.add = () => {
-        throw new Error("injected host bug");
-      };
+      const undo = injectHostBug(proxy, "http.ingress_http", "downstream_rq_total");
       const failed = await get(`${url}/one`);
-      delete (counter as Partial<typeof counter>).add; // the class's own again
+      undo();
       expect(failed.status).toBe(500);
       expect(lines.some((l) => l.includes("GET /one: internal error: Error: injected host bug"))).toBe(true);
       expect((await get(`${url}/two`)).status).toBe(200);

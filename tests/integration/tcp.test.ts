@@ -6,7 +6,7 @@ import { createServer as createHttpServer } from "node:http";
 import { type AddressInfo, type Socket, connect, createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startTcpEchoUpstream } from "../../host/testing/echo-upstream.ts";
-import { exampleConfig, root, startProxy } from "./proxy-fixture.ts";
+import { exampleConfig, injectHostBug, root, startProxy } from "./proxy-fixture.ts";
 
 type Running = Awaited<ReturnType<typeof startProxy>>;
 
@@ -249,14 +249,11 @@ describe("TCP proxy (tcp-metrics example)", () => {
 
   it("survives an error in its own code: that connection closes, logged, and the next ones work", () =>
     withProxy(config(), async (p) => {
-      const counter = p.proxy.stats.scope("tcp.tcp_metrics").counter("downstream_cx_rx_bytes_total");
-      counter.add = () => {
-        throw new Error("injected host bug");
-      };
+      const undo = injectHostBug(p.proxy, "tcp.tcp_metrics", "downstream_cx_rx_bytes_total");
       const got = await talk(p.proxy.ports[0], ["x"], false).done;
       expect(got.received.length).toBe(0);
       expect(p.lines.some((l) => l.includes("internal error: Error: injected host bug"))).toBe(true);
-      delete (counter as Partial<typeof counter>).add; // the class's own again
+      undo();
       expect((await talk(p.proxy.ports[0], ["y"]).done).received.toString()).toBe("y");
       await vi.waitFor(async () => expect(await stat(p, `listener.127.0.0.1_${p.proxy.ports[0]}.downstream_cx_active`)).toBe(0));
     }));
