@@ -82,6 +82,16 @@ describe("TCP stream", () => {
     expect(c.downstreamText).toBe("> one> two");
   });
 
+  it("appends to client data on its way", async () => {
+    const h = await load({ suffixDownstream: ";" });
+    const c = h.tcp();
+    c.sendDownstream("a");
+    c.sendDownstream("bc");
+    c.sendDownstream("", true); // the FIN alone: nothing to append to
+    expect(c.upstreamText).toBe("a;bc;");
+    expect(c.upstreamEnded).toBe(true);
+  });
+
   it("holds no bytes with a stop in onNewConnection alone: the next bytes call onDownstreamData, as in Envoy", async () => {
     const h = await load({ stopOnConnect: true });
     const c = h.tcp();

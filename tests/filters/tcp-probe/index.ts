@@ -8,6 +8,7 @@
 //   {"holdUntil": "\n"}        StopIteration on client data until it holds this text
 //   {"upper": true}            client data upper-cased (ASCII) on its way
 //   {"prefixUpstream": "> "}   each upstream chunk prefixed on its way to the client
+//   {"suffixDownstream": ";"}  each client chunk that goes on gets this appended
 //   {"closeOn": "QUIT"}        closeConnection when client data holds this text
 //   {"trapOn": "TRAP"}         a trap (abort) when client data holds this text
 //   {"closeUpstreamOn": "BYE"} proxy_close_stream(Upstream) when client data holds this text
@@ -30,6 +31,7 @@ class ProbeConfig {
   @optional holdUntil: string = "";
   @optional upper: bool = false;
   @optional prefixUpstream: string = "";
+  @optional suffixDownstream: string = "";
   @optional closeOn: string = "";
   @optional trapOn: string = "";
   @optional closeUpstreamOn: string = "";
@@ -145,6 +147,7 @@ class Probe extends TcpContext {
     }
     if (s.holdUntil.length > 0 && !text.includes(s.holdUntil) && !endOfStream) return TcpAction.StopIteration;
     if (s.upper) downstreamData.replaceBytes(upperAscii(downstreamData.get()));
+    if (s.suffixDownstream.length > 0 && dataSize > 0) downstreamData.append(s.suffixDownstream);
     return TcpAction.Continue;
   }
 
