@@ -1,5 +1,5 @@
-// as-pect: the SDK's own specs (tests/sdk). Its compiler settings are in as-pect.asconfig.json,
-// kept apart from the project's asconfig.json so filter build settings do not leak into specs.
+// as-pect: the SDK's own specs (tests/sdk). Its compiler settings are in as-pect.asconfig.json;
+// filter builds take theirs from proxy-wasm-as build (toolchain/build.ts), so neither leaks into the other.
 //
 // A spec that drives the SDK through its ABI exports gets a small mock host: properties
 // (proxy_get_property / proxy_set_property, values handed over through the spec module's

@@ -3,7 +3,7 @@
 // "proxy-wasm-as" when there is none). Change it, then `npm run asbuild` and `npm test`.
 //
 // In Envoy: load build/filter.wasm with envoy.filters.http.wasm; any root_id works.
-import { RootContext, HttpContext, HeadersAction, registerRootContext, request, response, config, log } from "../sdk";
+import { RootContext, HttpContext, HeadersAction, registerRootContext, request, response, config, log } from "proxy-wasm-as/sdk";
 
 class FilterRoot extends RootContext {
   stamp: string = "proxy-wasm-as";

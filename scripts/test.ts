@@ -1,8 +1,10 @@
-// `npm test`: build every module, then run the SDK specs (as-pect), the host and example
-// suites (vitest) and the typecheck, and close with one line `N passed, N failed` over all
-// of them (the line CI reads). Each step's own output is shown as it runs.
+// `npm test [-- files…]`: build the modules (only those that changed; with files, only those
+// the files load), then run the SDK specs (as-pect), the host and example suites (vitest)
+// and the typecheck, and close with one line `N passed, N failed` over all of them (the line
+// CI reads). Each step's own output is shown as it runs. Given files, only vitest runs them.
 import { spawn } from "node:child_process";
 import { readFile, rm } from "node:fs/promises";
+import { modulesUsedBy } from "../toolchain/test.ts";
 
 interface Tally { passed: number; failed: number; skipped: number }
 
@@ -48,11 +50,11 @@ async function sdkSpecs(tally: Tally): Promise<void> {
   if (code !== 0 && files === 0) tally.failed++;
 }
 
-async function vitest(tally: Tally): Promise<void> {
+async function vitest(tally: Tally, files: string[]): Promise<void> {
   console.log("\n── host and example suites (vitest)");
   const results = ".vitest-results.json";
   await rm(results, { force: true });
-  const { code } = await run("npx", ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile=${results}`]);
+  const { code } = await run("npx", ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile=${results}`, ...files]);
   try {
     const report = JSON.parse(await readFile(results, "utf8"));
     tally.passed += report.numPassedTests;
@@ -64,12 +66,14 @@ async function vitest(tally: Tally): Promise<void> {
   if (code !== 0 && tally.failed === 0) tally.failed++;
 }
 
+const files = process.argv.slice(2);
+const only = modulesUsedBy(process.cwd(), files) ?? [];
 const tally: Tally = { passed: 0, failed: 0, skipped: 0 };
-if (await check("build (npm run asbuild)", "npm", ["run", "--silent", "asbuild"], tally)) {
-  await sdkSpecs(tally);
-  await vitest(tally);
+if (await check("build (proxy-wasm-as build)", "npx", ["tsx", "toolchain/cli.ts", "build", ...only], tally)) {
+  if (!files.length) await sdkSpecs(tally);
+  await vitest(tally, files);
 }
-await check("typecheck (tsc)", "npx", ["tsc", "-p", "."], tally);
+if (!files.length) await check("typecheck (tsc)", "npx", ["tsc", "-p", "."], tally);
 
 console.log(`\n${tally.passed} passed, ${tally.failed} failed${tally.skipped ? `, ${tally.skipped} skipped` : ""}`);
 process.exit(tally.failed === 0 ? 0 : 1);

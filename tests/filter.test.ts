@@ -1,9 +1,9 @@
-// Tests of your filter (assembly/index.ts, built to build/filter.wasm by npm run asbuild).
+// Tests of your filter (assembly/index.ts, built to build/filter.wasm by npm test).
 // Start here when you change it: each test drives one request through the filter in the
 // in-process harness and checks what a client or upstream would see.
 import { describe, expect, it } from "vitest";
 import { join } from "node:path";
-import { Harness, HeadersAction } from "../host/testing/index.ts";
+import { Harness, HeadersAction } from "proxy-wasm-as/testing";
 
 const wasm = join(import.meta.dirname, "../build/filter.wasm");
 

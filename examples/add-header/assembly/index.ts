@@ -6,7 +6,7 @@
 // A header already present is replaced, so the configured value is the one that arrives.
 import {
   RootContext, HttpContext, HeadersAction, HeaderMap, registerRootContext, request, response, config, log,
-} from "../../../sdk";
+} from "proxy-wasm-as/sdk";
 
 @json
 class AddHeaderConfig {

@@ -9,7 +9,7 @@
 // (default: any text/*, application/json).
 import {
   RootContext, HttpContext, HeadersAction, DataAction, registerRootContext, response, config, log,
-} from "../../../sdk";
+} from "proxy-wasm-as/sdk";
 
 @json
 class Replacement {

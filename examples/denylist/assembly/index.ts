@@ -6,7 +6,7 @@
 import {
   RootContext, HttpContext, HeadersAction, HttpCallResponse, Header, registerRootContext, sendLocalReply, properties,
   setTickPeriod, config, log,
-} from "../../../sdk";
+} from "proxy-wasm-as/sdk";
 
 @json
 class DenylistConfig {

@@ -8,7 +8,7 @@
 import {
   RootContext, HttpContext, HeadersAction, Header, HttpCallResponse, registerRootContext, request, continueRequest,
   sendLocalReply, config, log,
-} from "../../../sdk";
+} from "proxy-wasm-as/sdk";
 
 @json
 class ExtAuthConfig {

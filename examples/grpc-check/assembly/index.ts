@@ -6,7 +6,7 @@
 //   configuration: {"cluster": "authz", "timeout_ms": 1000}
 import {
   RootContext, HttpContext, HeadersAction, Header, registerRootContext, request, continueRequest, sendLocalReply, config, log,
-} from "../../../sdk";
+} from "proxy-wasm-as/sdk";
 import { decodeCheckResponse, encodeCheckRequest } from "./proto";
 
 @json

@@ -5,7 +5,7 @@
 //   configuration: {"rules": [{"from": "/banana/{n}", "to": "/status/{n}"}]}
 //
 // Pattern syntax: see pattern.ts ({name} one segment, {name*} the rest of the path).
-import { RootContext, HttpContext, HeadersAction, LogLevel, registerRootContext, request, config, log } from "../../../sdk";
+import { RootContext, HttpContext, HeadersAction, LogLevel, registerRootContext, request, config, log } from "proxy-wasm-as/sdk";
 import { PathPattern, PathTemplate } from "./pattern";
 
 @json

@@ -8,7 +8,7 @@
 import {
   RootContext, HttpContext, HeadersAction, Header, Status, registerRootContext, request, response, sendLocalReply,
   sharedData, time, config, log, Counter,
-} from "../../../sdk";
+} from "proxy-wasm-as/sdk";
 
 @json
 class RateLimitConfig {

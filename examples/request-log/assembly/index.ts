@@ -5,7 +5,7 @@
 //   configuration: {"queue": "request_summaries", "flush_every_ms": 1000, "max_batch": 100}
 import {
   RootContext, HttpContext, LogLevel, registerRootContext, request, response, queues, setTickPeriod, config, log,
-} from "../../../sdk";
+} from "proxy-wasm-as/sdk";
 
 @json
 class RequestLogConfig {

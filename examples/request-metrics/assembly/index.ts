@@ -5,7 +5,7 @@
 //   configuration: {"prefix": "shop"}   (default "request_metrics")
 import {
   RootContext, HttpContext, HeadersAction, registerRootContext, request, response, config, Counter, Gauge, Histogram,
-} from "../../../sdk";
+} from "proxy-wasm-as/sdk";
 
 @json
 class MetricsConfig {

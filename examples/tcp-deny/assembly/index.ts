@@ -3,7 +3,7 @@
 // are held (StopIteration) until there are enough to decide.
 //
 //   configuration: {"prefixes": ["CONNECT ", "BADPROTO"]}
-import { RootContext, TcpContext, TcpAction, registerRootContext, downstreamData, closeConnection, config, log } from "../../../sdk";
+import { RootContext, TcpContext, TcpAction, registerRootContext, downstreamData, closeConnection, config, log } from "proxy-wasm-as/sdk";
 
 @json
 class TcpDenyConfig {

@@ -9,7 +9,7 @@
 // whole buffer, so bytes a later filter holds (StopIteration) would be shown to it again.
 import {
   RootContext, TcpContext, TcpAction, PeerType, registerRootContext, config, Counter, Gauge, Histogram,
-} from "../../../sdk";
+} from "proxy-wasm-as/sdk";
 
 @json
 class TcpMetricsConfig {

@@ -4,7 +4,7 @@
 import {
   RootContext, HttpContext, HeadersAction, Header, registerRootContext, request, callForeignFunction, properties, grpcSend, grpcClose,
   grpcCancel, setEffectiveContext, log,
-} from "../../../sdk";
+} from "proxy-wasm-as/sdk";
 
 function describePairs(pairs: Header[]): string {
   const out = new Array<string>();

@@ -22,7 +22,7 @@ import {
   RootContext, TcpContext, TcpAction, PeerType, Header, HttpCallResponse, Counter, registerRootContext, config, log,
   downstreamData, upstreamData, continueDownstream, closeConnection, closeStream, sharedData, queues, properties, setTickPeriod,
   Status, StreamType,
-} from "../../../sdk";
+} from "proxy-wasm-as/sdk";
 
 @json
 class ProbeConfig {
