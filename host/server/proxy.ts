@@ -254,7 +254,7 @@ export class Proxy {
     const files = this.moduleFiles;
     this.watcher = new ModuleWatcher(files, (file) => void this.reloadModule(file), {
       debounceMs: options.debounceMs,
-      onError: (dir, e) => this.logger.log("error", "wasm", `cannot watch ${dir} any more: ${e.message}`),
+      onLost: (dir, why) => this.logger.log("warn", "wasm", `watching ${dir}: ${why}; its modules reload when it is back`),
     });
     return files.length;
   }

@@ -2,7 +2,7 @@
 // file (as a build does: a temp file renamed over it) and watches what clients get. Streams
 // under way finish on the old module, new ones get the new module, a module that cannot be
 // loaded or configured leaves the old one serving, with the error logged.
-import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { type AddressInfo, type Socket, connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -220,6 +220,25 @@ describe("hot reload (HTTP)", () => {
     expect(missing.error).toContain("cannot read it");
     expect((await get(`${p.url}/`)).headers["x-module"]).toBe("v2");
     expect(stat(p, "wasm_filter.add_header.reloads")).toBe(1);
+  });
+
+  it("a build directory removed and made again (a clean build) is watched again", async () => {
+    const dir = join(tempDir(), "build");
+    mkdirSync(dir);
+    const file = join(dir, "filter.wasm");
+    writeFileSync(file, tagged("v1"));
+    const p = await watchedProxy("add-header", file);
+    rmSync(dir, { recursive: true });
+    await until("the warning", () => p.lines.some((l) => l.includes(`[warn][wasm] watching ${dir}: it was removed; its modules reload when it is back`)));
+    expect((await get(`${p.url}/`)).headers["x-module"]).toBe("v1");
+    mkdirSync(dir);
+    writeFileSync(file, tagged("v2"));
+    await until("the reload", () => p.lines.some((l) => l.includes(`reloaded add_header from ${file}`)));
+    expect((await get(`${p.url}/`)).headers["x-module"]).toBe("v2");
+    // The new directory is watched in turn.
+    replaceAtomically(file, tagged("v3"));
+    await until("the second reload", () => p.lines.filter((l) => l.includes("reloaded add_header")).length === 2);
+    expect((await get(`${p.url}/`)).headers["x-module"]).toBe("v3");
   });
 
   it("keeps shared data and filter metrics across a reload (the rate-limit bucket stays empty)", async () => {
