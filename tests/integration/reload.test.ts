@@ -76,14 +76,14 @@ async function until(what: string, check: () => boolean, timeoutMs = 10_000): Pr
   }
 }
 
-/** An upstream that holds each request to /hold until the test lets them go, and answers others at once. */
-async function holdingUpstream() {
+/** A server that holds each request `hold` picks until the test lets them go (answering 200 with `headers`), and answers others at once. */
+async function holdingServer(hold: (path: string) => boolean, headers: Record<string, string> = {}) {
   const held: ServerResponse[] = [];
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     req.resume();
     req.on("end", () => {
-      if (req.url === "/hold") held.push(res);
-      else res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
+      if (hold(req.url ?? "/")) held.push(res);
+      else res.writeHead(200, { "content-type": "text/plain", ...headers }).end("ok\n");
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
@@ -91,7 +91,7 @@ async function holdingUpstream() {
     port: (server.address() as AddressInfo).port,
     get holding() { return held.length; },
     release() {
-      for (const res of held.splice(0)) res.writeHead(200, { "content-type": "text/plain" }).end("held\n");
+      for (const res of held.splice(0)) res.writeHead(200, { "content-type": "text/plain", ...headers }).end("held\n");
     },
     close: () => new Promise<void>((resolve) => {
       server.close(() => resolve());
@@ -105,8 +105,9 @@ async function get(url: string) {
   return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
 }
 
-let upstream: Awaited<ReturnType<typeof holdingUpstream>>;
-beforeAll(async () => (upstream = await holdingUpstream()));
+/** The upstream: holds requests to /hold. */
+let upstream: Awaited<ReturnType<typeof holdingServer>>;
+beforeAll(async () => (upstream = await holdingServer((path) => path === "/hold")));
 afterAll(async () => upstream.close());
 
 const dirs: string[] = [];
@@ -177,6 +178,28 @@ describe("hot reload (HTTP)", () => {
     const stats = await get(`${p.admin}/stats`);
     expect(stats.text).toContain("wasm_filter.add_header.reloads: 2\n");
     expect(stats.text).toContain("wasm_filter.add_header.reload_failures: 0\n");
+  });
+
+  it("a request waiting for its filter's callout when the module is replaced gets the answer on the old VM, and goes on", async () => {
+    // The authorization service holds every check, then admits it (and has x-user added).
+    const auth = await holdingServer(() => true, { "x-auth-add-x-user": "alice" });
+    cleanups.push(() => auth.close());
+    const file = join(tempDir(), "ext-auth.wasm");
+    copyFileSync(join(root, "build/ext-auth.wasm"), file);
+    const p = await watchedProxy("ext-auth", file, (y) => y.replace("port_value: 9001", `port_value: ${auth.port}`).replace('"timeout_ms": 1000', '"timeout_ms": 30000'));
+    const paused = get(`${p.url}/orders`);
+    await until("the callout to reach the authorization service", () => auth.holding === 1);
+    replaceAtomically(file, tagged("v2"));
+    await until("the reload", () => p.lines.some((l) => l.includes(`reloaded ext_auth from ${file}`)));
+    // The new module asks nobody.
+    const fresh = await get(`${p.url}/x`);
+    expect(fresh.headers["x-module"]).toBe("v2");
+    expect(auth.holding).toBe(1);
+    auth.release();
+    const old = await paused;
+    expect(old.status).toBe(200);
+    expect(old.headers["x-module"]).toBeUndefined();
+    expect(old.text).toBe("ok\n"); // it reached the upstream once the old VM had its answer
   });
 
   it("a broken file (garbage, a module refusing its configuration, a trap while starting) keeps the old module serving, logged; a later good file is taken", async () => {
