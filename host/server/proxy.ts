@@ -26,9 +26,9 @@ import { ModuleWatcher } from "./watch.ts";
 const MAX_HEADER_BYTES = 60 * 1024; // Envoy's max_request_headers_kb default
 
 /**
- * A listener's wasm filters as new streams take them. A reload replaces the array (never
- * changes it in place): a stream keeps the array it began with, so it ends on the plugins it
- * started on.
+ * A listener's wasm filters as new streams take them: a stream binds its filters to these
+ * plugins when it begins and keeps them to its end. A reload puts a new array here (one a
+ * stream was given is never changed).
  */
 export class FilterChain {
   constructor(public plugins: Plugin[]) {}
