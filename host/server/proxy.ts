@@ -235,9 +235,14 @@ export class Proxy {
     slot.plugin = plugin;
     slot.codeHash = hash;
     slot.reloads++;
-    slot.pastVmFailures += old.restarts + (old.failed ? 1 : 0);
+    const failures = (p: Plugin) => p.restarts + (p.failed ? 1 : 0);
+    const counted = failures(old);
+    slot.pastVmFailures += counted;
     if (old.activeStreams > 0) this.logger.log("debug", "wasm", `the replaced ${slot.filter.name} finishes its ${old.activeStreams} stream(s)`);
-    old.retire(() => this.drop(old));
+    old.retire(() => {
+      slot.pastVmFailures += failures(old) - counted; // a trap while it finished its streams
+      this.drop(old);
+    });
   }
 
   private drop(plugin: Plugin): void {
