@@ -180,6 +180,27 @@ describe("hot reload (HTTP)", () => {
     expect(stats.text).toContain("wasm_filter.add_header.reload_failures: 0\n");
   });
 
+  it("requests keep flowing through a swap: none fails, each is answered by one module or the other", async () => {
+    const file = join(tempDir(), "filter.wasm");
+    writeFileSync(file, tagged("v1"));
+    const p = await watchedProxy("add-header", file);
+    const seen: string[] = [];
+    const reloaded = () => p.lines.some((l) => l.includes(`reloaded add_header from ${file}`));
+    const batch = async () => {
+      const answers = await Promise.all(Array.from({ length: 20 }, () => get(`${p.url}/`)));
+      for (const a of answers) seen.push(`${a.status} ${a.headers["x-module"]}`);
+    };
+    await batch();
+    replaceAtomically(file, tagged("v2"));
+    const deadline = Date.now() + 10_000;
+    while (!reloaded() && Date.now() < deadline) await batch();
+    expect(reloaded()).toBe(true);
+    await batch();
+    expect(seen.filter((s) => s !== "200 v1" && s !== "200 v2")).toEqual([]);
+    expect(seen.slice(0, 20)).toEqual(Array(20).fill("200 v1"));
+    expect(seen.slice(-20)).toEqual(Array(20).fill("200 v2"));
+  });
+
   it("a request waiting for its filter's callout when the module is replaced gets the answer on the old VM, and goes on", async () => {
     // The authorization service holds every check, then admits it (and has x-user added).
     const auth = await holdingServer(() => true, { "x-auth-add-x-user": "alice" });
