@@ -312,7 +312,8 @@ describe("hot reload (TCP, run --watch)", () => {
     writeFileSync(file, tagged("v1"));
     const lines: string[] = [];
     const { proxy } = await run(["--wasm", file, "--upstream", `tcp://127.0.0.1:${echo.port}`, "--listen", "0", "--watch"], new Logger("info", (l) => lines.push(l)));
-    cleanups.push(() => proxy.stop(1000));
+    let stopped = false;
+    cleanups.push(async () => void (stopped || (await proxy.stop(1000))));
     expect(lines.some((l) => l.includes("watching 1 module file(s)"))).toBe(true);
 
     const open = (): { socket: Socket; text: () => string } => {
@@ -340,5 +341,11 @@ describe("hot reload (TCP, run --watch)", () => {
     second.socket.write("d");
     await until("d[v2]", () => second.text() === "c[v2]d[v2]");
     second.socket.destroy();
+
+    // At shutdown the plugin serving is done too, as Envoy's are.
+    expect(lines.some((l) => l.includes("v2: root done"))).toBe(false);
+    stopped = true;
+    await proxy.stop(1000);
+    expect(lines.some((l) => l.includes("wasm log tagger 1: v2: root done"))).toBe(true);
   });
 });
