@@ -9,10 +9,11 @@ import { Proxy } from "./server/proxy.ts";
 import { ModuleError } from "./vm.ts";
 
 const USAGE = `usage:
-  proxy-wasm-as run envoy.yaml [--log-level info] [--admin PORT]
+  proxy-wasm-as run envoy.yaml [--log-level info] [--admin PORT] [--watch]
   proxy-wasm-as run --wasm build/filter.wasm [--root-id ID] [--config TEXT] [--fail-open]
-                    [--wasm … for a chain] --upstream http://127.0.0.1:8080 [--listen 10000] [--admin PORT]
+                    [--wasm … for a chain] --upstream http://127.0.0.1:8080 [--listen 10000] [--admin PORT] [--watch]
                     (--upstream tcp://HOST:PORT runs network filters on a TCP listener)
+--watch: reload a module when its file changes (new streams take it; streams under way finish on the old one)
 log levels: ${LOG_LEVEL_NAMES.join(", ")}`;
 
 export interface RunningProxy {
@@ -27,7 +28,7 @@ export async function run(argv: string[], logger = new Logger()): Promise<Runnin
     options: {
       wasm: { type: "string", multiple: true }, "root-id": { type: "string", multiple: true }, config: { type: "string", multiple: true },
       "fail-open": { type: "boolean" }, upstream: { type: "string" }, listen: { type: "string" }, admin: { type: "string" },
-      "log-level": { type: "string" },
+      "log-level": { type: "string" }, watch: { type: "boolean" },
     },
   });
   const level = values["log-level"] ?? "info";
@@ -54,7 +55,13 @@ export async function run(argv: string[], logger = new Logger()): Promise<Runnin
       upstream: values.upstream, listen: port("listen", values.listen, 10000)!, admin: port("admin", values.admin, null),
     });
   }
-  return { proxy: await Proxy.start(config, logger), config };
+  const proxy = await Proxy.start(config, logger);
+  if (values.watch) {
+    const watched = proxy.watchModules();
+    if (watched) logger.log("info", "main", `watching ${watched} module file(s); a change reloads the plugins loaded from it`);
+    else logger.log("warn", "main", "--watch: no module is loaded from a file (inline code is not watched)");
+  }
+  return { proxy, config };
 }
 
 /** Runs until SIGINT/SIGTERM, then drains in-flight requests and exits. */

@@ -56,6 +56,8 @@ export class OutboundCalls implements Outbound {
   callStatus = { code: 0, message: "" };
   private nextToken = 1;
   private readonly grpcCalls = new IdTable<{ handle: GrpcHandle; stream: boolean }>();
+  /** The plugin was released: answers still to come are dropped. */
+  private closed = false;
 
   constructor(private readonly owner: OutboundOwner, private readonly callouts: CalloutSender | null, private readonly grpc: GrpcSender | null) {}
 
@@ -77,7 +79,7 @@ export class OutboundCalls implements Outbound {
 
   /** The callout's outcome reaches the root context, as Envoy delivers it; the response is readable only then. */
   private deliverHttpCallResponse(token: number, generation: number, result: CalloutResult): void {
-    if (this.owner.failed || generation !== this.owner.restarts) return; // the VM that asked is gone
+    if (this.closed || this.owner.failed || generation !== this.owner.restarts) return; // the VM that asked is gone
     const response = "response" in result ? result.response : { headers: [], trailers: [], body: new Uint8Array(0) };
     this.calloutResponse = response;
     this.callStatus = "response" in result ? { code: Status.Ok, message: "" } : { code: Status.BrokenConnection, message: result.failure };
@@ -98,7 +100,7 @@ export class OutboundCalls implements Outbound {
     const token = this.nextToken++;
     const generation = this.owner.restarts;
     const deliver = (name: string, received: GrpcReceived, count: number) => {
-      if (this.owner.failed || generation !== this.owner.restarts || !this.grpcCalls.has(token)) return;
+      if (this.closed || this.owner.failed || generation !== this.owner.restarts || !this.grpcCalls.has(token)) return;
       this.grpcReceived = received;
       try {
         this.owner.callRoot(name, this.owner.rootContextId, token, count);
@@ -121,6 +123,14 @@ export class OutboundCalls implements Outbound {
     });
     this.grpcCalls.set(token, { handle, stream: request.message === null });
     return { token };
+  }
+
+  /** The plugin is released: gRPC calls and streams under way are cancelled, and no answer reaches it any more. */
+  close(): void {
+    this.closed = true;
+    const tokens: number[] = [];
+    this.grpcCalls.forEach((_call, token) => tokens.push(token));
+    for (const token of tokens) this.grpcCancel(token);
   }
 
   private unknownGrpc(call: string, token: number): number {

@@ -126,7 +126,12 @@ export class Plugin implements AbiHost {
   static async load(source: string | Uint8Array, config: PluginConfig, sink: LogSink): Promise<Plugin> {
     const checked = await checkModule(await readModule(source), hostFunctionNames);
     const plugin = new Plugin(checked, config, sink);
-    plugin.start();
+    try {
+      plugin.start();
+    } catch (e) {
+      plugin.discard(); // no retry in the background, no queue left pointing at it
+      throw e;
+    }
     return plugin;
   }
 
@@ -197,8 +202,9 @@ export class Plugin implements AbiHost {
     if (!this.live) this.recoverIfFailed();
   }
 
-  /** After a trap the VM is dead (as in Envoy); this makes a fresh one. */
+  /** After a trap the VM is dead (as in Envoy); this makes a fresh one (not for a plugin replaced by a reload). */
   recoverIfFailed(): boolean {
+    if (this.retiring) return false;
     if (!this.failed) return true;
     this.contexts.clear();
     this.restarts++;
@@ -225,7 +231,7 @@ export class Plugin implements AbiHost {
 
   /** A stream's end: on_done, on_log, on_delete (a trap there is logged and the end goes on), then what they deferred. */
   endContext(context: StreamContext): void {
-    if (this.failed) return;
+    if (this.failed || this.released) return;
     try {
       this.callStream(context, "proxy_on_done", context.contextId);
       this.callStream(context, "proxy_on_log", context.contextId);
@@ -279,7 +285,7 @@ export class Plugin implements AbiHost {
 
   /** Calls the root context's onTick now (what the timer does; tests call it directly). */
   tick(): void {
-    if (this.failed) return;
+    if (this.failed || this.released) return;
     try {
       this.callRoot("proxy_on_tick", ROOT_CONTEXT_ID);
     } catch (e) {
@@ -294,12 +300,75 @@ export class Plugin implements AbiHost {
     this.recovery = null;
   }
 
+  // Streams and the plugin's end. A plugin replaced by a reload serves the streams that began
+  // on it until the last one ends, and is released then, as Envoy lets a replaced plugin's
+  // streams finish before the plugin goes.
+
+  /** Streams begun on this plugin and not finished yet. */
+  activeStreams = 0;
+  /** Replaced: no new stream comes here; released when the last one ends. */
+  retiring = false;
+  /** Released: nothing reaches the module any more. */
+  released = false;
+  private onReleased: (() => void) | null = null;
+
+  /** A stream took this plugin (one of its filters is this plugin's). */
+  streamStarted(): void {
+    this.activeStreams++;
+  }
+
+  /** A stream that took this plugin has finished. */
+  streamEnded(): void {
+    if (--this.activeStreams === 0 && this.retiring) this.release();
+  }
+
+  /** Another plugin takes the new streams: this one is released once its last stream ends (at once when none is open). */
+  retire(onReleased?: () => void): void {
+    this.retiring = true;
+    this.onReleased = onReleased ?? null;
+    if (this.activeStreams <= 0) this.release();
+  }
+
+  /**
+   * The plugin goes, as Envoy removes one: its timer stops, its root context gets on_done
+   * (and on_delete when on_done agrees; one that answers false is not waited for, as
+   * proxy_done here does not wait), its queues return to their previous owners, and callout
+   * or gRPC answers still to come are dropped.
+   */
+  release(): void {
+    if (this.released) return;
+    this.retiring = true; // no recovery of a dead VM from now on
+    this.close();
+    if (!this.failed) {
+      try {
+        if (this.callRoot("proxy_on_done", ROOT_CONTEXT_ID) !== 0) this.callRoot("proxy_on_delete", ROOT_CONTEXT_ID);
+      } catch (e) {
+        if (!(e instanceof WasmTrap)) throw e; // logged by run(); the plugin goes all the same
+      }
+    }
+    this.discard();
+    const done = this.onReleased;
+    this.onReleased = null;
+    done?.();
+  }
+
+  /** Nothing reaches the module any more: no timer, no queue notification, no answer to a call it made. */
+  private discard(): void {
+    this.released = true;
+    this.retiring = true;
+    this.close();
+    this.shared.queues.disown(this);
+    this.outbound.close();
+    this.contexts.clear();
+    this.deferred = [];
+  }
+
   // AbiHost
 
   queueReady(token: number): void {
     // Inside a call into this module (it enqueued on its own queue): once the call returns.
     const deliver = () => {
-      if (this.failed) return;
+      if (this.failed || this.released) return;
       try {
         this.callRoot("proxy_on_queue_ready", ROOT_CONTEXT_ID, token);
       } catch (e) {

@@ -33,13 +33,22 @@ export class SharedState {
   }
 }
 
-/** A shared queue: items any VM may enqueue; its owner (the plugin that registered it) is told when one arrives. */
+/** What a queue tells when an item arrives: the root context of the plugin that registered it. */
+export interface QueueOwner {
+  queueReady(token: number): void;
+}
+
+/** A shared queue: items any VM may enqueue; its owner (the plugin that registered it last) is told when one arrives. */
 export interface SharedQueue {
   vmId: string;
   name: string;
   items: Uint8Array[];
-  /** Tells the owning plugin's root context that an item is ready. */
-  notify: (token: number) => void;
+  /**
+   * The plugins that registered it, the latest last: that one is told. A plugin that goes
+   * (replaced by a reload, or one that failed to start) is taken off, and the one before it
+   * is told again.
+   */
+  owners: QueueOwner[];
 }
 
 export class SharedQueues {
@@ -48,17 +57,28 @@ export class SharedQueues {
   private nextToken = 1;
 
   /** Registers (or takes over) the queue `name` of `vmId`; its token. */
-  register(vmId: string, name: string, notify: (token: number) => void): number {
+  register(vmId: string, name: string, owner: QueueOwner): number {
     const key = `${vmId}\0${name}`;
     const existing = this.byName.get(key);
     if (existing !== undefined) {
-      this.byToken.get(existing)!.notify = notify;
+      const { owners } = this.byToken.get(existing)!;
+      const at = owners.indexOf(owner);
+      if (at >= 0) owners.splice(at, 1);
+      owners.push(owner);
       return existing;
     }
     const token = this.nextToken++;
-    this.byToken.set(token, { vmId, name, items: [], notify });
+    this.byToken.set(token, { vmId, name, items: [], owners: [owner] });
     this.byName.set(key, token);
     return token;
+  }
+
+  /** `owner` is gone: each queue it registered is told to the plugin that held it before (if any); the queues and their items stay. */
+  disown(owner: QueueOwner): void {
+    for (const queue of this.byToken.values()) {
+      const at = queue.owners.indexOf(owner);
+      if (at >= 0) queue.owners.splice(at, 1);
+    }
   }
 
   resolve(vmId: string, name: string): number | undefined {
@@ -69,7 +89,7 @@ export class SharedQueues {
     const queue = this.byToken.get(token);
     if (!queue) return false;
     queue.items.push(item);
-    queue.notify(token);
+    queue.owners[queue.owners.length - 1]?.queueReady(token);
     return true;
   }
 

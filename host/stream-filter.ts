@@ -17,8 +17,12 @@ export abstract class StreamFilter implements StreamContext {
   /** The VM its context lives in (the plugin's restarts count then): a re-created VM does not know it. */
   private vmGeneration = -1;
 
+  /** finish() has run (the plugin counts this stream until then). */
+  private ended = false;
+
   constructor(readonly plugin: Plugin) {
     this.contextId = plugin.allocateContextId();
+    plugin.streamStarted();
   }
 
   /** Calls a stream callback: the module's raw answer (undefined: no such export), or "fail" when it trapped. */
@@ -47,7 +51,13 @@ export abstract class StreamFilter implements StreamContext {
 
   /** The stream is over: on_done, on_log, on_delete (when the context was ever created). */
   finish(): void {
-    if (this.created && this.vmGeneration === this.plugin.restarts) this.plugin.endContext(this);
+    if (this.ended) return;
+    this.ended = true;
+    try {
+      if (this.created && this.vmGeneration === this.plugin.restarts) this.plugin.endContext(this);
+    } finally {
+      this.plugin.streamEnded(); // a plugin replaced by a reload goes with its last stream
+    }
   }
 
   // StreamContext: what the host functions act on, per kind of stream.

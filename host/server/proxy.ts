@@ -1,14 +1,19 @@
 // The running proxy: plugins loaded once per configured wasm filter (one VM each, reused by
 // every stream), clusters, HTTP and TCP listeners and the admin endpoint, from one validated model.
+// A module file can be reloaded while the proxy runs (reloadModule, watchModules): new streams
+// take the new plugin, streams under way finish on the old one.
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { resolve } from "node:path";
 import { LOG_LEVEL_NAMES } from "../abi/types.ts";
 import { Cluster } from "../cluster.ts";
 import { MetricRegistry } from "../metrics.ts";
 import { SharedState } from "../shared.ts";
 import type { HttpListenerConfig, ListenerConfig, ProxyConfig, WasmFilterConfig } from "../config/model.ts";
 import type { Logger } from "../log.ts";
-import { Plugin } from "../plugin.ts";
+import { Plugin, readModule } from "../plugin.ts";
 import type { CalloutSender, GrpcSender } from "../outbound.ts";
 import { startAdmin } from "./admin.ts";
 import { clusterCallouts } from "./callouts.ts";
@@ -16,8 +21,44 @@ import { clusterGrpc } from "./grpc.ts";
 import { Exchange } from "./exchange.ts";
 import { type StatScope, Stats } from "./stats.ts";
 import { TcpListener } from "./tcp-listener.ts";
+import { ModuleWatcher } from "./watch.ts";
 
 const MAX_HEADER_BYTES = 60 * 1024; // Envoy's max_request_headers_kb default
+
+/**
+ * A listener's wasm filters as new streams take them: a stream binds its filters to these
+ * plugins when it begins and keeps them to its end. A reload puts a new array here (one a
+ * stream was given is never changed).
+ */
+export class FilterChain {
+  constructor(public plugins: Plugin[]) {}
+}
+
+/** One configured wasm filter of one listener: the plugin its new streams get, and its reloads. */
+class FilterSlot {
+  /** The absolute path of the module file, or null for inline code (never reloaded). */
+  readonly file: string | null;
+  /** The sha-256 of the module the current plugin runs: the same bytes again are not reloaded. */
+  codeHash = "";
+  reloads = 0;
+  reloadFailures = 0;
+  /** VM failures of the plugins this one replaced (the counter never goes back). */
+  pastVmFailures = 0;
+
+  constructor(readonly filter: WasmFilterConfig, readonly chain: FilterChain, readonly index: number, public plugin: Plugin) {
+    this.file = "filename" in filter.code ? resolve(filter.code.filename) : null;
+  }
+}
+
+/** What a reload did for one plugin loaded from the file. */
+export interface ReloadOutcome {
+  plugin: string;
+  outcome: "reloaded" | "unchanged" | "failed";
+  /** Why it failed (the old plugin keeps serving). */
+  error?: string;
+}
+
+const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
 export class Proxy {
   readonly stats = new Stats();
@@ -25,7 +66,14 @@ export class Proxy {
   readonly metrics = new MetricRegistry();
   /** Shared data and queues of every plugin, per vm_id. */
   readonly shared = new SharedState();
+  /** Every plugin alive: those serving new streams, and replaced ones still finishing theirs. */
   private readonly plugins: Plugin[] = [];
+  /** Each configured wasm filter, in listener order. */
+  private readonly slots: FilterSlot[] = [];
+  /** The reload under way per module file: the next one for the same file waits for it. */
+  private readonly reloading = new Map<string, Promise<ReloadOutcome[]>>();
+  private watcher: ModuleWatcher | null = null;
+  private stopping = false;
   private readonly callouts: CalloutSender;
   private readonly grpc: GrpcSender & { close(): void };
   readonly clusters = new Map<string, Cluster>();
@@ -53,8 +101,15 @@ export class Proxy {
     const proxy = new Proxy(config, logger);
     try {
       for (const listener of config.listeners) {
-        const plugins = await Promise.all(listener.wasmFilters.map((f) => proxy.loadPlugin(f)));
-        await proxy.listen(listener, plugins);
+        const codes = await Promise.all(listener.wasmFilters.map((f) => ("filename" in f.code ? readModule(f.code.filename) : f.code.bytes)));
+        const plugins = await Promise.all(listener.wasmFilters.map((f, i) => proxy.loadPlugin(f, codes[i])));
+        const chain = new FilterChain(plugins);
+        for (let i = 0; i < plugins.length; i++) {
+          const slot = new FilterSlot(listener.wasmFilters[i], chain, i, plugins[i]);
+          if (slot.file) slot.codeHash = sha256(codes[i]);
+          proxy.addSlot(slot);
+        }
+        await proxy.listen(listener, chain);
       }
       if (config.admin) {
         proxy.admin = await startAdmin(proxy, config.admin);
@@ -67,47 +122,165 @@ export class Proxy {
     return proxy;
   }
 
-  private async loadPlugin(filter: WasmFilterConfig): Promise<Plugin> {
-    const source = "filename" in filter.code ? filter.code.filename : filter.code.bytes;
+  /** Starts a plugin for `filter` from its module's bytes (with the proxy's shared state, metrics and clusters). */
+  private async loadPlugin(filter: WasmFilterConfig, source: Uint8Array): Promise<Plugin> {
     const plugin = await Plugin.load(source, {
       name: filter.name, rootId: filter.rootId, vmId: filter.vmId, configuration: filter.configuration,
       vmConfiguration: filter.vmConfiguration, failOpen: filter.failOpen, environment: filter.environment,
       logLevel: "trace", metrics: this.metrics, shared: this.shared, live: true, callouts: this.callouts, grpc: this.grpc, node: this.config.node,
     }, (entry) => this.logger.wasm(entry));
+    plugin.logLevel = LOG_LEVEL_NAMES.indexOf(this.logger.level);
     this.plugins.push(plugin);
-    // Each trap kills the VM (as in Envoy); the next stream gets a fresh one.
-    this.stats.addSource(() => ({ [`wasm_filter.${filter.name}.vm_failures`]: plugin.restarts + (plugin.failed ? 1 : 0) }));
-    const sync = () => (plugin.logLevel = LOG_LEVEL_NAMES.indexOf(this.logger.level));
-    sync();
-    this.levelWatchers.push(sync);
     return plugin;
   }
 
-  private readonly levelWatchers: (() => void)[] = [];
+  private addSlot(slot: FilterSlot): void {
+    this.slots.push(slot);
+    const name = `wasm_filter.${slot.filter.name}`;
+    // Each trap kills the VM (as in Envoy); the next stream gets a fresh one. Reloads and
+    // the reloads that failed (the old module kept serving) are counted too.
+    this.stats.addSource(() => ({
+      [`${name}.vm_failures`]: slot.pastVmFailures + slot.plugin.restarts + (slot.plugin.failed ? 1 : 0),
+      [`${name}.reloads`]: slot.reloads,
+      [`${name}.reload_failures`]: slot.reloadFailures,
+    }));
+  }
 
   /** Changes the log level of the proxy and of every plugin (what a module asks with proxy_get_log_level). */
   setLogLevel(level: Parameters<Logger["setLevel"]>[0]): void {
     this.logger.setLevel(level);
-    for (const watch of this.levelWatchers) watch();
+    for (const plugin of this.plugins) plugin.logLevel = LOG_LEVEL_NAMES.indexOf(level);
   }
 
-  private async listen(config: ListenerConfig, plugins: Plugin[]): Promise<void> {
-    const port = config.kind === "http" ? await this.listenHttp(config, plugins) : await this.listenTcp(config, plugins);
+  /** The module files the configuration loads (absolute paths, each once); inline code has none. */
+  get moduleFiles(): string[] {
+    return [...new Set(this.slots.flatMap((s) => (s.file ? [s.file] : [])))];
+  }
+
+  /**
+   * Reloads every plugin loaded from `file` (as configured, or its absolute path) from the
+   * file's bytes now: a new VM with the same configuration (start, on_vm_start, on_configure);
+   * only once it has started does it take the new streams, while streams under way finish on
+   * the old plugin, which is released after its last one. A module that cannot be read,
+   * loaded or configured leaves the old plugin serving, logged at error level. Bytes the
+   * plugin already runs are not reloaded. Never rejects; reloads of one file run one at a time.
+   */
+  reloadModule(file: string): Promise<ReloadOutcome[]> {
+    const path = resolve(file);
+    const previous = this.reloading.get(path) ?? Promise.resolve([]);
+    const next = previous.then(() => this.reloadNow(path)).catch((e: Error) => {
+      this.logger.log("error", "wasm", `reload of ${path} failed: internal error: ${e.stack ?? e.message}`);
+      return [];
+    });
+    this.reloading.set(path, next);
+    void next.finally(() => {
+      if (this.reloading.get(path) === next) this.reloading.delete(path);
+    });
+    return next;
+  }
+
+  private async reloadNow(path: string): Promise<ReloadOutcome[]> {
+    const slots = this.slots.filter((s) => s.file === path);
+    if (slots.length === 0) {
+      this.logger.log("warn", "wasm", `reload of ${path}: no wasm filter is loaded from it`);
+      return [];
+    }
+    if (this.stopping) return [];
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(path);
+    } catch (e) {
+      return slots.map((slot) => this.reloadFailed(slot, path, `cannot read it: ${(e as Error).message}`));
+    }
+    const hash = sha256(bytes);
+    const outcomes: ReloadOutcome[] = [];
+    for (const slot of slots) {
+      const name = slot.filter.name;
+      if (slot.codeHash === hash) {
+        this.logger.log("debug", "wasm", `${path} is the module ${name} already runs; not reloaded`);
+        outcomes.push({ plugin: name, outcome: "unchanged" });
+        continue;
+      }
+      let plugin: Plugin;
+      try {
+        plugin = await this.loadPlugin(slot.filter, bytes);
+      } catch (e) {
+        outcomes.push(this.reloadFailed(slot, path, (e as Error).message));
+        continue;
+      }
+      if (this.stopping) {
+        this.drop(plugin);
+        plugin.release();
+        continue;
+      }
+      this.swap(slot, plugin, hash);
+      this.logger.log("info", "wasm", `reloaded ${name} from ${path}`);
+      outcomes.push({ plugin: name, outcome: "reloaded" });
+    }
+    return outcomes;
+  }
+
+  private reloadFailed(slot: FilterSlot, path: string, cause: string): ReloadOutcome {
+    slot.reloadFailures++;
+    this.logger.log("error", "wasm", `reload of ${slot.filter.name} from ${path} failed, the old module keeps serving: ${cause}`);
+    return { plugin: slot.filter.name, outcome: "failed", error: cause };
+  }
+
+  /** New streams take `plugin`; the slot's old plugin finishes the streams it has, then goes. */
+  private swap(slot: FilterSlot, plugin: Plugin, hash: string): void {
+    const old = slot.plugin;
+    const plugins = slot.chain.plugins.slice();
+    plugins[slot.index] = plugin;
+    slot.chain.plugins = plugins;
+    slot.plugin = plugin;
+    slot.codeHash = hash;
+    slot.reloads++;
+    const failures = (p: Plugin) => p.restarts + (p.failed ? 1 : 0);
+    const counted = failures(old);
+    slot.pastVmFailures += counted;
+    if (old.activeStreams > 0) this.logger.log("debug", "wasm", `the replaced ${slot.filter.name} finishes its ${old.activeStreams} stream(s)`);
+    old.retire(() => {
+      slot.pastVmFailures += failures(old) - counted; // a trap while it finished its streams
+      this.drop(old);
+    });
+  }
+
+  private drop(plugin: Plugin): void {
+    const at = this.plugins.indexOf(plugin);
+    if (at >= 0) this.plugins.splice(at, 1);
+  }
+
+  /**
+   * Watches the module files (not inline code) and reloads a file's plugins once a burst of
+   * changes to it has settled; the number of files watched.
+   */
+  watchModules(options: { debounceMs?: number } = {}): number {
+    this.watcher?.close();
+    const files = this.moduleFiles;
+    this.watcher = new ModuleWatcher(files, (file) => void this.reloadModule(file), {
+      debounceMs: options.debounceMs,
+      onLost: (dir, why) => this.logger.log("warn", "wasm", `watching ${dir}: ${why}; its modules reload when it is back`),
+    });
+    return files.length;
+  }
+
+  private async listen(config: ListenerConfig, chain: FilterChain): Promise<void> {
+    const port = config.kind === "http" ? await this.listenHttp(config, chain) : await this.listenTcp(config, chain);
     this.ports.push(port);
-    this.logger.log("info", "main", `${config.kind.toUpperCase()} listener ${config.name} on ${config.address.address}:${port}, ${plugins.length} wasm filter(s)`);
+    this.logger.log("info", "main", `${config.kind.toUpperCase()} listener ${config.name} on ${config.address.address}:${port}, ${chain.plugins.length} wasm filter(s)`);
   }
 
-  private async listenTcp(config: ListenerConfig & { kind: "tcp" }, plugins: Plugin[]): Promise<number> {
-    const listener = new TcpListener(this, config, plugins, this.clusters.get(config.cluster)!);
+  private async listenTcp(config: ListenerConfig & { kind: "tcp" }, chain: FilterChain): Promise<number> {
+    const listener = new TcpListener(this, config, chain, this.clusters.get(config.cluster)!);
     const port = await listener.listen();
     this.tcpListeners.push(listener);
     return port;
   }
 
-  private async listenHttp(config: HttpListenerConfig, plugins: Plugin[]): Promise<number> {
+  private async listenHttp(config: HttpListenerConfig, chain: FilterChain): Promise<number> {
     const listenerStats = this.stats.scope(`http.${config.statPrefix}`);
     const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, keepAliveTimeout: 60_000 }, (req, res) => {
-      new Exchange(this, config, plugins, req, res, listenerStats).start();
+      new Exchange(this, config, chain.plugins, req, res, listenerStats).start();
     });
     server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
       listenerStats.counter("downstream_rq_rx_reset").add();
@@ -127,6 +300,8 @@ export class Proxy {
 
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes everything. */
   async stop(graceMs = 10_000): Promise<void> {
+    this.stopping = true;
+    this.watcher?.close();
     for (const plugin of this.plugins) plugin.close();
     this.grpc.close();
     const closing = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
@@ -137,6 +312,9 @@ export class Proxy {
     await Promise.all([...closing, ...this.tcpListeners.map((l) => l.close(graceMs))]);
     clearInterval(idle);
     clearTimeout(grace);
+    // Every plugin goes as Envoy removes one at shutdown: its root context's on_done.
+    for (const plugin of this.plugins.slice()) plugin.release();
+    this.plugins.length = 0;
     if (this.admin) await new Promise<void>((resolve) => this.admin!.close(() => resolve()));
     this.admin?.closeAllConnections();
     await Promise.all([...this.clusters.values()].map((c) => c.close()));

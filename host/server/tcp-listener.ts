@@ -8,12 +8,11 @@ import type { AddressInfo } from "node:net";
 import type { Cluster } from "../cluster.ts";
 import { IdTable } from "../id-table.ts";
 import type { TcpListenerConfig } from "../config/model.ts";
-import type { Plugin } from "../plugin.ts";
 import type { Direction } from "../tcp/filter.ts";
 import { type TcpSink, TcpStream } from "../tcp/stream.ts";
 import { connectionInfo } from "./connections.ts";
 import { guarded } from "./guard.ts";
-import type { Proxy } from "./proxy.ts";
+import type { FilterChain, Proxy } from "./proxy.ts";
 import type { StatScope, StatValue } from "./stats.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -29,7 +28,8 @@ export class TcpListener {
   listenerStats: StatScope | null = null;
   readonly clusterStats: StatScope;
 
-  constructor(readonly proxy: Proxy, readonly config: TcpListenerConfig, readonly plugins: Plugin[], readonly cluster: Cluster) {
+  /** The listener's wasm filters as new connections take them (a reload replaces its array). */
+  constructor(readonly proxy: Proxy, readonly config: TcpListenerConfig, readonly chain: FilterChain, readonly cluster: Cluster) {
     this.tcpStats = proxy.stats.scope(`tcp.${config.statPrefix}`);
     this.clusterStats = proxy.clusterStats.get(cluster.name)!;
     this.server = createServer({ allowHalfOpen: true, highWaterMark: config.bufferLimitBytes }, (socket) => {
@@ -78,7 +78,7 @@ class TcpConnection implements TcpSink {
   private bytesSent = 0;
 
   constructor(private readonly listener: TcpListener, private readonly client: Socket, private readonly onDone: () => void) {
-    this.stream = new TcpStream(listener.plugins, this, { ...connectionInfo(client), clusterName: listener.config.cluster });
+    this.stream = new TcpStream(listener.chain.plugins, this, { ...connectionInfo(client), clusterName: listener.config.cluster });
   }
 
   get id(): number {

@@ -332,6 +332,22 @@ describe("shared queues", () => {
     expect(fns.proxy_dequeue_shared_queue(token, OUT_PTR, OUT_LEN)).toBe(EMPTY);
   });
 
+  it("tells the plugin that registered a queue last; when it goes (replaced by a reload, or failed to start), the one before is told again", () => {
+    const queues = new SharedState().queues;
+    const told: string[] = [];
+    const old = { queueReady: (t: number) => told.push(`old ${t}`) }, replacement = { queueReady: (t: number) => told.push(`new ${t}`) };
+    const token = queues.register("vm1", "jobs", old);
+    expect(queues.register("vm1", "jobs", replacement)).toBe(token);
+    expect(queues.enqueue(token, enc.encode("one"))).toBe(true);
+    queues.disown(replacement);
+    expect(queues.enqueue(token, enc.encode("two"))).toBe(true);
+    queues.disown(old);
+    expect(queues.enqueue(token, enc.encode("three"))).toBe(true); // kept for whoever registers next
+    expect(told).toEqual([`new ${token}`, `old ${token}`]);
+    expect(queues.register("vm1", "jobs", replacement)).toBe(token);
+    expect([1, 2, 3].map(() => dec.decode(queues.dequeue(token)!))).toEqual(["one", "two", "three"]);
+  });
+
   it("answers NotFound for an unknown token and InvalidMemoryAccess for bad pointers", () => {
     const fns = queueFunctions(host, new SharedState().queues) as Record<string, (...a: number[]) => number>;
     expect(fns.proxy_enqueue_shared_queue(42, ...put("x"))).toBe(NOT_FOUND);
