@@ -21,8 +21,13 @@ export interface RunningProxy {
   config: ProxyConfig;
 }
 
+export interface RunHooks {
+  /** Runs once the configuration is read, before any module is loaded (the toolchain builds them here). */
+  beforeStart?: (config: ProxyConfig, watch: boolean) => Promise<void>;
+}
+
 /** Parses `run` arguments and starts the proxy; throws ConfigError (and the load errors) on bad input. */
-export async function run(argv: string[], logger = new Logger()): Promise<RunningProxy> {
+export async function run(argv: string[], logger = new Logger(), hooks: RunHooks = {}): Promise<RunningProxy> {
   const { values, positionals } = parseArgs({
     args: argv, allowPositionals: true, strict: true,
     options: {
@@ -55,6 +60,7 @@ export async function run(argv: string[], logger = new Logger()): Promise<Runnin
       upstream: values.upstream, listen: port("listen", values.listen, 10000)!, admin: port("admin", values.admin, null),
     });
   }
+  await hooks.beforeStart?.(config, values.watch ?? false);
   const proxy = await Proxy.start(config, logger);
   if (values.watch) {
     const watched = proxy.watchModules();
@@ -65,7 +71,7 @@ export async function run(argv: string[], logger = new Logger()): Promise<Runnin
 }
 
 /** Runs until SIGINT/SIGTERM, then drains in-flight requests and exits. */
-export async function main(argv: string[]): Promise<void> {
+export async function main(argv: string[], hooks: RunHooks = {}): Promise<void> {
   const [command, ...rest] = argv;
   if (command !== "run") {
     process.stderr.write(`${USAGE}\n`);
@@ -74,7 +80,7 @@ export async function main(argv: string[]): Promise<void> {
   const logger = new Logger();
   let running: RunningProxy;
   try {
-    running = await run(rest, logger);
+    running = await run(rest, logger, hooks);
   } catch (e) {
     if (e instanceof ConfigError || e instanceof ModuleError || e instanceof PluginStartError || (e as Error).message?.includes("cannot listen")) {
       process.stderr.write(`proxy-wasm-as: ${(e as Error).message}\n`);

@@ -2,7 +2,6 @@
 // `proxy-wasm-as start`: its modules built, a demo upstream on 127.0.0.1:8080 (HTTP echo, or
 // TCP echo for a TCP example), the proxy on 127.0.0.1:10000, admin on 127.0.0.1:9901.
 import { existsSync, readdirSync } from "node:fs";
-import { main as runMain } from "../host/cli.ts";
 import { start } from "../toolchain/start.ts";
 
 const args = process.argv.slice(2);
@@ -13,4 +12,4 @@ if (!existsSync(file)) {
   process.stderr.write(`npm start: no example "${example}" with an envoy.yaml; one of: ${runnable.join(", ")}\n`);
   process.exit(2);
 }
-await start([file, ...args], runMain);
+await start([file, ...args]);

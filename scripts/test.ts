@@ -1,10 +1,11 @@
 // `npm test [-- files…]`: build the modules (only those that changed; with files, only those
 // the files load), then run the SDK specs (as-pect), the host and example suites (vitest)
 // and the typecheck, and close with one line `N passed, N failed` over all of them (the line
-// CI reads). Each step's own output is shown as it runs. Given files, only vitest runs them.
+// CI reads). Each step's own output is shown as it runs. Given files, only vitest runs them;
+// with --watch, the build and vitest keep watching (proxy-wasm-as test --watch).
 import { spawn } from "node:child_process";
 import { readFile, rm } from "node:fs/promises";
-import { modulesUsedBy } from "../toolchain/test.ts";
+import { modulesUsedBy, test } from "../toolchain/test.ts";
 
 interface Tally { passed: number; failed: number; skipped: number }
 
@@ -66,6 +67,7 @@ async function vitest(tally: Tally, files: string[]): Promise<void> {
   if (code !== 0 && tally.failed === 0) tally.failed++;
 }
 
+if (process.argv.includes("--watch")) await test(process.argv.slice(2)); // builds and reruns on change, until Ctrl-C
 const files = process.argv.slice(2);
 const only = modulesUsedBy(process.cwd(), files) ?? [];
 const tally: Tally = { passed: 0, failed: 0, skipped: 0 };

@@ -4,7 +4,7 @@ import { main as runMain } from "../host/cli.ts";
 import { BuildError, build } from "./build.ts";
 import { init } from "./init.ts";
 import { ProjectError } from "./modules.ts";
-import { start } from "./start.ts";
+import { buildHook, start } from "./start.ts";
 import { test } from "./test.ts";
 import { watchBuild } from "./watch.ts";
 
@@ -16,7 +16,8 @@ const USAGE = `usage:
                                              the suites whose module was rebuilt)
   proxy-wasm-as start [envoy.yaml] [--watch] builds what the configuration loads, starts a demo
                                              upstream at its cluster, runs the proxy
-  proxy-wasm-as run envoy.yaml | --wasm …    runs the proxy (proxy-wasm-as run --help)`;
+  proxy-wasm-as run envoy.yaml | --wasm …    runs the proxy; --watch also rebuilds the project's modules it
+                                             loads when their sources change (proxy-wasm-as run --help)`;
 
 async function buildCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -43,9 +44,9 @@ export async function main(argv: string[]): Promise<void> {
     switch (command) {
       case "build": return await buildCommand(rest);
       case "init": return await init(rest);
-      case "start": return await start(rest, runMain);
+      case "start": return await start(rest);
       case "test": return await test(rest);
-      case "run": return await runMain(argv);
+      case "run": return await runMain(argv, buildHook(process.cwd(), false));
       case undefined: case "help": case "--help": case "-h":
         process.stdout.write(`${USAGE}\n`);
         return;

@@ -7,7 +7,7 @@
 // folder of filters. Without the field a project has one module, `filter`, from
 // assembly/index.ts.
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
-import { join, relative, sep } from "node:path";
+import { join, relative, resolve, sep } from "node:path";
 
 export interface ModuleSpec {
   /** The module's name: build/<name>.wasm. */
@@ -63,7 +63,7 @@ export function selectModules(root: string, modules: ModuleSpec[], selectors: st
   if (!selectors.length) return modules;
   const picked = new Set<ModuleSpec>();
   for (const selector of selectors) {
-    const path = relative(root, join(root, selector)).split(sep).join("/").replace(/\/$/, "");
+    const path = relative(root, resolve(root, selector)).split(sep).join("/").replace(/\/$/, "");
     const built = /(?:^|\/)([^/]+?)(?:\.debug)?\.wasm$/.exec(path)?.[1];
     const hits = modules.filter((m) => m.name === selector || m.name === built || m.entry === path || m.entry.startsWith(`${path}/`));
     if (!hits.length) throw new ProjectError(`no module matches "${selector}"; the project's modules: ${modules.map((m) => m.name).join(", ")}`);

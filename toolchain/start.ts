@@ -7,8 +7,9 @@ import { existsSync } from "node:fs";
 import { loadConfigFile } from "../host/config/index.ts";
 import type { ProxyConfig } from "../host/config/model.ts";
 import { startEchoUpstream, startTcpEchoUpstream } from "../host/testing/echo-upstream.ts";
-import { build, type BuildResult } from "./build.ts";
-import { projectModules, selectModules } from "./modules.ts";
+import { type RunHooks, main as runMain } from "../host/cli.ts";
+import { BuildError, build } from "./build.ts";
+import { ProjectError, projectModules, selectModules } from "./modules.ts";
 import { watchBuild } from "./watch.ts";
 
 /** The files the configuration loads modules from. */
@@ -30,32 +31,40 @@ export function modulesFor(root: string, config: ProxyConfig): string[] {
 }
 
 /**
- * Builds what `config` loads; with `watch`, keeps rebuilding on change. Resolves after the
- * first build; rejects when it failed (the build printed why).
+ * Builds what `config` loads; with `watch`, keeps rebuilding it on change until closed.
+ * Resolves after the first build; throws when it failed (the build printed why).
  */
-export async function buildFor(root: string, config: ProxyConfig, watch: boolean): Promise<void> {
+export async function buildFor(root: string, config: ProxyConfig, watch: boolean): Promise<{ close(): void }> {
   const only = modulesFor(root, config);
-  if (!only.length) return;
-  const check = (result: BuildResult) => {
-    if (!result.ok) throw new Error("the build failed");
-  };
-  if (!watch) return check(await build({ root, only, targets: ["release", "debug"] }));
+  if (!only.length) return { close() {} };
+  if (!watch) {
+    if (!(await build({ root, only })).ok) throw new BuildError("the build failed");
+    return { close() {} };
+  }
   const watching = watchBuild({ root, only });
-  check(await watching.ready);
+  if (!(await watching.ready).ok) {
+    watching.close();
+    throw new BuildError("the build failed");
+  }
+  return watching;
 }
 
-export async function start(argv: string[], run: (argv: string[]) => Promise<void>): Promise<void> {
+/** `run`'s hook that builds the project's modules the configuration loads: always, or only to watch them. */
+export function buildHook(root: string, always: boolean): RunHooks {
+  return { beforeStart: async (config, watch) => void (always || watch ? await buildFor(root, config, watch) : undefined) };
+}
+
+export async function start(argv: string[]): Promise<void> {
   const file = argv[0] && !argv[0].startsWith("-") ? argv.shift()! : "envoy.yaml";
-  if (!existsSync(file)) throw new Error(`start: no ${file} here (give the path of an Envoy configuration)`);
+  if (!existsSync(file)) throw new ProjectError(`no ${file} here (give the path of an Envoy configuration)`);
   const { config } = await loadConfigFile(file);
-  await buildFor(process.cwd(), config, argv.includes("--watch"));
   const cluster = config.clusters[0]?.endpoints[0];
   if (cluster) {
     const tcp = config.listeners[0]?.kind === "tcp";
     const upstream = tcp ? await startTcpEchoUpstream(cluster.port, cluster.address) : await startEchoUpstream(cluster.port, cluster.address);
     process.stderr.write(`demo upstream (${tcp ? "TCP" : "HTTP"} echo) on ${cluster.address}:${upstream.port}\n`);
   }
-  await run(["run", file, ...argv]);
+  await runMain(["run", file, ...argv], buildHook(process.cwd(), true));
   const listener = config.listeners[0];
   if (listener) {
     const at = `${listener.address.address}:${listener.address.port}`;
