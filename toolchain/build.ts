@@ -29,7 +29,7 @@ const SDK_TRANSFORM = join(PACKAGE_ROOT, "sdk/transform.js");
 
 // Release: speed and size. `converge` (re-optimizing until nothing shrinks) was dropped: it
 // cost a third of the compile time for 0.4 % of the bytes (README, Performance).
-const TARGET_ARGS: Record<Target, string[]> = {
+export const TARGET_ARGS: Record<Target, string[]> = {
   release: ["-O3", "--shrinkLevel", "2", "--noAssert"],
   debug: ["--debug", "--sourceMap"],
 };
@@ -99,13 +99,13 @@ export function checkToolchain(): void {
 const sha1 = (data: string | Uint8Array) => createHash("sha1").update(data).digest("hex");
 
 /** asc's command line for one job; options are all here, never in a stray asconfig.json. */
-function ascArgs(root: string, job: BuildJob): string[] {
+export function ascArgs(root: string, job: BuildJob, targetArgs = TARGET_ARGS[job.target]): string[] {
   return [
     job.module.entry, "--baseDir", root, "--config", "proxy-wasm-as.no-asconfig.json",
     "--runtime", "incremental", "--exportStart", "_initialize",
     "--use", "abort=~lib/proxy-wasm-as/sdk/log/abortFilter", "--use", "JSON_CACHE_SIZE=128",
     "--transform", require.resolve("json-as"), "--transform", SDK_TRANSFORM,
-    ...TARGET_ARGS[job.target], "--outFile", job.outFile,
+    ...targetArgs, "--outFile", job.outFile,
   ];
 }
 
