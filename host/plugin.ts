@@ -36,8 +36,8 @@ export interface PluginConfig {
   /**
    * The time the plugin sees (the time host function, WASI's clocks, request.time and
    * request.duration) and the clock its onTick timer runs on. Default: the wall clock, whose
-   * timer drives onTick only in a live plugin (elsewhere tick() does). A clock given here
-   * (a test's ManualClock) drives onTick live or not.
+   * timer drives onTick only in a live plugin (elsewhere tick() does). Any other clock (a
+   * test's ManualClock) drives onTick live or not.
    */
   clock?: Clock;
   /** The bootstrap's node (node.id, node.cluster properties). */
@@ -129,7 +129,7 @@ export class Plugin implements AbiHost {
     this.shared = config.shared ?? new SharedState();
     this.live = config.live ?? false;
     this.clock = config.clock ?? wallClock;
-    this.timedTicks = this.live || config.clock !== undefined;
+    this.timedTicks = this.live || this.clock !== wallClock;
     this.outbound = new OutboundCalls(this, config.callouts ?? null, config.grpc ?? null);
     this.foreign = { ...DEFAULT_FOREIGN_FUNCTIONS, ...config.foreignFunctions };
     this.node = config.node ?? { id: "", cluster: "", metadata: {} };

@@ -58,6 +58,14 @@ describe("timers", () => {
     expect(h.plugin.vm.u32(256)).toBe(3);
   });
 
+  it("on the wall clock (clock: \"real\"), ticks run only when the test says so", async () => {
+    const h = await Harness.load(ticking, { clock: "real" });
+    await new Promise((r) => setTimeout(r, 70)); // three periods: no timer may fire them
+    expect(h.plugin.vm.u32(256)).toBe(0);
+    h.tick();
+    expect(h.plugin.vm.u32(256)).toBe(1);
+  });
+
   it("a period set in onTick times the next tick", async () => {
     const h = await Harness.load(slowing); // 20, then 50 from the first tick on
     h.advance(20);
