@@ -9,6 +9,7 @@ import { MetricRegistry } from "./metrics.ts";
 import { type CalloutSender, type GrpcSender, OutboundCalls } from "./outbound.ts";
 import { DEFAULT_FOREIGN_FUNCTIONS, type ForeignFunction } from "./abi/foreign.ts";
 import { SharedState } from "./shared.ts";
+import { type Clock, type Timer, wallClock } from "./clock.ts";
 import { type CheckedModule, ModuleError, WasmTrap, WasmVm, checkModule } from "./vm.ts";
 
 export interface PluginConfig {
@@ -32,6 +33,13 @@ export interface PluginConfig {
    * is re-created when the next stream starts.
    */
   live?: boolean;
+  /**
+   * The time the plugin sees (the time host function, WASI's clocks, request.time and
+   * request.duration) and the clock its onTick timer runs on. Default: the wall clock, whose
+   * timer drives onTick only in a live plugin (elsewhere tick() does). Any other clock (a
+   * test's ManualClock) drives onTick live or not.
+   */
+  clock?: Clock;
   /** The bootstrap's node (node.id, node.cluster properties). */
   node?: { id: string; cluster: string; metadata: Record<string, unknown> };
   /** Foreign functions by name, added to (or replacing) the defaults (compress, uncompress). */
@@ -103,7 +111,11 @@ export class Plugin implements AbiHost {
   /** HTTP callouts and gRPC calls the module makes, and what their answers let it read. */
   readonly outbound: OutboundCalls;
   private readonly node: NonNullable<PluginConfig["node"]>;
-  private ticker: NodeJS.Timeout | null = null;
+  readonly clock: Clock;
+  /** Whether onTick runs on the clock's timer; when not, only tick() runs it. */
+  private readonly timedTicks: boolean;
+  /** The next onTick, while a period is set and ticks are timed. */
+  private tickTimer: Timer | null = null;
 
   private constructor(private readonly checked: CheckedModule, config: PluginConfig, private readonly sink: LogSink) {
     this.name = config.name ?? config.rootId ?? "plugin";
@@ -116,6 +128,8 @@ export class Plugin implements AbiHost {
     this.metrics = config.metrics ?? new MetricRegistry();
     this.shared = config.shared ?? new SharedState();
     this.live = config.live ?? false;
+    this.clock = config.clock ?? wallClock;
+    this.timedTicks = this.live || this.clock !== wallClock;
     this.outbound = new OutboundCalls(this, config.callouts ?? null, config.grpc ?? null);
     this.foreign = { ...DEFAULT_FOREIGN_FUNCTIONS, ...config.foreignFunctions };
     this.node = config.node ?? { id: "", cluster: "", metadata: {} };
@@ -379,14 +393,27 @@ export class Plugin implements AbiHost {
     else deliver();
   }
 
+  /**
+   * As Envoy: a new period while ticks are running takes effect from the next tick (the tick
+   * already scheduled keeps its time); 0 stops them.
+   */
   setTickPeriod(ms: number): void {
     this.tickPeriodMs = ms;
-    if (this.ticker) clearInterval(this.ticker);
-    this.ticker = null;
-    if (ms > 0 && this.live) {
-      this.ticker = setInterval(() => this.tick(), ms);
-      this.ticker.unref();
+    if (ms === 0) {
+      this.tickTimer?.cancel();
+      this.tickTimer = null;
+    } else if (this.timedTicks && this.tickTimer === null) {
+      this.scheduleTick();
     }
+  }
+
+  /** The next onTick one period from now; after it runs, the one after (unless onTick set a period itself, or stopped). */
+  private scheduleTick(): void {
+    this.tickTimer = this.clock.setTimer(this.tickPeriodMs, () => {
+      this.tickTimer = null;
+      this.tick();
+      if (this.tickPeriodMs > 0 && this.tickTimer === null) this.scheduleTick();
+    });
   }
 
   defer(action: () => void): void {

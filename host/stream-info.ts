@@ -25,10 +25,13 @@ export interface StreamInfo {
   responseCodeDetails: string | null;
 }
 
+/** Where a connection's ends are when the driver does not say. */
+export const LOOPBACK: Readonly<Endpoint> = { address: "127.0.0.1", port: 0 };
+
 /** A stream's info: defaults (loopback, now) under what the driver knows. */
 export function newStreamInfo(nowNanos: bigint, known: Partial<StreamInfo>): StreamInfo {
   return {
-    connectionId: 0, source: { address: "127.0.0.1", port: 0 }, destination: { address: "127.0.0.1", port: 0 }, mtls: false,
+    connectionId: 0, source: { ...LOOPBACK }, destination: { ...LOOPBACK }, mtls: false,
     protocol: "", startNanos: nowNanos, requestBodyBytes: 0, responseBodyBytes: 0, routeName: null, clusterName: null,
     upstream: null, responseCodeDetails: null, ...known,
   };

@@ -59,7 +59,14 @@ async function vitest(tally: Tally, files: string[]): Promise<void> {
   try {
     const report = JSON.parse(await readFile(results, "utf8"));
     tally.passed += report.numPassedTests;
-    tally.failed += report.numFailedTests + (report.numFailedTestSuites ?? 0);
+    // Tests, not suites: vitest's numFailedTestSuites counts every describe block around a
+    // failing test. A file counts on its own only when it failed with no test failing (it
+    // did not import, or a beforeAll threw and its tests were skipped).
+    const failedFiles = report.testResults.filter(
+      (file: { status: string; assertionResults: { status: string }[] }) =>
+        file.status === "failed" && !file.assertionResults.some((test) => test.status === "failed"),
+    ).length;
+    tally.failed += report.numFailedTests + failedFiles;
     tally.skipped += report.numPendingTests + (report.numTodoTests ?? 0);
   } catch {
     tally.failed++;
@@ -75,7 +82,10 @@ if (await check("build (proxy-wasm-as build)", "npx", ["tsx", "toolchain/cli.ts"
   if (!files.length) await sdkSpecs(tally);
   await vitest(tally, files);
 }
-if (!files.length) await check("typecheck (tsc)", "npx", ["tsc", "-p", "."], tally);
+if (!files.length) {
+  await check("typecheck (tsc)", "npx", ["tsc", "-p", "."], tally);
+  await check("typecheck AssemblyScript (tsc -p tsconfig.assembly.json)", "npx", ["tsc", "-p", "tsconfig.assembly.json"], tally);
+}
 
 console.log(`\n${tally.passed} passed, ${tally.failed} failed${tally.skipped ? `, ${tally.skipped} skipped` : ""}`);
 process.exit(tally.failed === 0 ? 0 : 1);

@@ -1,6 +1,7 @@
 // What the host functions act on. The plugin provides it; during a stream callback
 // `current` is that stream's context, so every area file stays free of plugin and stream logic.
 import type { WasmVm } from "../vm.ts";
+import type { Clock } from "../clock.ts";
 import type { HeaderList, LogLevel } from "./types.ts";
 
 /** Bytes a host function may read and edit: a body, later TCP data or a callout body. */
@@ -99,6 +100,8 @@ export interface AbiHost {
   setEffectiveContext(contextId: number): boolean;
   /** The plugin's vm_id: shared data and queues are per vm_id. */
   readonly vmId: string;
+  /** What the module reads the time from. */
+  readonly clock: Clock;
   /** Calls the root context's onTick every `ms` milliseconds (0 stops). */
   setTickPeriod(ms: number): void;
   /** HTTP callouts and gRPC calls out of the module, and what their answers let it read. */

@@ -3,7 +3,6 @@
 import { randomFillSync } from "node:crypto";
 import type { AbiHost } from "./host.ts";
 import { ProcExit } from "../vm.ts";
-import { nowNanos } from "./time.ts";
 import { LogLevel } from "./types.ts";
 
 const ERRNO_SUCCESS = 0, ERRNO_BADF = 8, ERRNO_FAULT = 21, ERRNO_INVAL = 28, ERRNO_NOSYS = 52;
@@ -55,7 +54,7 @@ export function wasiFunctions(host: AbiHost): Record<string, (...args: never[]) 
     args_get: () => ERRNO_SUCCESS,
     clock_time_get(clockId: number, _precision: bigint, timePtr: number): number {
       if (clockId > 3) return ERRNO_INVAL;
-      const value = clockId === 0 ? nowNanos() : process.hrtime.bigint();
+      const value = clockId === 0 ? host.clock.nowNanos() : host.clock.monotonicNanos();
       return vm.setU64(timePtr, value) ? ERRNO_SUCCESS : ERRNO_FAULT;
     },
     clock_res_get: (_clockId: number, resPtr: number) => (vm.setU64(resPtr, 1000n) ? ERRNO_SUCCESS : ERRNO_FAULT),

@@ -9,7 +9,7 @@ import { LogLevel, type HeaderList } from "../abi/types.ts";
 import type { Plugin } from "../plugin.ts";
 import { HttpFilter, type Side } from "./filter.ts";
 import { type StreamInfo, newStreamInfo, streamProperty } from "../stream-info.ts";
-import { nowNanos } from "../abi/time.ts";
+import { type Clock, wallClock } from "../clock.ts";
 
 /** Where a side's output goes: upstream for the request, to the client for the response. */
 export interface SideSink {
@@ -240,9 +240,12 @@ export class HttpStream {
 
   /** What the stream's properties are computed from, besides its headers. */
   readonly info: StreamInfo;
+  /** The plugins' clock (a proxy's are all the wall clock; a test's may be manual). */
+  private readonly clock: Clock;
 
   constructor(plugins: Plugin[], private readonly sink: HttpStreamSink, readonly bufferLimitBytes = Infinity, info: Partial<StreamInfo> = {}) {
-    this.info = newStreamInfo(nowNanos(), { protocol: "HTTP/1.1", ...info });
+    this.clock = plugins[0]?.clock ?? wallClock;
+    this.info = newStreamInfo(this.clock.nowNanos(), { protocol: "HTTP/1.1", ...info });
     for (const plugin of plugins) plugin.prepareStream();
     this.filters = plugins.map((plugin, i) => new HttpFilter(plugin, this, i));
     this.request = new HttpDirection(this, "request", this.filters, sink.request);
@@ -315,7 +318,7 @@ export class HttpStream {
 
   /** Stream-level properties (request.*, response.*, source.*, connection.*, …). */
   property(path: string[]): Uint8Array | undefined {
-    return streamProperty(path, this.request.headers, this.response.headers, this.info, nowNanos());
+    return streamProperty(path, this.request.headers, this.response.headers, this.info, this.clock.nowNanos());
   }
 
 }

@@ -19,7 +19,7 @@
 //   goes away (Remote), or when the proxy closes it: a filter, a failure, the upstream gone
 //   (Local). Every filter with a context then hears onDownstreamConnectionClose, and ends.
 import type { ByteBuffer } from "../abi/host.ts";
-import { nowNanos } from "../abi/time.ts";
+import { type Clock, wallClock } from "../clock.ts";
 import { LogLevel, PeerType } from "../abi/types.ts";
 import { type StreamInfo, newStreamInfo, streamProperty } from "../stream-info.ts";
 import type { Plugin } from "../plugin.ts";
@@ -66,6 +66,8 @@ class Flow {
 export class TcpStream {
   readonly filters: TcpFilter[];
   readonly info: StreamInfo;
+  /** The plugins' clock (a proxy's are all the wall clock; a test's may be manual). */
+  private readonly clock: Clock;
   /** Why the connection closed, or null while it is open. */
   closed: string | null = null;
   /** The peer type the filters were told with the close (Local: the proxy closed it; Remote: the client). */
@@ -83,7 +85,8 @@ export class TcpStream {
     for (const plugin of plugins) plugin.prepareStream();
     this.filters = plugins.map((plugin) => new TcpFilter(plugin, this));
     this.initialized = plugins.map(() => false);
-    this.info = newStreamInfo(nowNanos(), info);
+    this.clock = plugins[0]?.clock ?? wallClock;
+    this.info = newStreamInfo(this.clock.nowNanos(), info);
   }
 
   /** The connection was accepted: onNewConnection on each filter, in order, until one stops. */
@@ -207,6 +210,6 @@ export class TcpStream {
   }
 
   property(path: string[]): Uint8Array | undefined {
-    return streamProperty(path, [], [], this.info, nowNanos());
+    return streamProperty(path, [], [], this.info, this.clock.nowNanos());
   }
 }

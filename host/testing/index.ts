@@ -9,7 +9,9 @@ import { TcpStream, type TcpSink } from "../tcp/stream.ts";
 import { Plugin, type LogEntry, type PluginConfig } from "../plugin.ts";
 import type { CalloutResult, CalloutSender, GrpcEvents, GrpcHandle, GrpcSender } from "../outbound.ts";
 import type { GrpcRequest, HttpCallRequest } from "../abi/host.ts";
-import type { StreamInfo } from "../stream-info.ts";
+import { type Endpoint, LOOPBACK, type StreamInfo } from "../stream-info.ts";
+import { type Clock, ManualClock, wallClock } from "../clock.ts";
+import type { SharedState } from "../shared.ts";
 
 export { HeadersAction, DataAction, TrailersAction, LogLevel } from "../abi/types.ts";
 export type { HeaderList, LogLevelName } from "../abi/types.ts";
@@ -18,17 +20,39 @@ export { ModuleError } from "../vm.ts";
 export { PluginStartError } from "../plugin.ts";
 export type { MetricView } from "../metrics.ts";
 export { SharedState } from "../shared.ts";
+export { ManualClock } from "../clock.ts";
+export type { Clock } from "../clock.ts";
 import type { MetricView } from "../metrics.ts";
 
-export interface HarnessOptions extends Omit<PluginConfig, "logLevel" | "name" | "callouts" | "grpc"> {
+export interface HarnessOptions extends Omit<PluginConfig, "logLevel" | "name" | "callouts" | "grpc" | "clock"> {
   /** The plugin's name (Envoy's `config.name`; the plugin_name property); default the root id, else "plugin". */
   pluginName?: string;
   /** The host's log level; default "trace", so a test sees every line. */
   logLevel?: LogLevelName;
   /** The cluster names callouts may use; default: any name (a test answers every callout itself). */
   clusters?: string[];
-  /** What each stream's properties see of its connection (source, destination, connection id, …). */
+  /** What each stream's properties see of its connection (source, destination, connection id, …); h.http() and h.tcp() can override it per stream. */
   streamInfo?: Partial<StreamInfo>;
+  /**
+   * The plugin's time. "manual" (the default): a ManualClock starting at the wall clock's now,
+   * that stands still until h.advance(ms), which runs the ticks falling due; harnesses given
+   * the same `shared` share it (advancing one runs the ticks of all). "real": the wall clock,
+   * ticks only when the test calls h.tick(). Or a ManualClock of the test's own, shared by
+   * whichever harnesses it is given to.
+   */
+  clock?: "manual" | "real" | ManualClock;
+}
+
+/** What one stream's connection looks like, over the harness's streamInfo (an address alone keeps the port, and the reverse). */
+export interface ConnectionOptions {
+  /** The client: source.address, source.port. An IPv6 address is given bare ("::1"), and reads back as "[::1]:port". */
+  source?: Partial<Endpoint>;
+  /** Where the client connected: destination.address, destination.port. */
+  destination?: Partial<Endpoint>;
+  /** Whether the client presented a certificate the listener verified (connection.mtls). */
+  mtls?: boolean;
+  /** connection.id; default: a new id per stream. */
+  connectionId?: number;
 }
 
 export type Headers = Record<string, string> | HeaderList;
@@ -37,6 +61,28 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const toList = (headers: Headers): HeaderList => (Array.isArray(headers) ? headers : Object.entries(headers));
 const toBytes = (data: string | Uint8Array) => (typeof data === "string" ? encoder.encode(data) : data);
+
+/** `over` on `base` field by field; an address may come bracketed ("[::1]"), the properties add the brackets. */
+const endpoint = (base: Endpoint | undefined, over: Partial<Endpoint>): Endpoint => ({
+  address: (over.address ?? base?.address ?? LOOPBACK.address).replace(/^\[(.*)\]$/, "$1"),
+  port: over.port ?? base?.port ?? LOOPBACK.port,
+});
+
+// Harnesses given one SharedState stand for VMs of one proxy, and a proxy's VMs read one time:
+// their default manual clock is one. (With a clock each, a VM loaded later would be ahead of
+// the others, and one reading a time another stored would see time run backwards.)
+const sharedClocks = new WeakMap<SharedState, ManualClock>();
+
+/** The plugin's clock as the harness options choose it. */
+function harnessClock(option: HarnessOptions["clock"], shared: SharedState | undefined): Clock {
+  if (option === "real") return wallClock;
+  if (option instanceof ManualClock) return option;
+  if (option !== undefined && option !== "manual") throw new Error(`clock: expected "manual", "real" or a ManualClock, got ${String(option)}`);
+  if (!shared) return new ManualClock();
+  let clock = sharedClocks.get(shared);
+  if (!clock) sharedClocks.set(shared, (clock = new ManualClock()));
+  return clock;
+}
 
 /** An HTTP callout the filter made, waiting for the test to answer it. */
 export class PendingHttpCall {
@@ -174,19 +220,47 @@ export class Harness {
     const logs: LogEntry[] = [];
     const recorder = new CalloutRecorder(options.clusters);
     const grpc = new GrpcRecorder(options.clusters);
-    const { pluginName, clusters: _, streamInfo: __, ...config } = options;
-    const plugin = await Plugin.load(source, { ...config, name: pluginName, logLevel: options.logLevel ?? "trace", callouts: recorder, grpc }, (e) => logs.push(e));
+    const { pluginName, clusters: _, streamInfo: __, clock, ...config } = options;
+    const plugin = await Plugin.load(source, {
+      ...config, name: pluginName, logLevel: options.logLevel ?? "trace", callouts: recorder, grpc, clock: harnessClock(clock, options.shared),
+    }, (e) => logs.push(e));
     return new Harness(plugin, logs, recorder, options.streamInfo ?? {}, grpc);
   }
 
   /** Opens a new TCP connection through the plugin (onNewConnection runs at connect() or the first data). */
-  tcp(): TestTcpStream {
-    return new TestTcpStream(this);
+  tcp(connection: ConnectionOptions = {}): TestTcpStream {
+    return new TestTcpStream(this, this.connection(connection));
   }
 
-  /** Opens a new HTTP stream through the plugin. */
-  http(): TestHttpStream {
-    return new TestHttpStream(this);
+  /** Opens a new HTTP stream through the plugin, on a connection of its own. */
+  http(connection: ConnectionOptions = {}): TestHttpStream {
+    return new TestHttpStream(this, this.connection(connection));
+  }
+
+  /** A new stream's connection: a new id, the harness's streamInfo, then what this stream says. */
+  private connection(options: ConnectionOptions): Partial<StreamInfo> {
+    const info: Partial<StreamInfo> = { connectionId: ++streamCount, ...this.streamInfo };
+    if (options.connectionId !== undefined) info.connectionId = options.connectionId;
+    if (options.mtls !== undefined) info.mtls = options.mtls;
+    if (options.source) info.source = endpoint(info.source, options.source);
+    if (options.destination) info.destination = endpoint(info.destination, options.destination);
+    return info;
+  }
+
+  /** The time the plugin sees (h.clock.nowNanos()). */
+  get clock(): Clock {
+    return this.plugin.clock;
+  }
+
+  /**
+   * Moves the plugin's clock forward by `ms` (the manual clock, the default): onTick runs each
+   * time its period falls due on the way, in order, with the clock at that instant; afterwards
+   * time.nowNanos(), request.time and request.duration read the new time.
+   */
+  advance(ms: number): void {
+    const clock = this.plugin.clock;
+    if (!(clock instanceof ManualClock)) throw new Error(`advance() needs the manual clock; this harness runs on the wall clock (clock: "real")`);
+    clock.advance(ms);
   }
 
   /** The messages logged (at `level`, or at any level). */
@@ -199,7 +273,7 @@ export class Harness {
     return this.plugin.metrics.view(name);
   }
 
-  /** Runs the root context's onTick now, as the timer the filter set would (tests drive time). */
+  /** Runs the root context's onTick now, without moving the clock (advance() runs the ticks that fall due). */
   tick(): void {
     this.plugin.tick();
   }
@@ -324,16 +398,11 @@ export class TestHttpStream {
   resetReason: string | null = null;
   private readonly stream: HttpStream;
 
-  constructor(private readonly harness: Harness) {
+  constructor(private readonly harness: Harness, connection: Partial<StreamInfo>) {
     this.request = new ObservedMessage("request");
     this.response = new ObservedMessage("response");
-    this.stream = new HttpStream([harness.plugin], new StreamRecorder(this), Infinity, { connectionId: this.harnessStreamId(), ...harness.streamInfo });
+    this.stream = new HttpStream([harness.plugin], new StreamRecorder(this), Infinity, connection);
     this.request.stream = this.response.stream = this.stream;
-  }
-
-  /** Each test stream is its own connection unless streamInfo says otherwise. */
-  private harnessStreamId(): number {
-    return ++streamCount;
   }
 
   get contextId(): number {
@@ -407,8 +476,8 @@ export class TestTcpStream implements TcpSink {
   }
   private readonly stream: TcpStream;
 
-  constructor(private readonly harness: Harness) {
-    this.stream = new TcpStream([harness.plugin], this, { connectionId: ++streamCount, ...harness.streamInfo });
+  constructor(private readonly harness: Harness, connection: Partial<StreamInfo>) {
+    this.stream = new TcpStream([harness.plugin], this, connection);
   }
 
   get contextId(): number {

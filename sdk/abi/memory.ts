@@ -39,6 +39,7 @@ export function clearOut(): void {
 }
 
 /** UTF-8 bytes of `text` for passing to the host. */
+// @ts-ignore: decorator
 @inline
 export function utf8(text: string): ArrayBuffer {
   return String.UTF8.encode(text);

@@ -17,6 +17,7 @@ import { queueFunctions } from "../../host/abi/queues.ts";
 import { DEFAULT_FOREIGN_FUNCTIONS, foreignFunctions } from "../../host/abi/foreign.ts";
 import { type HeaderList, LogLevel } from "../../host/abi/types.ts";
 import { WasmVm, checkModule } from "../../host/vm.ts";
+import { ManualClock, wallClock } from "../../host/clock.ts";
 import { wat } from "./wat.ts";
 
 const OK = 0, NOT_FOUND = 1, BAD_ARGUMENT = 2, INVALID_MEMORY = 6, UNIMPLEMENTED = 12;
@@ -71,6 +72,7 @@ beforeEach(async () => {
     setEffectiveContext: () => true,
     vmId: "vm1",
     setTickPeriod: (ms) => (tickPeriod = ms),
+    clock: wallClock,
     queueReady: () => {},
     outbound: {
       httpCall: () => ({ status: BAD_ARGUMENT }),
@@ -235,6 +237,18 @@ describe("time", () => {
     expect(Number(nanos / 1_000_000n)).toBeGreaterThan(Date.now() - 5_000);
     expect(Number(nanos / 1_000_000n)).toBeLessThanOrEqual(Date.now() + 5);
     expect(fns.proxy_get_current_time_nanoseconds(BAD)).toBe(INVALID_MEMORY);
+  });
+
+  it("answers the host's clock: a manual one, exactly, where it stands", () => {
+    const clock = new ManualClock(1_700_000_000_123_456_789n);
+    const fns = timeFunctions({ ...host, clock }) as Record<string, (...a: number[]) => number>;
+    const read = () => {
+      expect(fns.proxy_get_current_time_nanoseconds(OUT_PTR)).toBe(OK);
+      return new DataView(vm.bytes(OUT_PTR, 8)!.slice().buffer).getBigUint64(0, true);
+    };
+    expect(read()).toBe(1_700_000_000_123_456_789n);
+    clock.advance(1.5);
+    expect(read()).toBe(1_700_000_000_124_956_789n);
   });
 });
 

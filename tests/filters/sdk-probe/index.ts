@@ -1,9 +1,11 @@
 // A filter for the test suites: each request names, in `x-probe`, an SDK helper to run on
 // `x-arg`, and the filter puts what the helper gave back in the request header `x-result`,
-// so a harness test checks the SDK against the real host.
+// so a harness test checks the SDK against the real host. A response's `x-probe` runs the same
+// way, later in the stream, into the response's `x-result`. With the configuration
+// `tick=<ms>` the root context ticks at that period and logs the time of each tick.
 import {
-  RootContext, HttpContext, HeadersAction, Header, registerRootContext, request, callForeignFunction, properties, grpcSend, grpcClose,
-  grpcCancel, setEffectiveContext, log,
+  RootContext, HttpContext, HeadersAction, Header, HeaderMap, registerRootContext, request, response, callForeignFunction, properties,
+  grpcSend, grpcClose, grpcCancel, setEffectiveContext, setTickPeriod, time, config, log,
 } from "proxy-wasm-as/sdk";
 
 function describePairs(pairs: Header[]): string {
@@ -21,8 +23,19 @@ function hex(bytes: ArrayBuffer): string {
 
 class Probe extends HttpContext {
   onRequestHeaders(headerCount: u32, endOfStream: bool): HeadersAction {
-    const probe = request.headers.get("x-probe");
-    const arg = request.headers.get("x-arg");
+    this.probe(request.headers);
+    return HeadersAction.Continue;
+  }
+
+  onResponseHeaders(headerCount: u32, endOfStream: bool): HeadersAction {
+    if (response.headers.get("x-probe") != null) this.probe(response.headers);
+    return HeadersAction.Continue;
+  }
+
+  /** Runs the helper `headers` name and puts its answer in their x-result. */
+  probe(headers: HeaderMap): void {
+    const probe = headers.get("x-probe");
+    const arg = headers.get("x-arg");
     const input = arg != null ? arg : "";
     let result = "unknown probe";
     if (probe == "round-trip-compress") {
@@ -61,10 +74,11 @@ class Probe extends HttpContext {
     } else if (probe == "property-bytes") {
       const value = properties.getBytes(input.split("."));
       result = value != null ? hex(value) : "null";
+    } else if (probe == "now") {
+      result = time.nowNanos().toString();
     }
     setEffectiveContext(this.contextId);
-    request.headers.replace("x-result", result);
-    return HeadersAction.Continue;
+    headers.replace("x-result", result);
   }
 
   onGrpcReceiveInitialMetadata(token: u32, metadata: Header[]): void {
@@ -82,6 +96,16 @@ class Probe extends HttpContext {
 }
 
 class ProbeRoot extends RootContext {
+  onConfigure(configurationSize: u32): bool {
+    const text = config.plugin();
+    if (text.startsWith("tick=")) setTickPeriod(<u32>parseInt(text.substring(5)));
+    return true;
+  }
+
+  onTick(): void {
+    log.info(`tick at ${time.nowNanos()}`);
+  }
+
   newHttpContext(contextId: u32): HttpContext | null {
     return new Probe(contextId, this);
   }
