@@ -31,9 +31,12 @@ export function projectFiles(name: string, options: InitOptions = {}): Record<st
       build: "proxy-wasm-as build",
       test: "proxy-wasm-as test",
       start: "proxy-wasm-as start envoy.yaml",
+      typecheck: "tsc -p assembly && tsc -p .",
     },
     dependencies: { "proxy-wasm-as": options.from ?? `^${own.version}` },
-    devDependencies: { vitest: own.devDependencies.vitest, "@types/node": own.devDependencies["@types/node"] },
+    devDependencies: {
+      vitest: own.devDependencies.vitest, typescript: own.devDependencies.typescript, "@types/node": own.devDependencies["@types/node"],
+    },
   };
   return {
     "package.json": `${JSON.stringify(pkg, null, 2)}\n`,

@@ -74,6 +74,18 @@ describe("a filter project of one's own", () => {
     expect(readFileSync(join(project, "build/filter.wasm")).length).toBeGreaterThan(1000);
   }, 180_000);
 
+  it("type-checks the filter with AssemblyScript's types, as an editor does, and catches a planted error", async () => {
+    await npm(project, "run", "typecheck");
+    const filter = join(project, "assembly/index.ts");
+    const good = readFileSync(filter, "utf8");
+    writeFileSync(filter, good.replace('stamp: string = "proxy-wasm-as";', "stamp: u32 = 0;"));
+    try {
+      await expect(npm(project, "run", "typecheck")).rejects.toMatchObject({ stdout: expect.stringMatching(/assembly\/index\.ts\(\d+,\d+\): error TS2322/) });
+    } finally {
+      writeFileSync(filter, good);
+    }
+  }, 60_000);
+
   it("builds nothing the second time", async () => {
     const { stdout } = await npm(project, "run", "build");
     expect(stdout).toContain("build: 0 built, 2 unchanged");
