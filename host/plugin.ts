@@ -13,6 +13,8 @@ import { type Clock, type Timer, wallClock } from "./clock.ts";
 import { type CheckedModule, ModuleError, WasmTrap, WasmVm, checkModule } from "./vm.ts";
 
 export interface PluginConfig {
+  /** The module's file when it is given as bytes read from one: its map (traps → source) is looked for beside it. */
+  modulePath?: string;
   /** The plugin's name (Envoy's `config.name`), for logs and the plugin_name property. */
   name?: string;
   rootId?: string;
@@ -138,7 +140,7 @@ export class Plugin implements AbiHost {
 
   /** Loads a module (path or bytes) and starts the plugin: a ModuleError or PluginStartError names the cause. */
   static async load(source: string | Uint8Array, config: PluginConfig, sink: LogSink): Promise<Plugin> {
-    const checked = await checkModule(await readModule(source), hostFunctionNames);
+    const checked = await checkModule(await readModule(source), hostFunctionNames, typeof source === "string" ? source : config.modulePath ?? null);
     const plugin = new Plugin(checked, config, sink);
     try {
       plugin.start();

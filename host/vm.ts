@@ -4,6 +4,7 @@ import { disallowedImport } from "./abi/allowed-imports.ts";
 import { hostFunctionType } from "./abi/signatures.ts";
 import type { AbiVersion } from "./abi/types.ts";
 import { type FunctionType, formatType, moduleTypes } from "./wasm-types.ts";
+import { type Frame, ModuleSymbols, authorFrame, formatFrame } from "./symbols.ts";
 
 const ABI_EXPORTS: [string, AbiVersion][] = [
   ["proxy_abi_version_0_2_1", "0.2.1"], ["proxy_abi_version_0_2_0", "0.2.0"], ["proxy_abi_version_0_1_0", "0.1.0"],
@@ -34,16 +35,24 @@ export class ModuleError extends Error {
   override name = "ModuleError";
 }
 
-/** A trap (or host-side exception) inside a call into the module. */
+/**
+ * A trap (or host-side exception) inside a call into the module. Its message names the
+ * author's frame (`… trapped in assembly/index.ts:32:16 (Filter#onRequestHeaders): unreachable`)
+ * where the module's map or name section allows; wasmStack lists every wasm frame.
+ */
 export class WasmTrap extends Error {
   override name = "WasmTrap";
-  constructor(readonly exportName: string, readonly cause: unknown) {
-    super(`${exportName} trapped: ${cause instanceof Error ? cause.message : String(cause)}`);
+  /** The wasm frames, innermost first, mapped to the source where the module's map reaches. */
+  readonly frames: Frame[];
+  constructor(readonly exportName: string, readonly cause: unknown, symbols: ModuleSymbols | null = null) {
+    const frames = symbols && cause instanceof Error && cause.stack ? symbols.frames(cause.stack) : [];
+    const author = authorFrame(frames);
+    super(`${exportName} trapped${author ? ` in ${formatFrame(author)}` : ""}: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.frames = frames;
   }
-  /** The wasm frames of the trap, when the engine reported them. */
+  /** The wasm frames of the trap, one `at …` line each, when the engine reported them. */
   get wasmStack(): string {
-    const stack = this.cause instanceof Error ? this.cause.stack ?? "" : "";
-    return stack.split("\n").filter((l) => l.includes("wasm")).join("\n");
+    return this.frames.map((f) => `    at ${formatFrame(f)}`).join("\n");
   }
 }
 
@@ -58,10 +67,12 @@ export class ProcExit extends Error {
 export interface CheckedModule {
   module: WebAssembly.Module;
   abiVersion: AbiVersion;
+  /** What maps its traps to the source. */
+  symbols: ModuleSymbols;
 }
 
 /** Compiles and checks a module: its ABI version, its imports against `provided`, its callbacks' shapes. */
-export async function checkModule(bytes: Uint8Array, provided: (abi: AbiVersion) => Set<string>): Promise<CheckedModule> {
+export async function checkModule(bytes: Uint8Array, provided: (abi: AbiVersion) => Set<string>, path: string | null = null): Promise<CheckedModule> {
   let module: WebAssembly.Module;
   try {
     module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
@@ -90,7 +101,7 @@ export async function checkModule(bytes: Uint8Array, provided: (abi: AbiVersion)
   const memory = exports.find((e) => e.name === "memory")!;
   if (memory.kind !== "memory") throw new ModuleError(`export memory is a ${memory.kind}, not a memory`);
   checkTypes(bytes, abiVersion, exports);
-  return { module, abiVersion };
+  return { module, abiVersion, symbols: new ModuleSymbols(bytes, path) };
 }
 
 /** Imports must have the types the host registers, callbacks the types the host calls (as in proxy-wasm-cpp-host). */
@@ -174,7 +185,7 @@ export class WasmVm {
       return fn(a, b, c, d, e);
     } catch (error) {
       if (error instanceof ProcExit && error.code === 0 && name === "_start") return undefined;
-      this.failure = new WasmTrap(name, error);
+      this.failure = new WasmTrap(name, error, this.checked.symbols);
       throw this.failure;
     }
   }

@@ -125,7 +125,7 @@ export class Proxy {
   /** Starts a plugin for `filter` from its module's bytes (with the proxy's shared state, metrics and clusters). */
   private async loadPlugin(filter: WasmFilterConfig, source: Uint8Array): Promise<Plugin> {
     const plugin = await Plugin.load(source, {
-      name: filter.name, rootId: filter.rootId, vmId: filter.vmId, configuration: filter.configuration,
+      name: filter.name, modulePath: "filename" in filter.code ? filter.code.filename : undefined, rootId: filter.rootId, vmId: filter.vmId, configuration: filter.configuration,
       vmConfiguration: filter.vmConfiguration, failOpen: filter.failOpen, environment: filter.environment,
       logLevel: "trace", metrics: this.metrics, shared: this.shared, live: true, callouts: this.callouts, grpc: this.grpc, node: this.config.node,
     }, (entry) => this.logger.wasm(entry));

@@ -5,10 +5,11 @@ import wabtInit from "wabt";
 
 const wabt = await wabtInit();
 
-export function assemble(text: string): Uint8Array {
+/** The module in `text`; `names`: with a name section (the functions' $names), as toolchains write for debugging. */
+export function assemble(text: string, { names = false } = {}): Uint8Array {
   const parsed = wabt.parseWat("test.wat", text);
   try {
-    return parsed.toBinary({}).buffer;
+    return parsed.toBinary({ write_debug_names: names }).buffer;
   } finally {
     parsed.destroy();
   }
