@@ -13,6 +13,7 @@ const USAGE = `usage:
   proxy-wasm-as run --wasm build/filter.wasm [--root-id ID] [--config TEXT] [--fail-open]
                     [--wasm … for a chain] --upstream http://127.0.0.1:8080 [--listen 10000] [--admin PORT] [--watch]
                     (--upstream tcp://HOST:PORT runs network filters on a TCP listener)
+--held-stream-ms N: log a stream a filter has held (stopped, not continued) for N ms, once (default 5000)
 --watch: reload a module when its file changes (new streams take it; streams under way finish on the old one)
 log levels: ${LOG_LEVEL_NAMES.join(", ")}`;
 
@@ -33,7 +34,7 @@ export async function run(argv: string[], logger = new Logger(), hooks: RunHooks
     options: {
       wasm: { type: "string", multiple: true }, "root-id": { type: "string", multiple: true }, config: { type: "string", multiple: true },
       "fail-open": { type: "boolean" }, upstream: { type: "string" }, listen: { type: "string" }, admin: { type: "string" },
-      "log-level": { type: "string" }, watch: { type: "boolean" },
+      "log-level": { type: "string" }, watch: { type: "boolean" }, "held-stream-ms": { type: "string" },
     },
   });
   const level = values["log-level"] ?? "info";
@@ -59,6 +60,11 @@ export async function run(argv: string[], logger = new Logger(), hooks: RunHooks
       wasm: values.wasm ?? [], rootId: values["root-id"] ?? [], config: values.config ?? [], failOpen: values["fail-open"] ?? false,
       upstream: values.upstream, listen: port("listen", values.listen, 10000)!, admin: port("admin", values.admin, null),
     });
+  }
+  const held = values["held-stream-ms"];
+  if (held !== undefined) {
+    if (!/^\d+$/.test(held)) throw new ConfigError(`the command line: --held-stream-ms: expected a number of milliseconds, found ${held}`);
+    config.heldStreamMs = Number(held);
   }
   await hooks.beforeStart?.(config, values.watch ?? false);
   const proxy = await Proxy.start(config, logger);

@@ -91,6 +91,8 @@ export interface ProxyConfig {
   admin: SocketAddress | null;
   listeners: ListenerConfig[];
   clusters: ClusterConfig[];
+  /** A stream held by a filter this long (ms) is logged once (not Envoy's: a diagnostic of this host); default 5 s. */
+  heldStreamMs?: number;
 }
 
 export const DEFAULT_ROUTE_TIMEOUT_MS = 15_000;

@@ -5,7 +5,7 @@
 // The stream does no I/O: events come in through receive*(), what passes the filters goes
 // out through a sink (the harness records it, the proxy writes it to sockets).
 import type { LocalReply } from "../abi/host.ts";
-import { LogLevel, type HeaderList } from "../abi/types.ts";
+import { DataAction, HeadersAction, LogLevel, TrailersAction, type HeaderList } from "../abi/types.ts";
 import type { Plugin } from "../plugin.ts";
 import { HttpFilter, type Side } from "./filter.ts";
 import { type StreamInfo, newStreamInfo, streamProperty } from "../stream-info.ts";
@@ -25,6 +25,20 @@ export interface HttpStreamSink {
   localReply?(reply: LocalReply, filter: HttpFilter | null): void;
   /** The stream was reset (closed by a filter, or a local reply after the response had started). */
   reset?(reason: string): void;
+  /** A filter stopped one side (see HttpStream.holds); the proxy watches for streams held too long. */
+  held?(): void;
+}
+
+/** A side waiting on a filter that stopped it and has not continued. */
+export interface Hold {
+  side: Side;
+  filter: HttpFilter;
+  /** The callback whose answer stopped it. */
+  callback: string;
+  /** The action it returned (the ABI's value). */
+  action: number;
+  /** When, on the stream's clock (ns). */
+  sinceNanos: bigint;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -65,7 +79,25 @@ class Slot {
   /** The buffered data here includes the end of the stream. */
   bufferedEnd = false;
   trailers: "none" | "unseen" | "seen" = "none";
+  /** When this filter last stopped the side, and with what (read only by holds()). */
+  stoppedAt = 0n;
+  stoppedBy = "";
+  stoppedWith = 0;
 }
+
+/** `plugin "x" holds the request: its onRequestHeaders returned StopIteration 5.2 s ago and it has not continued`. */
+export function describeHold(hold: Hold, nowNanos: bigint): string {
+  const actions: Record<string, Record<number, string>> = { Headers: HeadersAction, Body: DataAction, Trailers: TrailersAction };
+  const kind = hold.callback.replace(/^on(Request|Response)/, "");
+  const action = actions[kind]?.[hold.action] ?? `action ${hold.action}`;
+  const seconds = Number(nowNanos - hold.sinceNanos) / 1e9;
+  return `plugin "${hold.filter.plugin.name}" holds the ${hold.side}: its ${hold.callback} returned ${action} ${seconds.toFixed(1)} s ago and it has not continued`;
+}
+
+const CALLBACKS: Record<Side, Record<"headers" | "body" | "trailers", string>> = {
+  request: { headers: "onRequestHeaders", body: "onRequestBody", trailers: "onRequestTrailers" },
+  response: { headers: "onResponseHeaders", body: "onResponseBody", trailers: "onResponseTrailers" },
+};
 
 export class HttpDirection {
   readonly headers: HeaderList = [];
@@ -84,6 +116,27 @@ export class HttpDirection {
 
   trailersFor(_filter: HttpFilter): HeaderList | null {
     return this.trailers;
+  }
+
+  /** The filter this side waits on, if one stopped it and has not continued. */
+  hold(): Hold | null {
+    if (this.closed) return null;
+    for (let i = 0; i < this.slots.length; i++) {
+      const slot = this.slots[i];
+      if (slot.stoppedOnHeaders || slot.stoppedOnData || slot.trailers === "seen") {
+        return { side: this.side, filter: this.order[i], callback: slot.stoppedBy, action: slot.stoppedWith, sinceNanos: slot.stoppedAt };
+      }
+    }
+    return null;
+  }
+
+  /** Filter i stopped this side in `callback`: noted for holds(), and the sink told. */
+  private stopped(i: number, callback: "headers" | "body" | "trailers"): void {
+    const slot = this.slots[i];
+    slot.stoppedAt = this.stream.nowNanos();
+    slot.stoppedBy = CALLBACKS[this.side][callback];
+    slot.stoppedWith = this.order[i].lastAction[this.side] ?? 0;
+    this.stream.held();
   }
 
   receiveHeaders(headers: HeaderList, endOfStream: boolean): void {
@@ -161,7 +214,10 @@ export class HttpDirection {
       if (!this.skip(i)) {
         const f = this.order[i];
         const verdict = f.headers(this.side, this.headers.length, this.headersEnd);
-        if (verdict === "stop") slot.stoppedOnHeaders = true;
+        if (verdict === "stop") {
+          slot.stoppedOnHeaders = true;
+          this.stopped(i, "headers");
+        }
         if (!this.settle(f, verdict) || verdict === "stop") return;
       }
       slot.headersPassed = true;
@@ -191,6 +247,7 @@ export class HttpDirection {
         buffer.data = EMPTY;
         slot.stoppedOnData = false;
       } else {
+        if (!slot.stoppedOnData) this.stopped(i, "body");
         slot.stoppedOnData = true;
         slot.bufferedEnd = endOfStream;
         if (verdict === "drop") buffer.data = EMPTY;
@@ -212,7 +269,10 @@ export class HttpDirection {
       if (this.skip(i)) continue;
       const f = this.order[i];
       const verdict = f.trailers(this.side, this.trailers!.length);
-      if (verdict === "stop") slot.trailers = "seen";
+      if (verdict === "stop") {
+        slot.trailers = "seen";
+        this.stopped(i, "trailers");
+      }
       if (!this.settle(f, verdict) || verdict === "stop") return;
       if (slot.stoppedOnData) {
         // Continuing at trailers releases what this filter had buffered, then the trailers.
@@ -254,6 +314,25 @@ export class HttpStream {
 
   resume(filter: HttpFilter, side: Side): void {
     this[side].resume(filter);
+  }
+
+  /** The sides waiting on a filter that stopped them, the request's first. */
+  holds(): Hold[] {
+    const holds: Hold[] = [];
+    if (this.finished) return holds;
+    const request = this.request.hold(), response = this.response.hold();
+    if (request) holds.push(request);
+    if (response) holds.push(response);
+    return holds;
+  }
+
+  /** @internal a side stopped at a filter */
+  held(): void {
+    this.sink.held?.();
+  }
+
+  nowNanos(): bigint {
+    return this.clock.nowNanos();
   }
 
   /** Data held for filters past the limit: 413 for a request, 500 for a response, as Envoy answers. */

@@ -11,7 +11,8 @@ import type { HttpListenerConfig, RouteConfig } from "../config/model.ts";
 import { connectionInfo } from "./connections.ts";
 import { guarded } from "./guard.ts";
 import { type StatScope, statusClassNames } from "./stats.ts";
-import { HttpStream } from "../http/stream.ts";
+import { type Hold, HttpStream } from "../http/stream.ts";
+import type { HoldSubject } from "./held-streams.ts";
 import { rewritePath, selectRoute, selectVirtualHost } from "../http/router.ts";
 import type { Proxy } from "./proxy.ts";
 
@@ -25,8 +26,9 @@ const UPSTREAM_RQ_CLASSES = statusClassNames("upstream_rq");
 
 const headerOf = (list: HeaderList, name: string) => list.find(([n]) => n === name)?.[1];
 
-export class Exchange {
+export class Exchange implements HoldSubject {
   private readonly stream: HttpStream;
+  heldId = 0;
   /** The upstream request under way (undici's controller: abort, pause, resume). */
   private upstream: Dispatcher.DispatchController | null = null;
   private upstreamDone = false;
@@ -73,10 +75,24 @@ export class Exchange {
         exchange.cancelUpstream();
         res.destroy();
       },
+      held() {
+        proxy.heldStreams.watch(exchange);
+      },
     }, listener.bufferLimitBytes, {
       ...connectionInfo(req.socket),
       protocol: `HTTP/${req.httpVersion}`,
     });
+  }
+
+  // HoldSubject: what the proxy asks of a stream a filter holds.
+  holds(): Hold[] {
+    return this.stream.holds();
+  }
+  nowNanos(): bigint {
+    return this.stream.nowNanos();
+  }
+  get label(): string {
+    return `${this.req.method} ${this.req.url}`;
   }
 
   /** An event handler whose errors (the host's own) end this exchange only: a 500 when nothing was sent yet. */

@@ -22,6 +22,7 @@ import { Exchange } from "./exchange.ts";
 import { type StatScope, Stats } from "./stats.ts";
 import { TcpListener } from "./tcp-listener.ts";
 import { ModuleWatcher } from "./watch.ts";
+import { DEFAULT_HELD_STREAM_MS, HeldStreams } from "./held-streams.ts";
 
 const MAX_HEADER_BYTES = 60 * 1024; // Envoy's max_request_headers_kb default
 
@@ -85,8 +86,11 @@ export class Proxy {
   /** The ports the listeners (and admin) are bound to, in configuration order. */
   readonly ports: number[] = [];
   adminPort: number | null = null;
+  /** Streams a filter holds, logged once past config.heldStreamMs. */
+  readonly heldStreams: HeldStreams;
 
   private constructor(readonly config: ProxyConfig, readonly logger: Logger) {
+    this.heldStreams = new HeldStreams(config.heldStreamMs ?? DEFAULT_HELD_STREAM_MS, logger);
     for (const c of config.clusters) {
       this.clusters.set(c.name, new Cluster(c));
       this.clusterStats.set(c.name, this.stats.scope(`cluster.${c.name}`));
@@ -300,6 +304,7 @@ export class Proxy {
 
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes everything. */
   async stop(graceMs = 10_000): Promise<void> {
+    this.heldStreams.close();
     this.stopping = true;
     this.watcher?.close();
     for (const plugin of this.plugins) plugin.close();

@@ -4,7 +4,7 @@
 // state machine the proxy uses, with recording sinks.
 import type { LocalReply } from "../abi/host.ts";
 import { type HeaderList, type LogLevelName, PeerType } from "../abi/types.ts";
-import { type HttpDirection, HttpStream, type HttpStreamSink, type SideSink } from "../http/stream.ts";
+import { type HttpDirection, HttpStream, describeHold, type HttpStreamSink, type SideSink } from "../http/stream.ts";
 import { TcpStream, type TcpSink } from "../tcp/stream.ts";
 import { Plugin, type LogEntry, type PluginConfig } from "../plugin.ts";
 import type { CalloutResult, CalloutSender, GrpcEvents, GrpcHandle, GrpcSender } from "../outbound.ts";
@@ -56,6 +56,9 @@ export interface ConnectionOptions {
 }
 
 export type Headers = Record<string, string> | HeaderList;
+
+/** What a send method answers: the action the filter returned, or why it was not called ("not called: …"). */
+export type Sent = number | `not called: ${string}`;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -422,22 +425,22 @@ export class TestHttpStream {
     return this.harness.logs.filter((l) => l.contextId === this.contextId);
   }
 
-  sendRequestHeaders(headers: Headers, endOfStream = false): number {
+  sendRequestHeaders(headers: Headers, endOfStream = false): Sent {
     return this.drive("request", () => this.stream.request.receiveHeaders(toList(headers), endOfStream));
   }
-  sendRequestBody(data: string | Uint8Array, endOfStream = false): number {
+  sendRequestBody(data: string | Uint8Array, endOfStream = false): Sent {
     return this.drive("request", () => this.stream.request.receiveData(toBytes(data), endOfStream));
   }
-  sendRequestTrailers(trailers: Headers): number {
+  sendRequestTrailers(trailers: Headers): Sent {
     return this.drive("request", () => this.stream.request.receiveTrailers(toList(trailers)));
   }
-  sendResponseHeaders(headers: Headers, endOfStream = false): number {
+  sendResponseHeaders(headers: Headers, endOfStream = false): Sent {
     return this.drive("response", () => this.stream.response.receiveHeaders(toList(headers), endOfStream));
   }
-  sendResponseBody(data: string | Uint8Array, endOfStream = false): number {
+  sendResponseBody(data: string | Uint8Array, endOfStream = false): Sent {
     return this.drive("response", () => this.stream.response.receiveData(toBytes(data), endOfStream));
   }
-  sendResponseTrailers(trailers: Headers): number {
+  sendResponseTrailers(trailers: Headers): Sent {
     return this.drive("response", () => this.stream.response.receiveTrailers(toList(trailers)));
   }
 
@@ -446,15 +449,23 @@ export class TestHttpStream {
     this.stream.finish();
   }
 
-  /** Feeds one event and answers the action the filter returned for it (Continue when it was not called). */
-  private drive(side: "request" | "response", feed: () => void): number {
+  /**
+   * Feeds one event and answers the action the filter returned for it, or, when the filter was
+   * not called, a sentence saying why (the side is held by a filter that stopped it, or the
+   * stream is closed): never a value that reads as Continue.
+   */
+  private drive(side: "request" | "response", feed: () => void): Sent {
     if (this.stream.answeredLocally && side === "response") {
       throw new Error("this stream was answered by a local reply: there is no upstream response to send");
     }
     const filter = this.stream.filters[0];
     filter.lastAction[side] = undefined;
     feed();
-    return filter.lastAction[side] ?? 0;
+    const action = filter.lastAction[side];
+    if (action !== undefined) return action;
+    const hold = this.stream[side].hold();
+    if (hold) return `not called: ${describeHold(hold, this.stream.nowNanos())}`;
+    return `not called: the ${side} is ${this.stream[side].closed ? "closed" : this.stream[side].ended ? "already ended" : "not flowing"}${this.failure ? ` (the filter failed: ${this.failure.reason.split("\n")[0]})` : ""}`;
   }
 }
 

@@ -22,19 +22,65 @@ export enum BufferType {
 
 export enum StreamType { Request = 0, Response = 1, Downstream = 2, Upstream = 3 }
 
-/** What a headers callback tells the host to do next. */
+/**
+ * What a headers callback (onRequestHeaders, onResponseHeaders) tells the host to do next.
+ * Envoy (through proxy-wasm-cpp-host) treats every stop alike: the side's headers, body and
+ * trailers all wait at this filter until it calls continueRequest()/continueResponse()
+ * (or answers with sendLocalReply). A filter that stops and never continues stalls the
+ * client: the proxy logs such a stream once it has waited a few seconds.
+ */
 export enum HeadersAction {
-  Continue = 0, StopIteration = 1, ContinueAndEndStream = 2, StopAllIterationAndBuffer = 3,
+  /** Pass the headers on to the next filter (then the upstream, or the client). */
+  Continue = 0,
+  /** Hold this side here: Envoy turns it into StopAllIterationAndWatermark, so the body waits too (not only the headers). */
+  StopIteration = 1,
+  /** Continue; the host treats it as Continue. */
+  ContinueAndEndStream = 2,
+  /** Hold this side here, buffering the body behind the headers until the filter continues. */
+  StopAllIterationAndBuffer = 3,
+  /** Hold this side here; the body waits, with flow control on the connection. */
   StopAllIterationAndWatermark = 4,
 }
 
-/** What a body callback tells the host to do with the data. */
-export enum DataAction { Continue = 0, StopIterationAndBuffer = 1, StopIterationAndWatermark = 2, StopIterationNoBuffer = 3 }
+/** What a body callback (onRequestBody, onResponseBody) tells the host to do with the data. */
+export enum DataAction {
+  /** Pass the data seen so far (the whole buffer, if this filter buffered) on to the next filter. */
+  Continue = 0,
+  /**
+   * Keep the data in this filter's buffer: the next body callback sees it all (size = the
+   * whole buffer), until the filter returns Continue or calls continueRequest()/continueResponse().
+   * Past the listener's buffer limit Envoy answers 413 (request) or 500 (response).
+   */
+  StopIterationAndBuffer = 1,
+  /** As StopIterationAndBuffer, with flow control on the connection. */
+  StopIterationAndWatermark = 2,
+  /** Stop, and keep nothing: this chunk goes no further (the filter replaces or drops it). */
+  StopIterationNoBuffer = 3,
+}
 
-export enum TrailersAction { Continue = 0, StopIteration = 1 }
+/** What a trailers callback tells the host to do next. */
+export enum TrailersAction {
+  /** Pass the trailers on. */
+  Continue = 0,
+  /** Hold the trailers (and whatever this filter buffered) until the filter continues. */
+  StopIteration = 1,
+}
 
-/** What a TCP data callback tells the host to do. */
-export enum TcpAction { Continue = 0, StopIteration = 1 }
+/**
+ * What a TCP callback (onNewConnection, onDownstreamData, onUpstreamData) tells the host to do.
+ * A TCP connection has one read and one write buffer shared by its filters (as in Envoy).
+ */
+export enum TcpAction {
+  /** Pass the buffered bytes on to the next filter (then the upstream, or the client). */
+  Continue = 0,
+  /**
+   * Leave the bytes in the connection's buffer: the next bytes run the chain again with
+   * everything held so far. From onNewConnection alone it holds nothing. Client bytes go on
+   * with continueDownstream(); upstream bytes have no continue in Envoy and go on with the
+   * next upstream bytes this filter lets through.
+   */
+  StopIteration = 1,
+}
 
 export enum MetricType { Counter = 0, Gauge = 1, Histogram = 2 }
 
