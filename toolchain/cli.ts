@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { main as runMain } from "../host/cli.ts";
 import { BuildError, build } from "./build.ts";
 import { init } from "./init.ts";
+import { packageCommand } from "./package.ts";
 import { ProjectError } from "./modules.ts";
 import { buildHook, start } from "./start.ts";
 import { test } from "./test.ts";
@@ -16,6 +17,9 @@ const USAGE = `usage:
                                              the suites whose module was rebuilt)
   proxy-wasm-as start [envoy.yaml] [--watch] builds what the configuration loads, starts a demo
                                              upstream at its cluster, runs the proxy
+  proxy-wasm-as package <module> [--tag name:version] [--envoy envoy.yaml] [--tar]
+                                             an OCI image of the module (both Istio variants), an Istio
+                                             WasmPlugin and an EnvoyFilter, in build/package/<module>
   proxy-wasm-as run envoy.yaml | --wasm …    runs the proxy; --watch also rebuilds the project's modules it
                                              loads when their sources change (proxy-wasm-as run --help)`;
 
@@ -44,6 +48,7 @@ export async function main(argv: string[]): Promise<void> {
     switch (command) {
       case "build": return await buildCommand(rest);
       case "init": return await init(rest);
+      case "package": return await packageCommand(rest);
       case "start": return await start(rest);
       case "test": return await test(rest);
       case "run": return await runMain(argv, buildHook(process.cwd(), false));
