@@ -11,7 +11,7 @@ import { LOG_LEVEL_NAMES } from "../abi/types.ts";
 import { Cluster } from "../cluster.ts";
 import { MetricRegistry } from "../metrics.ts";
 import { SharedState } from "../shared.ts";
-import type { HttpListenerConfig, ListenerConfig, ProxyConfig, WasmFilterConfig } from "../config/model.ts";
+import type { HttpListenerConfig, ListenerConfig, ProxyConfig, WasmFilterConfig, WasmServiceConfig } from "../config/model.ts";
 import type { Logger } from "../log.ts";
 import { Plugin, readModule } from "../plugin.ts";
 import type { CalloutSender, GrpcSender } from "../outbound.ts";
@@ -70,6 +70,8 @@ export class Proxy {
   private readonly plugins: Plugin[] = [];
   /** Each configured wasm filter, in listener order. */
   private readonly slots: FilterSlot[] = [];
+  /** bootstrap_extensions' WasmServices: plugins with no streams (ticks, callouts, shared data and queues). */
+  readonly services: Plugin[] = [];
   /** The reload under way per module file: the next one for the same file waits for it. */
   private readonly reloading = new Map<string, Promise<ReloadOutcome[]>>();
   private watcher: ModuleWatcher | null = null;
@@ -100,6 +102,8 @@ export class Proxy {
   static async start(config: ProxyConfig, logger: Logger): Promise<Proxy> {
     const proxy = new Proxy(config, logger);
     try {
+      // Services first, as Envoy creates bootstrap extensions before the listeners.
+      for (const service of config.services) await proxy.startService(service);
       for (const listener of config.listeners) {
         const codes = await Promise.all(listener.wasmFilters.map((f) => ("filename" in f.code ? readModule(f.code.filename) : f.code.bytes)));
         const plugins = await Promise.all(listener.wasmFilters.map((f, i) => proxy.loadPlugin(f, codes[i])));
@@ -132,6 +136,16 @@ export class Proxy {
     plugin.logLevel = LOG_LEVEL_NAMES.indexOf(this.logger.level);
     this.plugins.push(plugin);
     return plugin;
+  }
+
+  /** A WasmService: its plugin runs (root context, timer, callouts) with the proxy's shared state, metrics and clusters. */
+  private async startService(service: WasmServiceConfig): Promise<void> {
+    const code = "filename" in service.code ? await readModule(service.code.filename) : service.code.bytes;
+    const plugin = await this.loadPlugin(service, code);
+    this.services.push(plugin);
+    const name = `wasm_service.${service.name}`;
+    this.stats.addSource(() => ({ [`${name}.vm_failures`]: plugin.restarts + (plugin.failed ? 1 : 0) }));
+    this.logger.log("info", "main", `WasmService ${service.name} started (vm_id "${service.vmId}", root_id "${service.rootId}")`);
   }
 
   private addSlot(slot: FilterSlot): void {

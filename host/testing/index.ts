@@ -18,6 +18,7 @@ export { ModuleError } from "../vm.ts";
 export { PluginStartError } from "../plugin.ts";
 export type { MetricView } from "../metrics.ts";
 export { SharedState } from "../shared.ts";
+import { SharedState } from "../shared.ts";
 import type { MetricView } from "../metrics.ts";
 
 export interface HarnessOptions extends Omit<PluginConfig, "logLevel" | "name" | "callouts" | "grpc"> {
@@ -169,6 +170,27 @@ export class Harness {
     return this.recorder.calls;
   }
 
+  /**
+   * Loads a module as a WasmService, as Envoy's bootstrap_extensions (envoy.bootstrap.wasm)
+   * runs one: a root context with no streams, for background work (ticks, callouts, shared
+   * data, queues). Share its state with the filters it serves as Envoy shares it, by vm_id:
+   * load them with `shared: service.shared` (shared data and queues are scoped by vmId).
+   * tick(), httpCalls, grpcCalls and logs work as for a filter; http() and tcp() refuse.
+   */
+  static async service(source: string | Uint8Array, options: HarnessOptions = {}): Promise<Harness> {
+    const harness = await Harness.load(source, options);
+    harness.isService = true;
+    return harness;
+  }
+
+  /** Loaded by Harness.service: no streams. */
+  private isService = false;
+
+  /** The shared data and queues this plugin uses: hand it to another harness (`shared` option) to share them. */
+  get shared(): SharedState {
+    return this.plugin.shared;
+  }
+
   /** Loads a module (a path or its bytes) and starts it; rejects with the cause when it can't. */
   static async load(source: string | Uint8Array, options: HarnessOptions = {}): Promise<Harness> {
     const logs: LogEntry[] = [];
@@ -181,11 +203,17 @@ export class Harness {
 
   /** Opens a new TCP connection through the plugin (onNewConnection runs at connect() or the first data). */
   tcp(): TestTcpStream {
+    this.refuseStreams();
     return new TestTcpStream(this);
+  }
+
+  private refuseStreams(): void {
+    if (this.isService) throw new Error("a WasmService (Harness.service) has no streams: load the filter with Harness.load and shared: service.shared");
   }
 
   /** Opens a new HTTP stream through the plugin. */
   http(): TestHttpStream {
+    this.refuseStreams();
     return new TestHttpStream(this);
   }
 

@@ -1,0 +1,132 @@
+// Envoy configs as other projects write them, over real sockets: a WasmService from
+// bootstrap_extensions sharing data with an HTTP filter, a TypedStruct-wrapped filter
+// config, and direct_response and redirect routes behind that filter.
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { request } from "undici";
+import { parseEnvoyConfig } from "../../host/config/envoy.ts";
+import { startEchoUpstream } from "../../host/testing/echo-upstream.ts";
+import { root, startProxy } from "./proxy-fixture.ts";
+
+let upstream: Awaited<ReturnType<typeof startEchoUpstream>>;
+beforeAll(async () => (upstream = await startEchoUpstream()));
+afterAll(async () => upstream.close());
+
+const module = join(root, "build/test-tick-counter.wasm");
+
+/** A bootstrap whose service counts ticks every 20 ms and whose only HTTP filter (TypedStruct-wrapped) reports the count. */
+const bootstrap = (upstreamPort: number) => `
+bootstrap_extensions:
+- name: envoy.bootstrap.wasm
+  typed_config:
+    "@type": type.googleapis.com/envoy.extensions.wasm.v3.WasmService
+    singleton: true
+    config:
+      name: tick_counter
+      root_id: tick_counter
+      configuration: { "@type": type.googleapis.com/google.protobuf.StringValue, value: "20" }
+      vm_config:
+        vm_id: ticks
+        runtime: envoy.wasm.runtime.v8
+        code: { local: { filename: ${module} } }
+static_resources:
+  listeners:
+  - name: main
+    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: ingress_http
+          route_config:
+            name: local_route
+            virtual_hosts:
+            - name: backend
+              domains: ["*"]
+              routes:
+              - match: { path: "/health" }
+                direct_response: { status: 200, body: { inline_string: "healthy\\n" } }
+              - match: { prefix: "/gone" }
+                direct_response: { status: 410 }
+              - match: { prefix: "/old/" }
+                redirect: { prefix_rewrite: "/new/", response_code: FOUND }
+              - match: { prefix: "/secure" }
+                redirect: { https_redirect: true, strip_query: true }
+              - match: { prefix: "/" }
+                route: { cluster: upstream }
+          http_filters:
+          - name: tick-reader
+            typed_config:
+              "@type": type.googleapis.com/udpa.type.v1.TypedStruct
+              type_url: type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm
+              value:
+                config:
+                  name: tick_reader
+                  root_id: tick_reader
+                  vm_config:
+                    vm_id: ticks
+                    runtime: envoy.wasm.runtime.v8
+                    code: { local: { filename: ${module} } }
+          - name: envoy.filters.http.router
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
+  clusters:
+  - name: upstream
+    connect_timeout: 1s
+    type: STATIC
+    load_assignment:
+      cluster_name: upstream
+      endpoints:
+      - lb_endpoints:
+        - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${upstreamPort} } } }
+`;
+
+async function get(url: string) {
+  const res = await request(url);
+  return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
+}
+
+describe("an Envoy bootstrap with a WasmService, a TypedStruct filter and direct routes, through the proxy", () => {
+  it("the service's ticks reach the filter through shared data; direct_response and redirect answer behind the filter", async () => {
+    const { config, warnings } = parseEnvoyConfig(bootstrap(upstream.port), "bootstrap.yaml");
+    expect(warnings).toEqual([]);
+    const p = await startProxy(config);
+    try {
+      expect(p.lines.some((l) => l.includes("WasmService tick_counter started"))).toBe(true);
+      // The service ticks every 20 ms on its own: the count the filter reports grows.
+      let first = 0;
+      await vi.waitFor(async () => {
+        first = Number((await get(`${p.url}/count`)).headers["x-ticks"]);
+        expect(first).toBeGreaterThan(0);
+      }, { timeout: 5000, interval: 20 });
+      await vi.waitFor(async () => expect(Number((await get(`${p.url}/count`)).headers["x-ticks"])).toBeGreaterThan(first), { timeout: 5000, interval: 20 });
+
+      const upstreamAnswer = await get(`${p.url}/anything`);
+      expect(upstreamAnswer.status).toBe(200);
+      expect(JSON.parse(upstreamAnswer.text).path).toBe("/anything");
+
+      const health = await get(`${p.url}/health`);
+      expect(health.status).toBe(200);
+      expect(health.text).toBe("healthy\n");
+      expect(health.headers["content-type"]).toBe("text/plain");
+      expect(Number(health.headers["x-ticks"])).toBeGreaterThan(0); // the filter saw the direct response
+
+      const gone = await get(`${p.url}/gone/x`);
+      expect([gone.status, gone.text, Number(gone.headers["x-ticks"]) > 0]).toEqual([410, "", true]);
+
+      const moved = await get(`${p.url}/old/page?x=1`);
+      expect(moved.status).toBe(302);
+      expect(moved.headers.location).toBe(`http://127.0.0.1:${p.proxy.ports[0]}/new/page?x=1`);
+      expect(moved.text).toBe("");
+      expect(Number(moved.headers["x-ticks"])).toBeGreaterThan(0);
+
+      const secure = await get(`${p.url}/secure/a?b=c`);
+      expect(secure.status).toBe(301);
+      expect(secure.headers.location).toBe(`https://127.0.0.1:${p.proxy.ports[0]}/secure/a`);
+      expect(p.lines.some((l) => l.includes('"GET /health HTTP/1.1" 200 direct_response'))).toBe(true);
+    } finally {
+      await p.proxy.stop(1000);
+    }
+  });
+});
