@@ -1,12 +1,14 @@
 // Envoy configs as other projects write them, over real sockets: a WasmService from
 // bootstrap_extensions sharing data with an HTTP filter, a TypedStruct-wrapped filter
 // config, and direct_response and redirect routes behind that filter.
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { request } from "undici";
 import { parseEnvoyConfig } from "../../host/config/envoy.ts";
 import { startEchoUpstream } from "../../host/testing/echo-upstream.ts";
-import { root, startProxy } from "./proxy-fixture.ts";
+import { exampleConfig, root, startProxy } from "./proxy-fixture.ts";
 
 let upstream: Awaited<ReturnType<typeof startEchoUpstream>>;
 beforeAll(async () => (upstream = await startEchoUpstream()));
@@ -127,6 +129,36 @@ describe("an Envoy bootstrap with a WasmService, a TypedStruct filter and direct
       expect(p.lines.some((l) => l.includes('"GET /health HTTP/1.1" 200 direct_response'))).toBe(true);
     } finally {
       await p.proxy.stop(1000);
+    }
+  });
+});
+
+describe("the denylist-service example through the proxy", () => {
+  it("the service refreshes the list in the background; the filter denies the clients on it, then lets them pass again", async () => {
+    let list = "# nobody yet\n10.0.0.1\n";
+    let fetches = 0;
+    const lists = createServer((req, res) => {
+      fetches++;
+      res.writeHead(req.url === "/denied" ? 200 : 404, { "content-type": "text/plain" }).end(list);
+    });
+    await new Promise<void>((resolve) => lists.listen(0, "127.0.0.1", () => resolve()));
+    const listsPort = (lists.address() as AddressInfo).port;
+    const p = await startProxy(exampleConfig("denylist-service", upstream.port, (yaml) => yaml
+      .replace("port_value: 10010", "port_value: 0").replace("port_value: 9911", "port_value: 0")
+      .replace("port_value: 9004", `port_value: ${listsPort}`).replace('"refresh_every_ms": 10000', '"refresh_every_ms": 50')));
+    try {
+      await vi.waitFor(() => expect(fetches).toBeGreaterThan(0), { timeout: 5000 });
+      expect((await get(`${p.url}/a`)).status).toBe(200);
+      list = "127.0.0.1\n";
+      await vi.waitFor(async () => expect((await get(`${p.url}/b`)).status).toBe(403), { timeout: 5000, interval: 20 });
+      const denied = await get(`${p.url}/c`);
+      expect([denied.status, denied.text]).toEqual([403, "your address is denied\n"]);
+      list = "";
+      await vi.waitFor(async () => expect((await get(`${p.url}/d`)).status).toBe(200), { timeout: 5000, interval: 20 });
+      expect(p.lines.some((l) => l.includes("denylist_refresher: 1 address(es) denied"))).toBe(true);
+    } finally {
+      await p.proxy.stop(1000);
+      await new Promise<void>((resolve) => lists.close(() => resolve()));
     }
   });
 });
