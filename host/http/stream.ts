@@ -208,6 +208,14 @@ export class HttpDirection {
     }
   }
 
+  /** Whether this direction is held at `filter` (stopped on headers, data or trailers, waiting for it to continue). */
+  heldAt(filter: HttpFilter): boolean {
+    const i = this.order.indexOf(filter);
+    if (i < 0 || this.closed) return false;
+    const slot = this.slots[i];
+    return slot.stoppedOnHeaders || slot.stoppedOnData || slot.trailers === "seen";
+  }
+
   /** Whether filter i takes part; a failed one is handled (bypass or fail the stream). */
   private skip(i: number): boolean {
     const f = this.order[i];
@@ -318,6 +326,11 @@ export class HttpStream {
 
   resume(filter: HttpFilter, side: Side): void {
     this[side].resume(filter);
+  }
+
+  /** Whether either direction waits on `filter` to continue. */
+  heldAt(filter: HttpFilter): boolean {
+    return !this.finished && this.resetReason === null && (this.request.heldAt(filter) || this.response.heldAt(filter));
   }
 
   /** Data held for filters past the limit: 413 for a request, 500 for a response, as Envoy answers. */

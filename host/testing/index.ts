@@ -370,9 +370,13 @@ export class TestHttpStream {
 
   /** Set when the filter failed during this stream (a trap), with the reason. */
   get failure(): { reason: string } | null {
-    const trap = this.stream.filters[0].trap;
+    const filter = this.stream.filters[0];
+    const trap = filter.trap;
     if (trap) return { reason: trap.wasmStack ? `${trap.message}\n${trap.wasmStack}` : trap.message };
-    if (this.stream.filters[0].failed) return { reason: "the plugin's VM had failed and could not be re-created" };
+    if (filter.failedElsewhere) return { reason: `the plugin's VM failed in another callback while this stream waited on it: ${filter.failedElsewhere}` };
+    if (filter.failed) {
+      return { reason: filter.plugin.failed ? "the plugin's VM had failed and could not be re-created" : "the plugin's VM failed during this stream (in another callback) and was re-created; the stream stays with the VM it began in" };
+    }
     return null;
   }
 

@@ -162,3 +162,43 @@ describe("the denylist-service example through the proxy", () => {
     }
   });
 });
+
+describe("a VM that dies while requests wait on it, through the proxy", () => {
+  it("a trap in a callout's answer gets every waiting request a 503 at once; the next request is served by a fresh VM", async () => {
+    const { shorthandConfig } = await import("../../host/config/shorthand.ts");
+    // The auth service: "trap" for /trap, "ok" for anything else; /slow only when the test says.
+    const late: (() => void)[] = [];
+    const auth = createServer((req, res) => {
+      const answer = () => res.writeHead(200, { "content-type": "text/plain" }).end(req.url === "/trap" ? "trap" : "ok");
+      if (req.url === "/slow") late.push(answer);
+      else answer();
+    });
+    await new Promise<void>((resolve) => auth.listen(0, "127.0.0.1", () => resolve()));
+    const config = shorthandConfig({
+      wasm: [join(root, "build/test-callout-trap.wasm")], rootId: ["callout_trap"], config: [], failOpen: false,
+      upstream: `http://127.0.0.1:${upstream.port}`, listen: 0, admin: null,
+    });
+    config.clusters.push({ name: "auth", type: "STATIC", connectTimeoutMs: 1000, endpoints: [{ address: "127.0.0.1", port: (auth.address() as AddressInfo).port }], http2: false });
+    const p = await startProxy(config);
+    try {
+      const started = performance.now();
+      const slow = get(`${p.url}/slow`);
+      await new Promise((resolve) => setTimeout(resolve, 100)); // /slow is waiting on its callout
+      const trap = await get(`${p.url}/trap`);
+      expect(trap.status).toBe(503);
+      expect((await slow).status).toBe(503);
+      expect(performance.now() - started).toBeLessThan(2500); // its callout has not answered
+      expect(late).toHaveLength(1);
+      late[0](); // the dead VM's callout answers now: dropped
+      await vi.waitFor(async () => {
+        const next = await get(`${p.url}/fine`);
+        expect(next.status).toBe(200);
+        expect(JSON.parse(next.text).headers["x-auth"]).toBe("ok");
+      }, { timeout: 5000, interval: 50 });
+    } finally {
+      await p.proxy.stop(1000);
+      auth.closeAllConnections();
+      await new Promise<void>((resolve) => auth.close(() => resolve()));
+    }
+  });
+});
