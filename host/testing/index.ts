@@ -83,7 +83,12 @@ class CalloutRecorder implements CalloutSender {
   }
 }
 
-/** A gRPC call or stream the filter opened: answer it as the service would. */
+/**
+ * A gRPC call or stream the filter opened: answer it as the service would. As in Envoy, a
+ * unary call's filter hears only the outcome: respond() (a message, then OK) gives
+ * onGrpcReceive alone; finish() with another status (or OK with no message: Internal) gives
+ * onGrpcClose alone; its metadata is not delivered. A stream hears every event.
+ */
 export class PendingGrpcCall implements GrpcHandle {
   /** Messages the filter sent: the call's one, or what it sent on the stream. */
   readonly sent: Uint8Array[] = [];

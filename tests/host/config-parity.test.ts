@@ -37,6 +37,18 @@ describe("typed_config wrapped in a TypedStruct", () => {
     });
   }
 
+  it("an error inside a TypedStruct names the path in the file, through value", () => {
+    const wrapped = example.replace(WASM_FILTER, `          - name: envoy.filters.http.wasm
+            typed_config:
+              "@type": type.googleapis.com/udpa.type.v1.TypedStruct
+              type_url: type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm
+              value:
+                config:
+                  fail_open: sometimes
+                  vm_config: { code: { local: { filename: x.wasm } } }`);
+    expect(() => parse(wrapped)).toThrow(/^envoy\.yaml:\d+: static_resources\.listeners\[0\]\.filter_chains\[0\]\.filters\[0\]\.typed_config\.http_filters\[0\]\.typed_config\.value\.config\.fail_open: expected true or false/);
+  });
+
   it("a TypedStruct without a type_url is refused at its own path", () => {
     const wrapped = example.replace(WASM_FILTER, `          - name: envoy.filters.http.wasm
             typed_config:
