@@ -34,7 +34,10 @@ export class FilterChain {
   constructor(public plugins: Plugin[]) {}
 }
 
-/** One configured wasm filter of one listener: the plugin its new streams get, and its reloads. */
+/**
+ * One configured wasm filter of one listener (the plugin its new streams get), or one
+ * WasmService of bootstrap_extensions (chain null: no streams); and its reloads.
+ */
 class FilterSlot {
   /** The absolute path of the module file, or null for inline code (never reloaded). */
   readonly file: string | null;
@@ -45,7 +48,7 @@ class FilterSlot {
   /** VM failures of the plugins this one replaced (the counter never goes back). */
   pastVmFailures = 0;
 
-  constructor(readonly filter: WasmFilterConfig, readonly chain: FilterChain, readonly index: number, public plugin: Plugin) {
+  constructor(readonly filter: WasmFilterConfig, readonly chain: FilterChain | null, readonly index: number, public plugin: Plugin) {
     this.file = "filename" in filter.code ? resolve(filter.code.filename) : null;
   }
 }
@@ -68,10 +71,12 @@ export class Proxy {
   readonly shared = new SharedState();
   /** Every plugin alive: those serving new streams, and replaced ones still finishing theirs. */
   private readonly plugins: Plugin[] = [];
-  /** Each configured wasm filter, in listener order. */
+  /** Each WasmService, then each configured wasm filter in listener order. */
   private readonly slots: FilterSlot[] = [];
-  /** bootstrap_extensions' WasmServices: plugins with no streams (ticks, callouts, shared data and queues). */
-  readonly services: Plugin[] = [];
+  /** bootstrap_extensions' WasmServices as they run now: plugins with no streams (ticks, callouts, shared data and queues). */
+  get services(): Plugin[] {
+    return this.slots.flatMap((s) => (s.chain === null ? [s.plugin] : []));
+  }
   /** The reload under way per module file: the next one for the same file waits for it. */
   private readonly reloading = new Map<string, Promise<ReloadOutcome[]>>();
   private watcher: ModuleWatcher | null = null;
@@ -141,16 +146,15 @@ export class Proxy {
   /** A WasmService: its plugin runs (root context, timer, callouts) with the proxy's shared state, metrics and clusters. */
   private async startService(service: WasmServiceConfig): Promise<void> {
     const code = "filename" in service.code ? await readModule(service.code.filename) : service.code.bytes;
-    const plugin = await this.loadPlugin(service, code);
-    this.services.push(plugin);
-    const name = `wasm_service.${service.name}`;
-    this.stats.addSource(() => ({ [`${name}.vm_failures`]: plugin.restarts + (plugin.failed ? 1 : 0) }));
+    const slot = new FilterSlot(service, null, 0, await this.loadPlugin(service, code));
+    if (slot.file) slot.codeHash = sha256(code);
+    this.addSlot(slot);
     this.logger.log("info", "main", `WasmService ${service.name} started (vm_id "${service.vmId}", root_id "${service.rootId}")`);
   }
 
   private addSlot(slot: FilterSlot): void {
     this.slots.push(slot);
-    const name = `wasm_filter.${slot.filter.name}`;
+    const name = `${slot.chain ? "wasm_filter" : "wasm_service"}.${slot.filter.name}`;
     // Each trap kills the VM (as in Envoy); the next stream gets a fresh one. Reloads and
     // the reloads that failed (the old module kept serving) are counted too.
     this.stats.addSource(() => ({
@@ -243,9 +247,11 @@ export class Proxy {
   /** New streams take `plugin`; the slot's old plugin finishes the streams it has, then goes. */
   private swap(slot: FilterSlot, plugin: Plugin, hash: string): void {
     const old = slot.plugin;
-    const plugins = slot.chain.plugins.slice();
-    plugins[slot.index] = plugin;
-    slot.chain.plugins = plugins;
+    if (slot.chain) {
+      const plugins = slot.chain.plugins.slice();
+      plugins[slot.index] = plugin;
+      slot.chain.plugins = plugins;
+    }
     slot.plugin = plugin;
     slot.codeHash = hash;
     slot.reloads++;

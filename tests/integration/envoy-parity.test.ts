@@ -1,7 +1,9 @@
 // Envoy configs as other projects write them, over real sockets: a WasmService from
 // bootstrap_extensions sharing data with an HTTP filter, a TypedStruct-wrapped filter
 // config, and direct_response and redirect routes behind that filter.
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
+import { tmpdir } from "node:os";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -159,6 +161,41 @@ describe("the denylist-service example through the proxy", () => {
     } finally {
       await p.proxy.stop(1000);
       await new Promise<void>((resolve) => lists.close(() => resolve()));
+    }
+  });
+});
+
+describe("a WasmService and a reload of its module", () => {
+  it("reloading the module file replaces the service and the filter loaded from it; the new service refreshes the list", async () => {
+    let list = "10.0.0.1\n";
+    const lists = createServer((_req, res) => res.writeHead(200, { "content-type": "text/plain" }).end(list));
+    await new Promise<void>((resolve) => lists.listen(0, "127.0.0.1", () => resolve()));
+    const dir = mkdtempSync(join(tmpdir(), "service-reload-"));
+    const file = join(dir, "denylist-service.wasm");
+    copyFileSync(join(root, "build/denylist-service.wasm"), file);
+    const p = await startProxy(exampleConfig("denylist-service", upstream.port, (yaml) => yaml
+      .replace(`${root}/build/denylist-service.wasm`, file).replace(`${root}/build/denylist-service.wasm`, file)
+      .replace("port_value: 10010", "port_value: 0").replace("port_value: 9911", "port_value: 0")
+      .replace("port_value: 9004", `port_value: ${(lists.address() as AddressInfo).port}`).replace('"refresh_every_ms": 10000', '"refresh_every_ms": 50')));
+    try {
+      expect(p.proxy.moduleFiles).toEqual([file]);
+      const before = p.proxy.services[0];
+      // The same code, other bytes (a custom section appended), as a rebuild gives.
+      const note = Buffer.from([4, ...Buffer.from("note"), ...Buffer.from("v2")]);
+      writeFileSync(file, Buffer.concat([readFileSync(file), Buffer.from([0, note.length]), note]));
+      const outcomes = await p.proxy.reloadModule(file);
+      expect(outcomes.map((o) => `${o.plugin} ${o.outcome}`).sort()).toEqual(["denylist_check reloaded", "denylist_refresher reloaded"]);
+      expect(p.proxy.services[0]).not.toBe(before);
+      expect(before.released).toBe(true); // its timer stopped, its root done
+      list = "127.0.0.1\n";
+      await vi.waitFor(async () => expect((await get(`${p.url}/x`)).status).toBe(403), { timeout: 5000, interval: 20 });
+      const stats = await (await request(`http://127.0.0.1:${p.proxy.adminPort}/stats`)).body.text();
+      expect(stats).toContain("wasm_service.denylist_refresher.reloads: 1");
+      expect(stats).toContain("wasm_filter.denylist_check.reloads: 1");
+    } finally {
+      await p.proxy.stop(1000);
+      await new Promise<void>((resolve) => lists.close(() => resolve()));
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
