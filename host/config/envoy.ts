@@ -17,6 +17,7 @@ const NETWORK_WASM = "envoy.filters.network.wasm";
 const TCP_PROXY = "envoy.filters.network.tcp_proxy";
 const BOOTSTRAP_WASM = "envoy.bootstrap.wasm";
 const SUPPORTED_CHAINS = `${HCM} alone, or ${NETWORK_WASM} filters followed by ${TCP_PROXY}`;
+const CLUSTER_TYPES = ["STATIC", "STRICT_DNS", "LOGICAL_DNS"] as const;
 /** The extension each typed_config message type configures: Envoy picks the extension by its config's type before its name. */
 const EXTENSION_OF_TYPE: Record<string, string> = {
   "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager": HCM,
@@ -37,8 +38,6 @@ function extension(n: Node): { kind: string; label: string; config: Node } {
   // A type this host does not know names an extension it does not run, whatever the name says.
   return { kind: type ?? name, label: type ? `${name || "(unnamed)"} (${type})` : name || "(unnamed)", config: message };
 }
-const CLUSTER_TYPES = ["STATIC", "STRICT_DNS", "LOGICAL_DNS"] as const;
-
 export interface ParsedConfig {
   config: ProxyConfig;
   warnings: string[];
@@ -91,7 +90,7 @@ export function parseEnvoyConfig(text: string, file: string): ParsedConfig {
     }
   }
   const config: ProxyConfig = { source: file, node: node(root.field("node")), admin: admin(root.field("admin")), listeners, clusters, services };
-  return { config, warnings };
+  return { config, warnings: [...new Set(warnings)] }; // a node read twice warns once
 }
 
 function node(n: Node): NodeConfig {
