@@ -2,10 +2,21 @@
 // token each gets, where it is sent (the proxy's clusters, or a test's recorder), and each
 // answer delivered to the root context with what it may read during that callback (header
 // maps 4-7, buffers 4 and 5, proxy_get_status).
+//
+// As in Envoy: tokens are numbered per VM as proxy-wasm-cpp-host numbers them (HTTP callouts
+// 4, 8, 12, …; gRPC calls 5, 9, 13, …; gRPC streams 6, 10, 14, …: the token's residue mod 4
+// names its kind); a unary gRPC call ends with exactly one callback, proxy_on_grpc_receive
+// with its one message on success or proxy_on_grpc_close with the status on failure, while
+// a stream gets initial metadata, messages, trailing metadata and its close.
 import type { CalloutResponse, GrpcReceived, GrpcRequest, HttpCallRequest, Outbound } from "./abi/host.ts";
 import { type HeaderList, LogLevel, Status } from "./abi/types.ts";
 import { IdTable } from "./id-table.ts";
 import { WasmTrap } from "./vm.ts";
+
+/** The kinds of callout, as cpp-host numbers them: a token's residue mod 4. */
+const enum CalloutKind { HttpCall = 0, GrpcCall = 1, GrpcStream = 2 }
+const CALLOUT_INCREMENT = 4;
+const GRPC_OK = 0, GRPC_INTERNAL = 13;
 
 export type CalloutResult = { response: CalloutResponse } | { failure: string };
 
@@ -54,12 +65,25 @@ export class OutboundCalls implements Outbound {
   grpcReceived: GrpcReceived | null = null;
   /** What proxy_get_status answers: the status of the last answer delivered. */
   callStatus = { code: 0, message: "" };
-  private nextToken = 1;
+  /** The last token given per kind (cpp-host's next_http_call_id_ and friends): a fresh VM starts over. */
+  private lastToken = [CalloutKind.HttpCall, CalloutKind.GrpcCall, CalloutKind.GrpcStream];
+  /** The VM the tokens were numbered in (the owner's restarts then). */
+  private tokenGeneration = 0;
   private readonly grpcCalls = new IdTable<{ handle: GrpcHandle; stream: boolean }>();
   /** The plugin was released: answers still to come are dropped. */
   private closed = false;
 
   constructor(private readonly owner: OutboundOwner, private readonly callouts: CalloutSender | null, private readonly grpc: GrpcSender | null) {}
+
+  /** The next token of a kind, in the VM now running: a re-created VM numbers from the start again, its predecessor's gRPC calls cancelled. */
+  private nextToken(kind: CalloutKind): number {
+    if (this.tokenGeneration !== this.owner.restarts) {
+      this.tokenGeneration = this.owner.restarts;
+      this.lastToken = [CalloutKind.HttpCall, CalloutKind.GrpcCall, CalloutKind.GrpcStream];
+      this.cancelAll();
+    }
+    return (this.lastToken[kind] = (this.lastToken[kind] + CALLOUT_INCREMENT) >>> 0);
+  }
 
   httpCall(request: HttpCallRequest): { token: number } | { status: number } {
     const missing = [":method", ":path", ":authority"].filter((h) => !request.headers.some(([n]) => n === h));
@@ -71,7 +95,7 @@ export class OutboundCalls implements Outbound {
       this.owner.log(LogLevel.Debug, `proxy_http_call: no cluster named "${request.cluster}"; answering BadArgument`);
       return { status: Status.BadArgument };
     }
-    const token = this.nextToken++;
+    const token = this.nextToken(CalloutKind.HttpCall);
     const generation = this.owner.restarts;
     this.callouts.send(request, (result) => this.deliverHttpCallResponse(token, generation, result));
     return { token };
@@ -97,7 +121,8 @@ export class OutboundCalls implements Outbound {
       this.owner.log(LogLevel.Debug, `gRPC to ${request.service}/${request.method}: no cluster named "${request.cluster}"; answering BadArgument`);
       return { status: Status.BadArgument };
     }
-    const token = this.nextToken++;
+    const stream = request.message === null;
+    const token = this.nextToken(stream ? CalloutKind.GrpcStream : CalloutKind.GrpcCall);
     const generation = this.owner.restarts;
     const deliver = (name: string, received: GrpcReceived, count: number) => {
       if (this.closed || this.owner.failed || generation !== this.owner.restarts || !this.grpcCalls.has(token)) return;
@@ -110,24 +135,56 @@ export class OutboundCalls implements Outbound {
         this.grpcReceived = null;
       }
     };
-    const handle = this.grpc.open(request, {
-      initialMetadata: (m) => deliver("proxy_on_grpc_receive_initial_metadata", { initialMetadata: m }, m.length),
-      message: (m) => deliver("proxy_on_grpc_receive", { message: m }, m.length),
-      trailingMetadata: (m) => deliver("proxy_on_grpc_receive_trailing_metadata", { trailingMetadata: m }, m.length),
-      close: (status, message) => {
-        if (!this.grpcCalls.has(token)) return;
-        this.callStatus = { code: status, message };
-        deliver("proxy_on_grpc_close", {}, status);
-        this.grpcCalls.delete(token);
-      },
-    });
-    this.grpcCalls.set(token, { handle, stream: request.message === null });
+    const ended = (status: number, message: string) => {
+      this.callStatus = { code: status, message };
+      deliver("proxy_on_grpc_close", {}, status);
+    };
+    let events: GrpcEvents;
+    if (stream) {
+      events = {
+        initialMetadata: (m) => deliver("proxy_on_grpc_receive_initial_metadata", { initialMetadata: m }, m.length),
+        message: (m) => deliver("proxy_on_grpc_receive", { message: m }, m.length),
+        trailingMetadata: (m) => deliver("proxy_on_grpc_receive_trailing_metadata", { trailingMetadata: m }, m.length),
+        close: (status, message) => {
+          if (!this.grpcCalls.has(token)) return;
+          ended(status, message);
+          this.grpcCalls.delete(token);
+        },
+      };
+    } else {
+      // Envoy's unary client keeps the last message and decides at the close: OK with a
+      // message is a success (receive only), anything else a failure (close only; OK without
+      // a message is Internal).
+      let answer: Uint8Array | null = null;
+      events = {
+        initialMetadata: () => {},
+        message: (m) => { answer = m; },
+        trailingMetadata: () => {},
+        close: (status, message) => {
+          if (!this.grpcCalls.has(token)) return;
+          if (status === GRPC_OK && answer !== null) {
+            const m: Uint8Array = answer;
+            this.callStatus = { code: GRPC_OK, message: "" };
+            deliver("proxy_on_grpc_receive", { message: m }, m.length);
+          } else {
+            ended(status === GRPC_OK ? GRPC_INTERNAL : status, status === GRPC_OK ? "" : message);
+          }
+          this.grpcCalls.delete(token);
+        },
+      };
+    }
+    const handle = this.grpc.open(request, events);
+    this.grpcCalls.set(token, { handle, stream });
     return { token };
   }
 
   /** The plugin is released: gRPC calls and streams under way are cancelled, and no answer reaches it any more. */
   close(): void {
     this.closed = true;
+    this.cancelAll();
+  }
+
+  private cancelAll(): void {
     const tokens: number[] = [];
     this.grpcCalls.forEach((_call, token) => tokens.push(token));
     for (const token of tokens) this.grpcCancel(token);
@@ -138,25 +195,33 @@ export class OutboundCalls implements Outbound {
     return Status.NotFound;
   }
 
+  /** A token that names no gRPC call or stream by its kind: BadArgument, as in Envoy. */
+  private notGrpc(call: string, token: number): number {
+    this.owner.log(LogLevel.Debug, `${call}: token ${token} is not a gRPC ${call === "proxy_grpc_send" ? "stream" : "call or stream"}'s`);
+    return Status.BadArgument;
+  }
+
   grpcSend(token: number, message: Uint8Array, endStream: boolean): number {
+    if (token % 4 !== CalloutKind.GrpcStream) return this.notGrpc("proxy_grpc_send", token);
     const call = this.grpcCalls.get(token);
     if (!call) return this.unknownGrpc("proxy_grpc_send", token);
-    if (!call.stream) return Status.BadArgument;
     call.handle.send(message, endStream);
     return Status.Ok;
   }
 
   /** A call is cancelled; a stream is half-closed (its replies still come). */
   grpcClose(token: number): number {
+    if (token % 4 === CalloutKind.GrpcCall) return this.grpcCancel(token);
+    if (token % 4 !== CalloutKind.GrpcStream) return this.notGrpc("proxy_grpc_close", token);
     const call = this.grpcCalls.get(token);
     if (!call) return this.unknownGrpc("proxy_grpc_close", token);
-    if (call.stream) call.handle.close();
-    else return this.grpcCancel(token);
+    call.handle.close();
     return Status.Ok;
   }
 
   /** Stops the call or stream: no further callback for it. */
   grpcCancel(token: number): number {
+    if (token % 4 !== CalloutKind.GrpcCall && token % 4 !== CalloutKind.GrpcStream) return this.notGrpc("proxy_grpc_cancel", token);
     const call = this.grpcCalls.get(token);
     if (!call) return this.unknownGrpc("proxy_grpc_cancel", token);
     this.grpcCalls.delete(token);

@@ -274,10 +274,12 @@ export class Plugin implements AbiHost {
     this.current = context;
     this.logContext = logContext;
     this.depth++;
+    let trapped = false;
     try {
       return this.vm.call(name, a, b, c, d, e);
     } catch (e) {
       if (e instanceof WasmTrap) {
+        trapped = true;
         this.deferred = [];
         const where = e.wasmStack ? `\n${e.wasmStack}` : "";
         this.log(LogLevel.Error, `${e.message}${where}`);
@@ -291,7 +293,19 @@ export class Plugin implements AbiHost {
       // Root callbacks act at once; a stream runs its filter's actions once it has taken
       // the callback's answer into account (see HttpDirection).
       if (this.depth === 0 && context === null) this.runDeferred();
+      if (trapped && this.depth === 0) this.failHeldStreams(context);
     }
+  }
+
+  /**
+   * The VM died: every other stream context held waiting on it fails now (the one whose
+   * callback trapped fails through its own stream), rather than hanging until an event that
+   * may never come.
+   */
+  private failHeldStreams(except: StreamContext | null): void {
+    const held: StreamContext[] = [];
+    this.contexts.forEach((context) => context !== except && held.push(context));
+    for (const context of held) context.vmFailed?.();
   }
 
   /** Runs what host functions deferred during the last call (continue, local reply, …). */

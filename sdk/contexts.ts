@@ -9,6 +9,8 @@ import { dispatchGrpcCall, dispatchGrpcStream } from "./grpc-call";
 export const httpCallers = new Map<u32, StreamContext>();
 /** gRPC calls made by stream contexts, by token. */
 export const grpcCallers = new Map<u32, StreamContext>();
+/** Tokens of unary calls in grpcCallers: as in Envoy, a unary call ends with one callback (receive on success, close on failure). */
+export const grpcUnaryCalls = new Set<u32>();
 
 // The root id of the root context being constructed: the dispatcher sets it just before it
 // calls the registered factory, so `rootId` is known from the constructor on.
@@ -88,7 +90,10 @@ export class StreamContext {
   /** Opens a unary gRPC call for this stream; its answers come to this context. The token, or 0 when refused. */
   grpcCall(cluster: string, service: string, method: string, metadata: Header[], message: ArrayBuffer, timeoutMs: u32 = 5000): u32 {
     const token = dispatchGrpcCall(cluster, service, method, metadata, message, timeoutMs);
-    if (token != 0) grpcCallers.set(token, this);
+    if (token != 0) {
+      grpcCallers.set(token, this);
+      grpcUnaryCalls.add(token);
+    }
     return token;
   }
 

@@ -2,7 +2,7 @@
 // registered ones by the plugin's root id; a stream's own context is created, through its
 // root's newHttpContext or newTcpContext, on the stream's first HTTP or TCP callback (the
 // ABI's context_create does not say which kind a stream is, so one root can serve both).
-import { RootContext, StreamContext, HttpContext, TcpContext, setRootIdInCreation, httpCallers, grpcCallers } from "./contexts";
+import { RootContext, StreamContext, HttpContext, TcpContext, setRootIdInCreation, httpCallers, grpcCallers, grpcUnaryCalls } from "./contexts";
 import { readHttpCallResponse } from "./http-call";
 import { readGrpcMessage, readGrpcMetadata, readGrpcStatusMessage } from "./grpc-call";
 import { proxy_set_effective_context } from "./abi/imports";
@@ -255,7 +255,10 @@ export function onHttpCallResponse(contextId: u32, token: u32, headers: u32, bod
 function grpcCaller(token: u32, last: bool): StreamContext | null {
   if (!grpcCallers.has(token)) return null;
   const caller = grpcCallers.get(token);
-  if (last) grpcCallers.delete(token);
+  if (last) {
+    grpcCallers.delete(token);
+    grpcUnaryCalls.delete(token);
+  }
   if (!isOpenStream(caller.contextId)) return null;
   proxy_set_effective_context(caller.contextId);
   return caller;
@@ -272,9 +275,12 @@ export function onGrpcReceiveInitialMetadata(contextId: u32, token: u32, count: 
 export function onGrpcReceive(contextId: u32, token: u32, size: u32): void {
   const root = callerRoot(contextId);
   const message = readGrpcMessage(size);
-  const caller = grpcCaller(token, false);
+  // A unary call's answer is its last callback.
+  const unary = grpcUnaryCalls.has(token);
+  const known = grpcCallers.has(token);
+  const caller = grpcCaller(token, unary);
   if (caller != null) caller.onGrpcReceive(token, message);
-  else if (root != null && !grpcCallers.has(token)) root.onGrpcReceive(token, message);
+  else if (root != null && !known) root.onGrpcReceive(token, message);
 }
 
 export function onGrpcReceiveTrailingMetadata(contextId: u32, token: u32, count: u32): void {

@@ -82,7 +82,36 @@ describe("SDK helpers against the host", () => {
     const h = await Harness.load(wasm);
     expect(await probe(h, "grpc-cancel", "")).toBe("0 1 1");
     expect(h.grpcCalls[0].cancelled).toBe(true);
-    expect(h.logMessages("debug")).toContain("proxy_grpc_send: no gRPC call or stream with token 1");
+    expect(h.logMessages("debug")).toContain("proxy_grpc_send: no gRPC call or stream with token 6");
+  });
+
+  it("a unary gRPC call that succeeds gets exactly one callback, receive, whatever metadata the service sends", async () => {
+    const h = await Harness.load(wasm);
+    const token = await probe(h, "grpc-call", "ping");
+    const [call] = h.grpcCalls;
+    expect([call.service, call.method, Buffer.from(call.sent[0]).toString()]).toEqual(["probe.Service", "Get", "ping"]);
+    call.sendInitialMetadata({ "x-server": "a" });
+    call.sendMessage("pong");
+    call.sendTrailingMetadata({ "x-done": "yes" });
+    call.finish(0);
+    expect(h.logMessages("info")).toEqual([`grpc ${token} message pong`]);
+  });
+
+  it("a unary gRPC call that fails gets exactly one callback, close with the status; OK without a message is Internal (13)", async () => {
+    const h = await Harness.load(wasm);
+    const failed = await probe(h, "grpc-call", "ping");
+    h.grpcCalls[0].sendInitialMetadata({ "x-server": "a" });
+    h.grpcCalls[0].finish(14, "no backend");
+    const empty = await probe(h, "grpc-call", "ping");
+    h.grpcCalls[1].finish(0);
+    expect(h.logMessages("info")).toEqual([`grpc ${failed} closed 14 no backend`, `grpc ${empty} closed 13 `]);
+  });
+
+  it("callout tokens are numbered as proxy-wasm-cpp-host numbers them: HTTP 4, 8, …; gRPC calls 5, 9, …; gRPC streams 6, 10, …", async () => {
+    const h = await Harness.load(wasm);
+    const tokens = [];
+    for (const name of ["http-call", "grpc-call", "grpc-stream", "grpc-call", "http-call", "grpc-stream", "http-call"]) tokens.push(await probe(h, name, "x"));
+    expect(tokens).toEqual(["4", "5", "6", "9", "8", "10", "12"]);
   });
 
   it("set_effective_context accepts a live context and refuses an unknown one", async () => {

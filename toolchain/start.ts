@@ -14,7 +14,7 @@ import { watchBuild } from "./watch.ts";
 
 /** The files the configuration loads modules from. */
 export function moduleFiles(config: ProxyConfig): string[] {
-  const files = config.listeners.flatMap((l) => l.wasmFilters).flatMap((f) => ("filename" in f.code ? [f.code.filename] : []));
+  const files = [...config.services, ...config.listeners.flatMap((l) => l.wasmFilters)].flatMap((f) => ("filename" in f.code ? [f.code.filename] : []));
   return [...new Set(files)];
 }
 

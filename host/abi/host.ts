@@ -27,6 +27,12 @@ export interface StreamContext {
   closeStream(streamType: number): number;
   sendLocalReply(reply: LocalReply): number;
   property(path: string[]): Uint8Array | null | undefined;
+  /**
+   * The VM failed in a callback of another context (a root callback such as a callout's answer
+   * or a tick, or another stream's): a stream held at this context fails now, as Envoy fails
+   * the streams of a failed VM (503, or goes on without the filter under fail_open).
+   */
+  vmFailed?(): void;
 }
 
 /** An HTTP callout a module asked for (proxy_http_call). */

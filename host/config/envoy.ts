@@ -1,10 +1,11 @@
 // An Envoy bootstrap file (the subset this host runs) → the model. The same file must be
 // valid for Envoy: names and shapes are Envoy's own. What is outside the subset is warned
 // about by path; an unsupported filter or cluster type is an error naming it.
+import { readFileSync } from "node:fs";
 import { LineCounter, parseDocument } from "yaml";
 import {
   type ClusterConfig, type HttpListenerConfig, type ListenerConfig, type TcpListenerConfig, type NodeConfig, type ProxyConfig, type RouteConfig, type RouteMatch,
-  type SocketAddress, type VirtualHostConfig, type WasmFilterConfig,
+  type SocketAddress, type VirtualHostConfig, type WasmFilterConfig, type WasmServiceConfig, type RouteAction, type RedirectConfig,
   DEFAULT_BUFFER_LIMIT_BYTES, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_ROUTE_TIMEOUT_MS, DEFAULT_TCP_IDLE_TIMEOUT_MS,
 } from "./model.ts";
 import { ConfigError, Node } from "./reader.ts";
@@ -14,9 +15,29 @@ const WASM = "envoy.filters.http.wasm";
 const ROUTER = "envoy.filters.http.router";
 const NETWORK_WASM = "envoy.filters.network.wasm";
 const TCP_PROXY = "envoy.filters.network.tcp_proxy";
+const BOOTSTRAP_WASM = "envoy.bootstrap.wasm";
 const SUPPORTED_CHAINS = `${HCM} alone, or ${NETWORK_WASM} filters followed by ${TCP_PROXY}`;
 const CLUSTER_TYPES = ["STATIC", "STRICT_DNS", "LOGICAL_DNS"] as const;
+/** The extension each typed_config message type configures: Envoy picks the extension by its config's type before its name. */
+const EXTENSION_OF_TYPE: Record<string, string> = {
+  "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager": HCM,
+  "envoy.extensions.filters.http.wasm.v3.Wasm": WASM,
+  "envoy.extensions.filters.http.router.v3.Router": ROUTER,
+  "envoy.extensions.filters.network.wasm.v3.Wasm": NETWORK_WASM,
+  "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy": TCP_PROXY,
+  "envoy.extensions.wasm.v3.WasmService": BOOTSTRAP_WASM,
+};
 
+/** An extension entry (name, typed_config): which extension it is, by its config's type (unwrapped), else by its name; and that config. */
+function extension(n: Node): { kind: string; label: string; config: Node } {
+  n.only("name", "typed_config");
+  const { message, type } = n.field("typed_config").anyMessage();
+  const name = String(n.field("name").value ?? "");
+  const known = type !== null ? EXTENSION_OF_TYPE[type] : undefined;
+  if (known) return { kind: known, label: known, config: message };
+  // A type this host does not know names an extension it does not run, whatever the name says.
+  return { kind: type ?? name, label: type ? `${name || "(unnamed)"} (${type})` : name || "(unnamed)", config: message };
+}
 export interface ParsedConfig {
   config: ProxyConfig;
   warnings: string[];
@@ -39,10 +60,11 @@ export function parseEnvoyConfig(text: string, file: string): ParsedConfig {
   };
   const warnings: string[] = [];
   const root = new Node(doc.toJS(), [], { file, locate, warnings });
-  root.only("static_resources", "admin", "node", "layered_runtime", "stats_config");
+  root.only("static_resources", "admin", "node", "layered_runtime", "stats_config", "bootstrap_extensions");
   const resources = root.field("static_resources").only("listeners", "clusters");
   const clusters = resources.field("clusters").list().map(cluster);
   const listeners = resources.field("listeners").list().map(listener);
+  const services = root.field("bootstrap_extensions").list().map(bootstrapExtension).filter((x) => x !== null);
   const names = new Set<string>();
   for (const [i, c] of clusters.entries()) {
     if (names.has(c.name)) resources.field("clusters").list()[i].field("name").fail(`a cluster name not used before ("${c.name}" is)`);
@@ -55,19 +77,20 @@ export function parseEnvoyConfig(text: string, file: string): ParsedConfig {
   };
   for (const [i, l] of listeners.entries()) {
     const filters = resources.field("listeners").list()[i].field("filter_chains").list()[0].field("filters").list();
-    const config = filters[filters.length - 1].field("typed_config");
+    const config = extension(filters[filters.length - 1]).config;
     if (l.kind === "tcp") {
       checkCluster(l.cluster, config.field("cluster"), "tcp_proxy");
       continue;
     }
     for (const [j, vh] of l.virtualHosts.entries()) {
       for (const [k, r] of vh.routes.entries()) {
-        checkCluster(r.cluster, config.field("route_config").field("virtual_hosts").list()[j].field("routes").list()[k].field("route").field("cluster"), "route");
+        if (r.action.kind !== "cluster") continue;
+        checkCluster(r.action.cluster, config.field("route_config").field("virtual_hosts").list()[j].field("routes").list()[k].field("route").field("cluster"), "route");
       }
     }
   }
-  const config: ProxyConfig = { source: file, node: node(root.field("node")), admin: admin(root.field("admin")), listeners, clusters };
-  return { config, warnings };
+  const config: ProxyConfig = { source: file, node: node(root.field("node")), admin: admin(root.field("admin")), listeners, clusters, services };
+  return { config, warnings: [...new Set(warnings)] }; // a node read twice warns once
 }
 
 function node(n: Node): NodeConfig {
@@ -102,7 +125,7 @@ function cluster(n: Node): ClusterConfig {
     e.only("lb_endpoints", "locality", "priority").field("lb_endpoints").list().map((lbe) =>
       socketAddress(lbe.only("endpoint", "load_balancing_weight", "health_status").field("endpoint").only("address").field("address"))));
   if (endpoints.length === 0) n.field("load_assignment").fail("at least one endpoint (load_assignment.endpoints[].lb_endpoints[].endpoint.address)");
-  const options = n.field("typed_extension_protocol_options").field("envoy.extensions.upstreams.http.v3.HttpProtocolOptions");
+  const options = n.field("typed_extension_protocol_options").field("envoy.extensions.upstreams.http.v3.HttpProtocolOptions").anyMessage().message;
   const http2 = n.field("http2_protocol_options").present ||
     options.field("explicit_http_config").field("http2_protocol_options").present;
   return {
@@ -122,25 +145,24 @@ function listener(n: Node): ListenerConfig {
     address: socketAddress(n.field("address")),
     bufferLimitBytes: n.field("per_connection_buffer_limit_bytes").integer(DEFAULT_BUFFER_LIMIT_BYTES),
   };
-  const names = filters.map((f) => f.field("name").value);
-  const unsupported = (f: Node) => {
-    throw new ConfigError(`${f.field("name").where}: network filter ${String(f.field("name").value)} is not supported here by this host (supported: ${SUPPORTED_CHAINS})`);
+  const entries = filters.map(extension);
+  const unsupported = (i: number) => {
+    const f = filters[i];
+    throw new ConfigError(`${f.field("name").where}: network filter ${entries[i].label} is not supported here by this host (supported: ${SUPPORTED_CHAINS})`);
   };
-  if (names.includes(HCM)) {
-    const other = filters.find((f) => f.field("name").value !== HCM);
-    if (other) unsupported(other);
-    return httpListener(base, filters[0]);
+  if (entries.some((e) => e.kind === HCM)) {
+    const other = entries.findIndex((e) => e.kind !== HCM);
+    if (other >= 0) unsupported(other);
+    return httpListener(base, entries[0].config);
   }
-  filters.slice(0, -1).forEach((f) => f.field("name").value !== NETWORK_WASM && unsupported(f));
-  const last = filters[filters.length - 1];
-  if (last.field("name").value !== TCP_PROXY) unsupported(last);
-  return tcpListener(base, filters.slice(0, -1), last);
+  entries.slice(0, -1).forEach((e, i) => e.kind !== NETWORK_WASM && unsupported(i));
+  if (entries[entries.length - 1].kind !== TCP_PROXY) unsupported(entries.length - 1);
+  return tcpListener(base, entries.slice(0, -1).map((e) => e.config), entries[entries.length - 1].config);
 }
 
 type ListenerBase = Pick<HttpListenerConfig, "name" | "address" | "bufferLimitBytes">;
 
-function httpListener(base: ListenerBase, hcm: Node): HttpListenerConfig {
-  const tc = hcm.only("name", "typed_config").field("typed_config");
+function httpListener(base: ListenerBase, tc: Node): HttpListenerConfig {
   tc.only("stat_prefix", "route_config", "http_filters", "codec_type", "access_log", "use_remote_address");
   const route = tc.field("route_config").only("name", "virtual_hosts");
   if (!route.present) tc.field("route_config").fail("a route_config (RDS is not supported)");
@@ -154,8 +176,7 @@ function httpListener(base: ListenerBase, hcm: Node): HttpListenerConfig {
   };
 }
 
-function tcpListener(base: ListenerBase, wasm: Node[], proxy: Node): TcpListenerConfig {
-  const tc = proxy.only("name", "typed_config").field("typed_config");
+function tcpListener(base: ListenerBase, wasm: Node[], tc: Node): TcpListenerConfig {
   tc.only("stat_prefix", "cluster", "weighted_clusters", "idle_timeout", "access_log", "max_connect_attempts");
   if (tc.field("weighted_clusters").present) tc.field("weighted_clusters").fail("a single cluster (weighted_clusters is not supported by this host)");
   const attempts = tc.field("max_connect_attempts");
@@ -166,29 +187,42 @@ function tcpListener(base: ListenerBase, wasm: Node[], proxy: Node): TcpListener
     statPrefix: tc.field("stat_prefix").string(),
     cluster: tc.field("cluster").string(),
     idleTimeoutMs: tc.field("idle_timeout").duration(DEFAULT_TCP_IDLE_TIMEOUT_MS),
-    wasmFilters: wasm.map((f) => wasmFilter(f.only("name", "typed_config").field("typed_config").only("config").field("config"))),
+    wasmFilters: wasm.map((tc) => wasmFilter(tc.only("config").field("config"))),
   };
 }
 
 function httpFilters(n: Node): WasmFilterConfig[] {
   const list = n.list();
-  if (list.length === 0 || list[list.length - 1].field("name").value !== ROUTER) n.fail(`http_filters ending with ${ROUTER}`);
+  const entries = list.map(extension);
+  if (list.length === 0 || entries[entries.length - 1].kind !== ROUTER) n.fail(`http_filters ending with ${ROUTER}`);
   const wasm: WasmFilterConfig[] = [];
-  for (const f of list.slice(0, -1)) {
-    const name = f.field("name");
-    if (name.value !== WASM) {
-      throw new ConfigError(`${name.where}: HTTP filter ${String(name.value)} is not supported by this host (supported: ${WASM}, then ${ROUTER} last)`);
+  for (const [i, f] of entries.slice(0, -1).entries()) {
+    if (f.kind !== WASM) {
+      throw new ConfigError(`${list[i].field("name").where}: HTTP filter ${f.label} is not supported by this host (supported: ${WASM}, then ${ROUTER} last)`);
     }
-    wasm.push(wasmFilter(f.only("name", "typed_config").field("typed_config").only("config").field("config")));
+    wasm.push(wasmFilter(f.config.only("config").field("config")));
   }
   return wasm;
+}
+
+/** bootstrap_extensions: envoy.bootstrap.wasm (a WasmService) is a plugin with no streams; other extensions are ignored. */
+function bootstrapExtension(n: Node): WasmServiceConfig | null {
+  const { kind, label, config } = extension(n);
+  if (kind !== BOOTSTRAP_WASM) {
+    n.warn(`bootstrap extension ${label} is not supported by this host; ignored (supported: ${BOOTSTRAP_WASM})`);
+    return null;
+  }
+  config.only("config", "singleton", "stat_prefix");
+  if (!config.field("config").present) config.field("config").fail("the service's plugin config (config.vm_config.code, …)");
+  // singleton or not, one VM here: this host runs one thread.
+  return { ...wasmFilter(config.field("config")), singleton: config.field("singleton").bool(false) };
 }
 
 /** A google.protobuf.StringValue (`{"@type": …, value: "…"}`) or a plain string. */
 function stringValue(n: Node): string {
   if (!n.present) return "";
   if (typeof n.value === "string") return n.value;
-  return n.only("value").field("value").string("");
+  return n.anyMessage().message.only("value").field("value").string("");
 }
 
 function wasmFilter(n: Node): WasmFilterConfig {
@@ -231,7 +265,7 @@ function virtualHost(n: Node): VirtualHostConfig {
 }
 
 function route(n: Node): RouteConfig {
-  n.only("name", "match", "route");
+  n.only("name", "match", "route", "direct_response", "redirect");
   const m = n.field("match").only("prefix", "path", "safe_regex", "headers", "case_sensitive");
   let match: RouteMatch;
   if (m.field("prefix").present) match = { prefix: m.field("prefix").string() };
@@ -244,13 +278,61 @@ function route(n: Node): RouteConfig {
       m.field("safe_regex").field("regex").fail(`a regular expression (${(e as Error).message})`);
     }
   } else m.fail("a match with prefix, path or safe_regex");
+  const actions = ["route", "direct_response", "redirect"].filter((a) => n.field(a).present);
+  if (actions.length !== 1) n.fail("a route with exactly one action: route (to a cluster), direct_response or redirect");
+  return { name: n.field("name").string(""), match: match!, action: routeAction(n, actions[0], match!) };
+}
+
+const REDIRECT_CODES: Record<string, number> = {
+  MOVED_PERMANENTLY: 301, FOUND: 302, SEE_OTHER: 303, TEMPORARY_REDIRECT: 307, PERMANENT_REDIRECT: 308,
+};
+
+function routeAction(n: Node, kind: string, match: RouteMatch): RouteAction {
+  if (kind === "direct_response") {
+    const d = n.field("direct_response").only("status", "body");
+    const status = d.field("status").integer(0);
+    if (status < 200 || status > 599) d.field("status").fail("an HTTP status from 200 to 599");
+    return { kind: "direct", status, body: dataSource(d.field("body")) };
+  }
+  if (kind === "redirect") {
+    const r = n.field("redirect").only("https_redirect", "scheme_redirect", "host_redirect", "port_redirect", "path_redirect", "prefix_rewrite", "response_code", "strip_query");
+    const optional = (name: string) => (r.field(name).present ? r.field(name).string() : null);
+    if (r.field("path_redirect").present && r.field("prefix_rewrite").present) r.fail("path_redirect or prefix_rewrite, not both");
+    if (r.field("prefix_rewrite").present && !("prefix" in match || "path" in match)) r.field("prefix_rewrite").fail("a prefix or path match to rewrite (this route matches a regex)");
+    const code = r.field("response_code").oneOf(Object.keys(REDIRECT_CODES), "MOVED_PERMANENTLY");
+    const redirect: RedirectConfig = {
+      scheme: r.field("https_redirect").bool(false) ? "https" : optional("scheme_redirect"),
+      host: optional("host_redirect"),
+      port: r.field("port_redirect").present ? r.field("port_redirect").port() : null,
+      path: optional("path_redirect"),
+      prefixRewrite: optional("prefix_rewrite"),
+      status: REDIRECT_CODES[code],
+      stripQuery: r.field("strip_query").bool(false),
+    };
+    return { kind: "redirect", redirect };
+  }
   const r = n.field("route").only("cluster", "prefix_rewrite", "timeout");
-  if (!r.present) n.field("route").fail("a route action with a cluster (direct_response and redirect are not supported)");
   return {
-    name: n.field("name").string(""),
-    match: match!,
+    kind: "cluster",
     cluster: r.field("cluster").string(),
     prefixRewrite: r.field("prefix_rewrite").present ? r.field("prefix_rewrite").string() : null,
     timeoutMs: r.field("timeout").duration(DEFAULT_ROUTE_TIMEOUT_MS),
   };
+}
+
+/** An Envoy DataSource: inline_string, inline_bytes (base64) or filename (read now, as Envoy reads it at load). */
+function dataSource(n: Node): Uint8Array {
+  if (!n.present) return new Uint8Array(0);
+  n.only("inline_string", "inline_bytes", "filename");
+  if (n.field("inline_string").present) return new TextEncoder().encode(n.field("inline_string").string());
+  if (n.field("inline_bytes").present) return new Uint8Array(Buffer.from(n.field("inline_bytes").string(), "base64"));
+  if (n.field("filename").present) {
+    const file = n.field("filename").string();
+    try {
+      return new Uint8Array(readFileSync(file));
+    } catch (e) {
+      throw new ConfigError(`${n.field("filename").where}: cannot read ${file}: ${(e as Error).message}`);
+    }
+  }
+  return n.fail("a data source with inline_string, inline_bytes or filename");
 }

@@ -23,13 +23,35 @@ export interface WasmFilterConfig {
 
 export type RouteMatch = { prefix: string } | { path: string } | { regex: RegExp; source: string };
 
+/** A route's action: to a cluster, or answered by the proxy itself (direct_response, redirect). */
+export type RouteAction =
+  | {
+    kind: "cluster";
+    cluster: string;
+    prefixRewrite: string | null;
+    /** The upstream response timeout; 0 disables it. Envoy's default is 15 s. */
+    timeoutMs: number;
+  }
+  | { kind: "direct"; status: number; body: Uint8Array }
+  | { kind: "redirect"; redirect: RedirectConfig };
+
+/** Envoy's RedirectAction: each null part keeps the request's own. */
+export interface RedirectConfig {
+  scheme: string | null;
+  host: string | null;
+  port: number | null;
+  path: string | null;
+  /** Replaces the matched prefix (or path) of the request's path. */
+  prefixRewrite: string | null;
+  /** 301 (Envoy's default), 302, 303, 307 or 308. */
+  status: number;
+  stripQuery: boolean;
+}
+
 export interface RouteConfig {
   name: string;
   match: RouteMatch;
-  cluster: string;
-  prefixRewrite: string | null;
-  /** The upstream response timeout; 0 disables it. Envoy's default is 15 s. */
-  timeoutMs: number;
+  action: RouteAction;
 }
 
 export interface VirtualHostConfig {
@@ -68,6 +90,12 @@ export interface TcpListenerConfig extends ListenerBase {
 
 export type ListenerConfig = HttpListenerConfig | TcpListenerConfig;
 
+/** A WasmService from bootstrap_extensions (envoy.bootstrap.wasm): a plugin with a root context and no streams. */
+export interface WasmServiceConfig extends WasmFilterConfig {
+  /** Envoy runs a singleton on the main thread, else one per worker; this host has one thread, so one VM either way. */
+  singleton: boolean;
+}
+
 export type ClusterType = "STATIC" | "STRICT_DNS" | "LOGICAL_DNS";
 
 export interface ClusterConfig {
@@ -93,6 +121,8 @@ export interface ProxyConfig {
   clusters: ClusterConfig[];
   /** A stream held by a filter this long (ms) is logged once (not Envoy's: a diagnostic of this host); default 5 s. */
   heldStreamMs?: number;
+  /** bootstrap_extensions' WasmServices, started before the listeners. */
+  services: WasmServiceConfig[];
 }
 
 export const DEFAULT_ROUTE_TIMEOUT_MS = 15_000;

@@ -59,6 +59,24 @@ export class Node {
     return this;
   }
 
+  /**
+   * A google.protobuf.Any as Envoy reads it: the message, and its type (the full name, from
+   * its "@type"). A udpa.type.v1.TypedStruct or xds.type.v3.TypedStruct wrapper is unwrapped:
+   * the message is its `value`, its type the one `type_url` names. Type null: no "@type".
+   */
+  anyMessage(): { message: Node; type: string | null } {
+    const typeOf = (url: unknown) => (typeof url === "string" && url.length ? url.slice(url.lastIndexOf("/") + 1) : null);
+    const type = typeOf(this.mapping()["@type"]);
+    if (type !== "udpa.type.v1.TypedStruct" && type !== "xds.type.v3.TypedStruct") return { message: this, type };
+    this.only("type_url", "value");
+    const url = this.field("type_url");
+    const inner = typeOf(url.value);
+    if (inner === null) url.fail(`the type_url of the message this ${type} carries`);
+    const value = this.field("value");
+    value.mapping(); // a mapping (or nothing), as a Struct is
+    return { message: value, type: inner };
+  }
+
   list(): Node[] {
     if (!this.present) return [];
     if (!Array.isArray(this.value)) this.fail("a list");

@@ -44,6 +44,7 @@ export function shorthandConfig(args: Shorthand): ProxyConfig {
     admin: args.admin === null ? null : { address: "127.0.0.1", port: args.admin },
     clusters: [{ name: "upstream", type: isIp ? "STATIC" : "STRICT_DNS", connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS, endpoints: [{ address: host, port }], http2: false }],
     listeners: [listener(upstream.protocol === "tcp:" ? "tcp" : "http", args)],
+    services: [],
   };
 }
 
@@ -58,6 +59,6 @@ function listener(kind: "http" | "tcp", args: Shorthand): ListenerConfig {
   if (kind === "tcp") return { kind, ...base, statPrefix: "ingress_tcp", cluster: "upstream", idleTimeoutMs: DEFAULT_TCP_IDLE_TIMEOUT_MS };
   return {
     kind, ...base, statPrefix: "ingress_http", routeConfigName: "local_route",
-    virtualHosts: [{ name: "all", domains: ["*"], routes: [{ name: "", match: { prefix: "/" }, cluster: "upstream", prefixRewrite: null, timeoutMs: DEFAULT_ROUTE_TIMEOUT_MS }] }],
+    virtualHosts: [{ name: "all", domains: ["*"], routes: [{ name: "", match: { prefix: "/" }, action: { kind: "cluster", cluster: "upstream", prefixRewrite: null, timeoutMs: DEFAULT_ROUTE_TIMEOUT_MS } }] }],
   };
 }

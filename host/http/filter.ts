@@ -25,6 +25,8 @@ export class HttpFilter extends StreamFilter {
   /** A local reply from this filter is being sent: the next action is forced to stop. */
   private stopNext = false;
   private inCallback = false;
+  /** The VM failed in another callback while this stream was held here: why. */
+  failedElsewhere: string | null = null;
   /** The body buffer of each side while a body callback runs or data is buffered here. */
   readonly body: Record<Side, ByteBuffer> = { request: { data: NO_BYTES }, response: { data: NO_BYTES } };
 
@@ -123,5 +125,16 @@ export class HttpFilter extends StreamFilter {
 
   property(path: string[]): Uint8Array | null | undefined {
     return this.stream.property(path);
+  }
+
+  /** The VM failed elsewhere: a stream held here fails now (503, or resumes without this filter under fail_open); others fail at their next callback. */
+  vmFailed(): void {
+    if (this.failed || !this.stream.heldAt(this)) return;
+    this.failed = true;
+    this.failedElsewhere = this.plugin.vm.failure?.message ?? "the VM failed";
+    if (this.stream.filterFailed(this)) {
+      this.stream.resume(this, "request");
+      this.stream.resume(this, "response");
+    }
   }
 }

@@ -66,6 +66,73 @@ function header(list: HeaderList, name: string): string | undefined {
 }
 const text = (value: string | undefined): Uint8Array | undefined => (value === undefined ? undefined : Buffer.from(value));
 
+/** gRPC's status for an HTTP status, as Envoy maps them (Grpc::Utility::httpToGrpcStatus). */
+function httpToGrpcStatus(status: number): number {
+  switch (status) {
+    case 400: return 13; // Internal
+    case 401: return 16; // Unauthenticated
+    case 403: return 7; // PermissionDenied
+    case 404: return 12; // Unimplemented
+    case 429: case 502: case 503: case 504: return 14; // Unavailable
+    default: return 2; // Unknown
+  }
+}
+
+/** Sets a header in place when present (the first of that name, the others removed), else appends it. */
+function setHeader(headers: HeaderList, name: string, value: string): void {
+  const at = headers.findIndex(([n]) => n === name);
+  if (at < 0) headers.push([name, value]);
+  else {
+    headers[at] = [name, value];
+    for (let i = headers.length - 1; i > at; i--) if (headers[i][0] === name) headers.splice(i, 1);
+  }
+}
+
+const removeHeader = (headers: HeaderList, name: string) => {
+  for (let i = headers.length - 1; i >= 0; i--) if (headers[i][0] === name) headers.splice(i, 1);
+};
+
+/** grpc-message's encoding (Envoy's PercentEncoding::encode): bytes outside ' '..'}' and '%' as %XX. */
+function percentEncode(text: string): string {
+  let out = "";
+  for (const byte of Buffer.from(text)) {
+    out += byte < 0x20 || byte >= 0x7e || byte === 0x25 ? `%${byte.toString(16).toUpperCase().padStart(2, "0")}` : String.fromCharCode(byte);
+  }
+  return out;
+}
+
+const GRPC_CONTENT_TYPE = /^application\/grpc(?:$|[+;])/;
+
+/**
+ * The response a local reply becomes, as Envoy's prepareLocalReply writes it: `:status`, the
+ * reply's own headers, then content-length (set in place when the reply gave one) and
+ * content-type text/plain when it gave none; a reply without a body carries neither. A gRPC
+ * request (content-type application/grpc) gets a trailers-only answer instead: status 200,
+ * content-type application/grpc, grpc-status (the reply's, else mapped from the HTTP status)
+ * and grpc-message (the body, percent-encoded), no body. A HEAD request gets the headers only.
+ */
+export function localReplyMessage(reply: LocalReply, requestHeaders: HeaderList): { headers: HeaderList; body: Uint8Array } {
+  const headers: HeaderList = [[":status", String(reply.status)], ...reply.headers];
+  if (GRPC_CONTENT_TYPE.test(header(requestHeaders, "content-type") ?? "")) {
+    setHeader(headers, ":status", "200");
+    setHeader(headers, "content-type", "application/grpc");
+    if (!headers.some(([n]) => n === "grpc-status")) {
+      headers.push(["grpc-status", String(reply.grpcStatus >= 0 && reply.grpcStatus <= 16 ? reply.grpcStatus : httpToGrpcStatus(reply.status))]);
+    }
+    if (reply.body.length && header(requestHeaders, ":method") !== "HEAD") setHeader(headers, "grpc-message", percentEncode(Buffer.from(reply.body).toString()));
+    removeHeader(headers, "content-length");
+    return { headers, body: EMPTY };
+  }
+  if (reply.body.length) {
+    setHeader(headers, "content-length", String(reply.body.length));
+    if (!headers.some(([n]) => n === "content-type")) headers.push(["content-type", "text/plain"]);
+  } else {
+    removeHeader(headers, "content-length");
+    removeHeader(headers, "content-type");
+  }
+  return { headers, body: header(requestHeaders, ":method") === "HEAD" ? EMPTY : reply.body };
+}
+
 /** What waits at one filter in one direction. */
 class Slot {
   headersPassed = false;
@@ -192,6 +259,14 @@ export class HttpDirection {
       slot.trailers = "none";
       this.runTrailers(i + 1);
     }
+  }
+
+  /** Whether this direction is held at `filter` (stopped on headers, data or trailers, waiting for it to continue). */
+  heldAt(filter: HttpFilter): boolean {
+    const i = this.order.indexOf(filter);
+    if (i < 0 || this.closed) return false;
+    const slot = this.slots[i];
+    return slot.stoppedOnHeaders || slot.stoppedOnData || slot.trailers === "seen";
   }
 
   /** Whether filter i takes part; a failed one is handled (bypass or fail the stream). */
@@ -335,6 +410,11 @@ export class HttpStream {
     return this.clock.nowNanos();
   }
 
+  /** Whether either direction waits on `filter` to continue. */
+  heldAt(filter: HttpFilter): boolean {
+    return !this.finished && this.resetReason === null && (this.request.heldAt(filter) || this.response.heldAt(filter));
+  }
+
   /** Data held for filters past the limit: 413 for a request, 500 for a response, as Envoy answers. */
   checkBuffered(side: Side, size: number): void {
     if (size <= this.bufferLimitBytes) return;
@@ -367,17 +447,13 @@ export class HttpStream {
     this.info.responseCodeDetails = reply.details || "local_reply";
     this.request.closed = true;
     this.sink.localReply?.(reply, filter);
-    const headers: HeaderList = [[":status", String(reply.status)], ...reply.headers];
-    if (reply.body.length) {
-      if (!headers.some(([n]) => n === "content-type")) headers.push(["content-type", "text/plain"]);
-      headers.push(["content-length", String(reply.body.length)]);
-    }
+    const { headers, body } = localReplyMessage(reply, this.request.headers);
     // A fresh response direction: an upstream response under way is dropped.
     const response = new HttpDirection(this, "response", [...this.filters].reverse(), this.sink.response);
     this.response.closed = true;
     this.response = response;
-    response.receiveHeaders(headers, reply.body.length === 0);
-    if (reply.body.length && !response.closed) response.receiveData(reply.body, true);
+    response.receiveHeaders(headers, body.length === 0);
+    if (body.length && !response.closed) response.receiveData(body, true);
   }
 
   reset(reason: string): void {

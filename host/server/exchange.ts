@@ -13,7 +13,7 @@ import { guarded } from "./guard.ts";
 import { type StatScope, statusClassNames } from "./stats.ts";
 import { type Hold, HttpStream } from "../http/stream.ts";
 import type { HoldSubject } from "./held-streams.ts";
-import { rewritePath, selectRoute, selectVirtualHost } from "../http/router.ts";
+import { redirectLocation, rewritePath, selectRoute, selectVirtualHost } from "../http/router.ts";
 import type { Proxy } from "./proxy.ts";
 
 /** Headers that describe one connection, not the message: never forwarded. */
@@ -127,7 +127,7 @@ export class Exchange implements HoldSubject {
     const route = this.selectRoute(req.headers.host ?? "", req.url ?? "/");
     if (route) {
       this.stream.info.routeName = route.name || null;
-      this.stream.info.clusterName = route.cluster;
+      if (route.action.kind === "cluster") this.stream.info.clusterName = route.action.cluster;
     }
     const length = req.headers["content-length"];
     const hasBody = req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
@@ -166,7 +166,13 @@ export class Exchange implements HoldSubject {
       this.reply(404, "", "route_not_found");
       return;
     }
-    const cluster = this.proxy.clusters.get(route.cluster)!;
+    const action = route.action;
+    this.stream.info.routeName = route.name || null;
+    if (action.kind !== "cluster") {
+      this.answerDirectly(route, headers);
+      return;
+    }
+    const cluster = this.proxy.clusters.get(action.cluster)!;
     this.cluster = cluster.name;
     this.stream.info.routeName = route.name || null;
     this.stream.info.clusterName = cluster.name;
@@ -180,10 +186,28 @@ export class Exchange implements HoldSubject {
     this.clusterStats = this.proxy.clusterStats.get(cluster.name)!;
     this.clusterStats.counter("upstream_rq_total").add();
     const method = headerOf(headers, ":method") ?? "GET";
-    const upstreamPath = rewritePath(route, path);
-    if (!cluster.needsResolving) this.dispatch(cluster, method, upstreamPath, upstreamHeaders, route.timeoutMs);
+    const upstreamPath = rewritePath(route.match, action.prefixRewrite, path);
+    if (!cluster.needsResolving) this.dispatch(cluster, method, upstreamPath, upstreamHeaders, action.timeoutMs);
     else {
-      cluster.resolve().then(() => this.dispatch(cluster, method, upstreamPath, upstreamHeaders, route.timeoutMs), (e: Error) => this.upstreamFailed(e, false));
+      cluster.resolve().then(() => this.dispatch(cluster, method, upstreamPath, upstreamHeaders, action.timeoutMs), (e: Error) => this.upstreamFailed(e, false));
+    }
+  }
+
+  /**
+   * A direct_response or redirect route: the router answers itself, as a local reply that
+   * goes back through the filters (details direct_response, as Envoy's). A redirect has an
+   * empty body and its Location; a direct response its status and body.
+   */
+  private answerDirectly(route: RouteConfig, headers: HeaderList): void {
+    const action = route.action;
+    if (action.kind === "direct") {
+      this.stream.sendLocalReply(null, { status: action.status, body: action.body, headers: [], details: "direct_response", grpcStatus: -1 });
+    } else if (action.kind === "redirect") {
+      const location = redirectLocation(action.redirect, route.match, {
+        scheme: headerOf(headers, "x-forwarded-proto") ?? headerOf(headers, ":scheme") ?? "http",
+        authority: headerOf(headers, ":authority") ?? "", path: headerOf(headers, ":path") ?? "/",
+      });
+      this.stream.sendLocalReply(null, { status: action.redirect.status, body: EMPTY, headers: [["location", location]], details: "direct_response", grpcStatus: -1 });
     }
   }
 

@@ -11,7 +11,7 @@ import { LOG_LEVEL_NAMES } from "../abi/types.ts";
 import { Cluster } from "../cluster.ts";
 import { MetricRegistry } from "../metrics.ts";
 import { SharedState } from "../shared.ts";
-import type { HttpListenerConfig, ListenerConfig, ProxyConfig, WasmFilterConfig } from "../config/model.ts";
+import type { HttpListenerConfig, ListenerConfig, ProxyConfig, WasmFilterConfig, WasmServiceConfig } from "../config/model.ts";
 import type { Logger } from "../log.ts";
 import { Plugin, readModule } from "../plugin.ts";
 import type { CalloutSender, GrpcSender } from "../outbound.ts";
@@ -35,7 +35,10 @@ export class FilterChain {
   constructor(public plugins: Plugin[]) {}
 }
 
-/** One configured wasm filter of one listener: the plugin its new streams get, and its reloads. */
+/**
+ * One configured wasm filter of one listener (the plugin its new streams get), or one
+ * WasmService of bootstrap_extensions (chain null: no streams); and its reloads.
+ */
 class FilterSlot {
   /** The absolute path of the module file, or null for inline code (never reloaded). */
   readonly file: string | null;
@@ -46,7 +49,7 @@ class FilterSlot {
   /** VM failures of the plugins this one replaced (the counter never goes back). */
   pastVmFailures = 0;
 
-  constructor(readonly filter: WasmFilterConfig, readonly chain: FilterChain, readonly index: number, public plugin: Plugin) {
+  constructor(readonly filter: WasmFilterConfig, readonly chain: FilterChain | null, readonly index: number, public plugin: Plugin) {
     this.file = "filename" in filter.code ? resolve(filter.code.filename) : null;
   }
 }
@@ -69,8 +72,12 @@ export class Proxy {
   readonly shared = new SharedState();
   /** Every plugin alive: those serving new streams, and replaced ones still finishing theirs. */
   private readonly plugins: Plugin[] = [];
-  /** Each configured wasm filter, in listener order. */
+  /** Each WasmService, then each configured wasm filter in listener order. */
   private readonly slots: FilterSlot[] = [];
+  /** bootstrap_extensions' WasmServices as they run now: plugins with no streams (ticks, callouts, shared data and queues). */
+  get services(): Plugin[] {
+    return this.slots.flatMap((s) => (s.chain === null ? [s.plugin] : []));
+  }
   /** The reload under way per module file: the next one for the same file waits for it. */
   private readonly reloading = new Map<string, Promise<ReloadOutcome[]>>();
   private watcher: ModuleWatcher | null = null;
@@ -104,6 +111,8 @@ export class Proxy {
   static async start(config: ProxyConfig, logger: Logger): Promise<Proxy> {
     const proxy = new Proxy(config, logger);
     try {
+      // Services first, as Envoy creates bootstrap extensions before the listeners.
+      for (const service of config.services) await proxy.startService(service);
       for (const listener of config.listeners) {
         const codes = await Promise.all(listener.wasmFilters.map((f) => ("filename" in f.code ? readModule(f.code.filename) : f.code.bytes)));
         const plugins = await Promise.all(listener.wasmFilters.map((f, i) => proxy.loadPlugin(f, codes[i])));
@@ -138,9 +147,18 @@ export class Proxy {
     return plugin;
   }
 
+  /** A WasmService: its plugin runs (root context, timer, callouts) with the proxy's shared state, metrics and clusters. */
+  private async startService(service: WasmServiceConfig): Promise<void> {
+    const code = "filename" in service.code ? await readModule(service.code.filename) : service.code.bytes;
+    const slot = new FilterSlot(service, null, 0, await this.loadPlugin(service, code));
+    if (slot.file) slot.codeHash = sha256(code);
+    this.addSlot(slot);
+    this.logger.log("info", "main", `WasmService ${service.name} started (vm_id "${service.vmId}", root_id "${service.rootId}")`);
+  }
+
   private addSlot(slot: FilterSlot): void {
     this.slots.push(slot);
-    const name = `wasm_filter.${slot.filter.name}`;
+    const name = `${slot.chain ? "wasm_filter" : "wasm_service"}.${slot.filter.name}`;
     // Each trap kills the VM (as in Envoy); the next stream gets a fresh one. Reloads and
     // the reloads that failed (the old module kept serving) are counted too.
     this.stats.addSource(() => ({
@@ -233,9 +251,11 @@ export class Proxy {
   /** New streams take `plugin`; the slot's old plugin finishes the streams it has, then goes. */
   private swap(slot: FilterSlot, plugin: Plugin, hash: string): void {
     const old = slot.plugin;
-    const plugins = slot.chain.plugins.slice();
-    plugins[slot.index] = plugin;
-    slot.chain.plugins = plugins;
+    if (slot.chain) {
+      const plugins = slot.chain.plugins.slice();
+      plugins[slot.index] = plugin;
+      slot.chain.plugins = plugins;
+    }
     slot.plugin = plugin;
     slot.codeHash = hash;
     slot.reloads++;

@@ -53,4 +53,7 @@ export class TcpFilter extends StreamFilter {
   property(path: string[]): Uint8Array | undefined {
     return this.stream.property(path);
   }
+  vmFailed(): void {
+    this.stream.vmFailed(this);
+  }
 }

@@ -126,6 +126,15 @@ export class TcpStream {
     this.continueReading(i + 1);
   }
 
+  /** The filter's VM failed in another callback: a connection held at it closes now, or goes on without it under fail_open. */
+  vmFailed(filter: TcpFilter): void {
+    const i = this.filters.indexOf(filter);
+    if (this.closed || i < 0 || i !== this.stoppedAt || filter.failed) return;
+    filter.failed = true;
+    this.stoppedAt = -1;
+    if (this.settle(filter, "fail")) this.continueReading(i + 1);
+  }
+
   /** A read filter's callback returned: a stop holds the read buffer at filter i. */
   private step(i: number, verdict: "continue" | "stop" | "fail"): boolean {
     if (verdict === "stop") this.stoppedAt = i;

@@ -11,7 +11,6 @@ import type { CalloutResult, CalloutSender, GrpcEvents, GrpcHandle, GrpcSender }
 import type { GrpcRequest, HttpCallRequest } from "../abi/host.ts";
 import { type Endpoint, LOOPBACK, type StreamInfo } from "../stream-info.ts";
 import { type Clock, ManualClock, wallClock } from "../clock.ts";
-import type { SharedState } from "../shared.ts";
 
 export { HeadersAction, DataAction, TrailersAction, LogLevel } from "../abi/types.ts";
 export type { HeaderList, LogLevelName } from "../abi/types.ts";
@@ -22,6 +21,7 @@ export type { MetricView } from "../metrics.ts";
 export { SharedState } from "../shared.ts";
 export { ManualClock } from "../clock.ts";
 export type { Clock } from "../clock.ts";
+import { SharedState } from "../shared.ts";
 import type { MetricView } from "../metrics.ts";
 
 export interface HarnessOptions extends Omit<PluginConfig, "logLevel" | "name" | "callouts" | "grpc" | "clock"> {
@@ -131,7 +131,12 @@ class CalloutRecorder implements CalloutSender {
   }
 }
 
-/** A gRPC call or stream the filter opened: answer it as the service would. */
+/**
+ * A gRPC call or stream the filter opened: answer it as the service would. As in Envoy, a
+ * unary call's filter hears only the outcome: respond() (a message, then OK) gives
+ * onGrpcReceive alone; finish() with another status (or OK with no message: Internal) gives
+ * onGrpcClose alone; its metadata is not delivered. A stream hears every event.
+ */
 export class PendingGrpcCall implements GrpcHandle {
   /** Messages the filter sent: the call's one, or what it sent on the stream. */
   readonly sent: Uint8Array[] = [];
@@ -218,6 +223,27 @@ export class Harness {
     return this.recorder.calls;
   }
 
+  /**
+   * Loads a module as a WasmService, as Envoy's bootstrap_extensions (envoy.bootstrap.wasm)
+   * runs one: a root context with no streams, for background work (ticks, callouts, shared
+   * data, queues). Share its state with the filters it serves as Envoy shares it, by vm_id:
+   * load them with `shared: service.shared` (shared data and queues are scoped by vmId).
+   * tick(), httpCalls, grpcCalls and logs work as for a filter; http() and tcp() refuse.
+   */
+  static async service(source: string | Uint8Array, options: HarnessOptions = {}): Promise<Harness> {
+    const harness = await Harness.load(source, options);
+    harness.isService = true;
+    return harness;
+  }
+
+  /** Loaded by Harness.service: no streams. */
+  private isService = false;
+
+  /** The shared data and queues this plugin uses: hand it to another harness (`shared` option) to share them. */
+  get shared(): SharedState {
+    return this.plugin.shared;
+  }
+
   /** Loads a module (a path or its bytes) and starts it; rejects with the cause when it can't. */
   static async load(source: string | Uint8Array, options: HarnessOptions = {}): Promise<Harness> {
     const logs: LogEntry[] = [];
@@ -232,11 +258,17 @@ export class Harness {
 
   /** Opens a new TCP connection through the plugin (onNewConnection runs at connect() or the first data). */
   tcp(connection: ConnectionOptions = {}): TestTcpStream {
+    this.refuseStreams();
     return new TestTcpStream(this, this.connection(connection));
+  }
+
+  private refuseStreams(): void {
+    if (this.isService) throw new Error("a WasmService (Harness.service) has no streams: load the filter with Harness.load and shared: service.shared");
   }
 
   /** Opens a new HTTP stream through the plugin, on a connection of its own. */
   http(connection: ConnectionOptions = {}): TestHttpStream {
+    this.refuseStreams();
     return new TestHttpStream(this, this.connection(connection));
   }
 
@@ -414,9 +446,13 @@ export class TestHttpStream {
 
   /** Set when the filter failed during this stream (a trap), with the reason. */
   get failure(): { reason: string } | null {
-    const trap = this.stream.filters[0].trap;
+    const filter = this.stream.filters[0];
+    const trap = filter.trap;
     if (trap) return { reason: trap.wasmStack ? `${trap.message}\n${trap.wasmStack}` : trap.message };
-    if (this.stream.filters[0].failed) return { reason: "the plugin's VM had failed and could not be re-created" };
+    if (filter.failedElsewhere) return { reason: `the plugin's VM failed in another callback while this stream waited on it: ${filter.failedElsewhere}` };
+    if (filter.failed) {
+      return { reason: filter.plugin.failed ? "the plugin's VM had failed and could not be re-created" : "the plugin's VM failed during this stream (in another callback) and was re-created; the stream stays with the VM it began in" };
+    }
     return null;
   }
 

@@ -17,7 +17,7 @@ describe("Envoy configuration", () => {
     if (listener.kind !== "http") throw new Error(`expected an HTTP listener, found ${listener.kind}`);
     expect(listener.address).toEqual({ address: "127.0.0.1", port: 10000 });
     expect(listener.statPrefix).toBe("ingress_http");
-    expect(listener.virtualHosts[0].routes[0]).toMatchObject({ match: { prefix: "/" }, cluster: "upstream", timeoutMs: 15000 });
+    expect(listener.virtualHosts[0].routes[0]).toMatchObject({ match: { prefix: "/" }, action: { kind: "cluster", cluster: "upstream", timeoutMs: 15000 } });
     expect(listener.wasmFilters[0]).toMatchObject({
       name: "add_header", rootId: "add_header", vmId: "add_header", failOpen: false, code: { filename: "build/add-header.wasm" },
     });
@@ -38,8 +38,9 @@ describe("Envoy configuration", () => {
   });
 
   it("refuses an unsupported filter or cluster type, naming it", () => {
-    expect(() => parse(example.replace("name: envoy.filters.http.wasm", "name: envoy.filters.http.lua"))).toThrow(
-      /http_filters\[0\]\.name: HTTP filter envoy.filters.http.lua is not supported by this host/);
+    expect(() => parse(example.replace("name: envoy.filters.http.wasm", "name: envoy.filters.http.lua")
+      .replace("envoy.extensions.filters.http.wasm.v3.Wasm", "envoy.extensions.filters.http.lua.v3.Lua"))).toThrow(
+      /http_filters\[0\]\.name: HTTP filter envoy.filters.http.lua \(envoy.extensions.filters.http.lua.v3.Lua\) is not supported by this host/);
     expect(() => parse(example.replace("type: STATIC", "type: EDS"))).toThrow(
       /clusters\[0\]\.type: cluster type EDS is not supported by this host \(supported: STATIC, STRICT_DNS, LOGICAL_DNS\)/);
   });
@@ -82,10 +83,12 @@ describe("Envoy configuration of TCP listeners", () => {
   });
 
   it("refuses a chain that does not end with tcp_proxy, or that holds another network filter, naming it", () => {
-    expect(() => parse(tcpExample.replace("name: envoy.filters.network.tcp_proxy", "name: envoy.filters.network.redis_proxy"))).toThrow(
-      /filters\[1\]\.name: network filter envoy.filters.network.redis_proxy is not supported here by this host \(supported: envoy.filters.network.http_connection_manager alone, or envoy.filters.network.wasm filters followed by envoy.filters.network.tcp_proxy\)/);
-    expect(() => parse(tcpExample.replace("name: envoy.filters.network.wasm", "name: envoy.filters.network.rbac"))).toThrow(
-      /filters\[0\]\.name: network filter envoy.filters.network.rbac is not supported/);
+    expect(() => parse(tcpExample.replace("name: envoy.filters.network.tcp_proxy", "name: envoy.filters.network.redis_proxy")
+      .replace("envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy", "envoy.extensions.filters.network.redis_proxy.v3.RedisProxy"))).toThrow(
+      /filters\[1\]\.name: network filter envoy.filters.network.redis_proxy \(envoy.extensions.filters.network.redis_proxy.v3.RedisProxy\) is not supported here by this host \(supported: envoy.filters.network.http_connection_manager alone, or envoy.filters.network.wasm filters followed by envoy.filters.network.tcp_proxy\)/);
+    expect(() => parse(tcpExample.replace("name: envoy.filters.network.wasm", "name: envoy.filters.network.rbac")
+      .replace("envoy.extensions.filters.network.wasm.v3.Wasm", "envoy.extensions.filters.network.rbac.v3.RBAC"))).toThrow(
+      /filters\[0\]\.name: network filter envoy.filters.network.rbac \(envoy.extensions.filters.network.rbac.v3.RBAC\) is not supported/);
   });
 
   it("refuses tcp_proxy to an undefined cluster, and weighted clusters", () => {

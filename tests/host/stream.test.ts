@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { DataAction, Harness, HeadersAction, TrailersAction } from "../../host/testing/index.ts";
 import { moduleFile } from "./wat.ts";
+import { localReplyMessage } from "../../host/http/stream.ts";
 
 const module = moduleFile("scripted.wat");
 const enum Kind { RequestHeaders, RequestBody, RequestTrailers, ResponseHeaders, ResponseBody, ResponseTrailers }
@@ -113,11 +114,44 @@ describe("HTTP stream", () => {
     expect(s.request.headersSent).toBe(false);
     expect(s.request.bodyText).toBe("");
     expect(s.localReply).toMatchObject({ status: 403, bodyText: "denied!", grpcStatus: -1 });
-    expect(s.response.headers).toEqual([[":status", "403"], ["content-type", "text/plain"], ["content-length", "7"]]);
+    // Envoy's prepareLocalReply: content-length, then the default content-type.
+    expect(s.response.headers).toEqual([[":status", "403"], ["content-length", "7"], ["content-type", "text/plain"]]);
     expect(s.response.bodyText).toBe("denied!");
     expect(calls(h, Kind.ResponseHeaders)).toBe(1);
     expect(calls(h, Kind.RequestBody)).toBe(0);
     expect(() => s.sendResponseHeaders({ ":status": "200" })).toThrow(/answered by a local reply/);
+  });
+
+  it("a local reply to a gRPC request is trailers-only: 200, application/grpc, grpc-status from the HTTP status, grpc-message the body", async () => {
+    const h = await Harness.load(module);
+    const s = h.http();
+    script(h, Kind.RequestHeaders, HeadersAction.Continue, Op.LocalReply, 403);
+    s.sendRequestHeaders({ ":method": "POST", ":path": "/pkg.Svc/Call", ":authority": "x", "content-type": "application/grpc" });
+    expect(s.response.headers).toEqual([[":status", "200"], ["content-type", "application/grpc"], ["grpc-status", "7"], ["grpc-message", "denied!"]]);
+    expect(s.response.bodyText).toBe("");
+    expect(s.response.ended).toBe(true);
+  });
+
+  it("a local reply to a HEAD request sends its headers (content-length included) and no body", async () => {
+    const h = await Harness.load(module);
+    const s = h.http();
+    script(h, Kind.RequestHeaders, HeadersAction.Continue, Op.LocalReply, 403);
+    s.sendRequestHeaders({ ":method": "HEAD", ":path": "/", ":authority": "x" }, true);
+    expect(s.response.headers).toEqual([[":status", "403"], ["content-length", "7"], ["content-type", "text/plain"]]);
+    expect(s.response.bodyText).toBe("");
+    expect(s.response.ended).toBe(true);
+  });
+
+  it("local reply headers as Envoy prepares them: the module's own first, its content-length replaced, none of either without a body", () => {
+    const reply = (body: string, headers: [string, string][], grpcStatus = -1) =>
+      ({ status: 429, body: new TextEncoder().encode(body), headers, details: "", grpcStatus });
+    expect(localReplyMessage(reply("slow down", [["x-a", "1"], ["content-length", "99"], ["x-b", "2"]]), []).headers)
+      .toEqual([[":status", "429"], ["x-a", "1"], ["content-length", "9"], ["x-b", "2"], ["content-type", "text/plain"]]);
+    expect(localReplyMessage(reply("{}", [["content-type", "application/json"]]), []).headers)
+      .toEqual([[":status", "429"], ["content-type", "application/json"], ["content-length", "2"]]);
+    expect(localReplyMessage(reply("", [["content-type", "application/json"], ["x-a", "1"]]), []).headers).toEqual([[":status", "429"], ["x-a", "1"]]);
+    const grpc = localReplyMessage(reply("100% busy\n", [], 8), [["content-type", "application/grpc+proto"]]);
+    expect(grpc.headers).toEqual([[":status", "200"], ["content-type", "application/grpc"], ["grpc-status", "8"], ["grpc-message", "100%25 busy%0A"]]);
   });
 
   it("a local reply during the response replaces the upstream's response", async () => {

@@ -417,6 +417,57 @@ describe("gRPC streams through the proxy", () => {
   });
 });
 
+describe("unary gRPC calls through the proxy", () => {
+  it("a unary call gets exactly one callback: receive on success (metadata sent or not), close with the status on failure", async () => {
+    const { createServer } = await import("node:http2");
+    const { shorthandConfig } = await import("../../host/config/shorthand.ts");
+    // Answers "pong:<message>" with initial and trailing metadata; the message "fail" gets UNAVAILABLE (trailers-only).
+    const h2 = createServer();
+    h2.on("stream", (stream) => {
+      const chunks: Buffer[] = [];
+      stream.on("data", (d: Buffer) => chunks.push(d));
+      stream.on("end", () => {
+        const message = Buffer.concat(chunks).subarray(5).toString();
+        if (message === "fail") {
+          stream.respond({ ":status": 200, "content-type": "application/grpc", "grpc-status": "14", "grpc-message": "no backend" }, { endStream: true });
+          return;
+        }
+        stream.respond({ ":status": 200, "content-type": "application/grpc", "x-server": "a" }, { waitForTrailers: true });
+        const reply = Buffer.from(`pong:${message}`);
+        const framed = Buffer.alloc(5 + reply.length);
+        framed.writeUInt32BE(reply.length, 1);
+        reply.copy(framed, 5);
+        stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0", "x-done": "yes" }));
+        stream.end(framed);
+      });
+    });
+    const sessions = new Set<import("node:http2").ServerHttp2Session>();
+    h2.on("session", (session) => sessions.add(session));
+    await new Promise<void>((resolve) => h2.listen(0, "127.0.0.1", () => resolve()));
+    const port = (h2.address() as import("node:net").AddressInfo).port;
+    const config = shorthandConfig({
+      wasm: [`${process.cwd()}/build/test-sdk-probe.wasm`], rootId: ["sdk_probe"], config: [], failOpen: false,
+      upstream: `http://127.0.0.1:${upstream.port}`, listen: 0, admin: null,
+    });
+    config.clusters.push({ name: "c", type: "STATIC", connectTimeoutMs: 1000, endpoints: [{ address: "127.0.0.1", port }], http2: true });
+    const p = await startProxy(config);
+    try {
+      const call = async (message: string) => JSON.parse((await get(`${p.url}/delay/300`, { "x-probe": "grpc-call", "x-arg": message })).text).headers["x-result"] as string;
+      const [ok, failed] = await Promise.all([call("ping"), call("fail")]);
+      expect(Number(ok) % 4).toBe(1); // a gRPC call's token, as cpp-host numbers them
+      const events = (token: string) => p.lines.filter((l) => l.includes(`grpc ${token} `)).map((l) => l.replace(/^.*: grpc \d+ /, ""));
+      await vi.waitFor(() => expect(events(ok).length + events(failed).length).toBeGreaterThanOrEqual(2), { timeout: 5000 });
+      await new Promise((resolve) => setTimeout(resolve, 100)); // anything more would show by now
+      expect(events(ok)).toEqual(["message pong:ping"]);
+      expect(events(failed)).toEqual(["closed 14 no backend"]);
+    } finally {
+      await p.proxy.stop(1000);
+      for (const session of sessions) session.destroy();
+      await new Promise<void>((resolve) => h2.close(() => resolve()));
+    }
+  });
+});
+
 describe("a filter that traps, in the live proxy", () => {
   async function probeProxy(failOpen: boolean) {
     const { shorthandConfig } = await import("../../host/config/shorthand.ts");

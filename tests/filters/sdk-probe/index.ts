@@ -62,6 +62,11 @@ class Probe extends HttpContext {
       const parts = input.split(",");
       for (let i = 0; i < parts.length; i++) grpcSend(token, String.UTF8.encode(parts[i]), i == parts.length - 1);
       result = token.toString();
+    } else if (probe == "grpc-call") {
+      // A unary call with x-arg as its message; its answer is logged by the callbacks below.
+      result = this.grpcCall("c", "probe.Service", "Get", [], String.UTF8.encode(input), 1000).toString();
+    } else if (probe == "http-call") {
+      result = this.httpCall("c", [new Header(":method", "GET"), new Header(":path", "/"), new Header(":authority", "c")]).toString();
     } else if (probe == "grpc-cancel") {
       const token = this.grpcStream("c", "probe.Service", "Chat");
       result = `${grpcCancel(token)} ${grpcSend(token, new ArrayBuffer(1))} ${grpcClose(token)}`;
