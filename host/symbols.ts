@@ -5,6 +5,7 @@
 // debug build) gets its function names from V8 without one.
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
+import type { OffsetMap } from "./fuel.ts";
 import { Reader } from "./wasm-types.ts";
 
 /** What proxy-wasm-as build writes next to a release module: a source map, plus two fields. */
@@ -169,6 +170,9 @@ export class ModuleSymbols {
   private loaded: ModuleMap | null | undefined;
   private mappings: Mappings | null = null;
   private starts: number[] | null = null;
+  private names: (string | null)[] | null = null;
+  /** Set when the VM runs an instrumented copy of the module (deadlines): frames are translated back. */
+  offsets: OffsetMap | null = null;
 
   /** The symbols of `bytes`, loaded from `path` (null: given as bytes); the map is read at the first trap. */
   constructor(private readonly bytes: Uint8Array, private readonly path: string | null) {}
@@ -195,9 +199,11 @@ export class ModuleSymbols {
     for (const line of stack.split("\n")) {
       const m = FRAME.exec(line);
       if (!m) continue;
-      const functionIndex = Number(m[2]);
-      const offset = parseInt(m[3], 16);
-      const name = this.map?.x_functions?.[functionIndex] ?? (m[1] && !m[1].startsWith("wasm-function") ? m[1].replace(/^\$/, "") : null);
+      const original = this.offsets ? this.offsets.original(Number(m[2]), parseInt(m[3], 16)) : { functionIndex: Number(m[2]), offset: parseInt(m[3], 16) };
+      if (!original) continue; // the deadline's own check
+      const { functionIndex, offset } = original;
+      this.names ??= this.map?.x_functions ?? functionNames(this.bytes);
+      const name = this.names[functionIndex] ?? (m[1] && !m[1].startsWith("wasm-function") ? m[1].replace(/^\$/, "") : null);
       frames.push({ functionIndex, offset, name, source: this.locate(functionIndex, offset, name) });
     }
     return frames;
