@@ -7,6 +7,7 @@ export { RootContext, StreamContext, HttpContext, TcpContext } from "./contexts"
 export { registerRootContext, RootFactory } from "./dispatcher";
 export { Header, HeaderMap } from "./headers";
 export { Body } from "./buffers";
+export { Replacer, indexOf, utf8Bytes } from "./bytes";
 export { HttpMessage, request, response, continueRequest, continueResponse, closeStream, sendLocalReply, sendLocalReplyBytes } from "./stream";
 export { log } from "./log";
 export { config } from "./config";
