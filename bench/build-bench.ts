@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { compile } from "../toolchain/asc-runner.js";
 import { Builder, ascArgs } from "../toolchain/build.ts";
 import { projectModules } from "../toolchain/modules.ts";
-import { noopModule } from "./noop-module.ts";
+import { noopModule } from "./wat-modules.ts";
 import { CALLBACKS_PER_STREAM, loadSubjects, measureThroughput, median } from "./harness-bench.ts";
 import { Harness } from "../host/testing/index.ts";
 
