@@ -10,6 +10,7 @@ export { Body } from "./buffers";
 export { HttpMessage, request, response, continueRequest, continueResponse, closeStream, sendLocalReply, sendLocalReplyBytes } from "./stream";
 export { log } from "./log";
 export { config } from "./config";
+export { json } from "./json";
 export { time } from "./time";
 export { properties } from "./properties";
 export { Counter, Gauge, Histogram } from "./metrics";

@@ -1,0 +1,44 @@
+// Parsing JSON into typed values without the risk of aborting the VM: json-as aborts on
+// malformed input (AssemblyScript has no try/catch), so the text is checked first against
+// the grammar and T's shape (sdk/json-check.ts) and json-as only ever sees text it can parse.
+import { JSON } from "json-as";
+import { checkJsonAs } from "./json-check";
+
+let lastProblem: string = "";
+
+export namespace json {
+  /**
+   * `text` parsed into T (a class marked @json, an array, a map with string keys, a string,
+   * a number, a bool), or null when it is not well-formed JSON of T's shape: a wrong type, a
+   * missing field (one not marked @optional and not nullable), an unknown field. Then
+   * `json.error()` says what and where, e.g. `$.limits[2].rate: expected an integer, found
+   * "three" at line 1 column 31`. Safe on request data: nothing a client sends can abort the VM.
+   */
+  export function tryParse<T>(text: string): T | null {
+    const problem = checkJsonAs<T>(text);
+    if (problem != null) {
+      lastProblem = problem;
+      return null;
+    }
+    lastProblem = "";
+    if (isReference<T>() && !isString<T>() && !isArray<T>() && isDefined(changetype<nonnull<T>>(0).__INITIALIZE)) {
+      // A @json class: hand json-as an object with its defaults already set. json-as 1.6
+      // would skip setting them for a class extending another whose fields are all required
+      // (it sees the parent's __DESERIALIZE_FULL_WRITE marker, inherited, and zeroes the
+      // object instead): an absent @optional field would read 0, or null for a string.
+      const fresh = changetype<nonnull<T>>(__new(offsetof<nonnull<T>>(), idof<nonnull<T>>()));
+      return JSON.parse<T>(text, changetype<T>(fresh.__INITIALIZE()));
+    }
+    return JSON.parse<T>(text);
+  }
+
+  /** Why the last tryParse gave null ("" after one that succeeded). */
+  export function error(): string {
+    return lastProblem;
+  }
+
+  /** `value` as JSON text (json-as's serializer). */
+  export function stringify<T>(value: T): string {
+    return JSON.stringify<T>(value);
+  }
+}
