@@ -15,6 +15,8 @@
 // depth)` (checks the value of field `index` as its declared type). Any other type (Set, Date,
 // typed arrays, JSON.Value, a class with a custom deserializer) is checked for syntax only.
 
+import { JSON } from "json-as";
+
 const MAX_DEPTH = 64;
 
 @inline function isDigit(c: i32): bool { return c >= 0x30 && c <= 0x39; }
@@ -25,6 +27,9 @@ export class JsonChecker {
   // The path to the value being checked: pairs (start, end) of a member name's raw text
   // between its quotes, or (-1, index) for an array element. Formatted only on error.
   private path: i32[] = [];
+
+  /** Skip members a @json class does not declare, as serde and Go do by default (true), or refuse them (false). */
+  ignoreUnknown: bool = false;
 
   constructor(private text: string) {}
 
@@ -124,6 +129,9 @@ export class JsonChecker {
         if (!isString<indexof<nonnull<T>>>()) return this.any(depth);
         return c == 0x7b ? this.map<valueof<nonnull<T>>>(depth) : this.fail("an object");
       }
+      // json-as's own dynamic containers: their kind is known, their contents are anything.
+      if (probe instanceof JSON.Obj) return c == 0x7b ? this.any(depth) : this.fail("an object");
+      if (probe instanceof JSON.Arr) return c == 0x5b ? this.any(depth) : this.fail("an array");
       if (isDefined(probe.__PWAS_KEYS)) {
         return c == 0x7b ? this.object<nonnull<T>>(depth) : this.fail("an object");
       }
@@ -239,6 +247,10 @@ export class JsonChecker {
       const keyAt = this.keyStart - 1;
       const index = this.lookup(keys);
       if (index < 0) {
+        if (this.ignoreUnknown) {
+          if (!this.any(depth + 1) || !this.afterMember()) return false;
+          continue;
+        }
         this.pos = keyAt;
         return this.report(`unknown field${knownFields(keys)}`);
       }
@@ -412,8 +424,12 @@ export function checkJson(text: string): string | null {
   return checker.document<JsonChecker>() ? null : checker.error;
 }
 
-/** null when `text` is a JSON value of type T's shape; otherwise the first problem, with its path and position. */
-export function checkJsonAs<T>(text: string): string | null {
+/**
+ * null when `text` is a JSON value of type T's shape; otherwise the first problem, with its
+ * path and position. Members a @json class does not declare are refused unless `ignoreUnknown`.
+ */
+export function checkJsonAs<T>(text: string, ignoreUnknown: bool = false): string | null {
   const checker = new JsonChecker(text);
+  checker.ignoreUnknown = ignoreUnknown;
   return checker.document<T>() ? null : checker.error;
 }

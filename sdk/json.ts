@@ -13,9 +13,13 @@ export namespace json {
    * missing field (one not marked @optional and not nullable), an unknown field. Then
    * `json.error()` says what and where, e.g. `$.limits[2].rate: expected an integer, found
    * "three" at line 1 column 31`. Safe on request data: nothing a client sends can abort the VM.
+   *
+   * `ignoreUnknown` skips members the class does not declare instead of refusing them: for
+   * data others extend (a token's custom claims, an API's response), where configuration
+   * (config.parse) wants a typo caught. For any members, parse into json-as's `JSON.Obj`.
    */
-  export function tryParse<T>(text: string): T | null {
-    const problem = checkJsonAs<T>(text);
+  export function tryParse<T>(text: string, ignoreUnknown: bool = false): T | null {
+    const problem = checkJsonAs<T>(text, ignoreUnknown);
     if (problem != null) {
       lastProblem = problem;
       return null;

@@ -117,6 +117,22 @@ describe("json.tryParse<T> on request data", () => {
     expect(h.logMessages("critical")).toEqual([]);
   });
 
+  it("skips undeclared members when asked (a token's custom claims), still checking the declared ones and the syntax", async () => {
+    const h = await Harness.load(wasm, { configuration: good });
+    expect(post(h, "/claims", '{"sub": "ann", "role": ["a"]}')).toMatchObject({ status: 400, bodyText: '$.role: unknown field (expected "sub", "exp" or "admin") at line 1 column 16' });
+    expect(post(h, "/claims/lenient", '{"sub": "ann", "role": ["a", {"x": null}], "exp": 5}')).toMatchObject({ status: 200, bodyText: "sub=ann exp=5 admin=false" });
+    expect(post(h, "/claims/lenient", '{"role": 1, "sub": "ann", "exp": 5.5}')).toMatchObject({ status: 400, bodyText: "$.exp: expected an integer, found 5.5 at line 1 column 34" });
+    expect(post(h, "/claims/lenient", '{"role": [1,, "sub": "ann"}')).toMatchObject({ status: 400, bodyText: "$.role[1]: expected a JSON value, found \",\" at line 1 column 13" });
+    expect(post(h, "/claims/lenient", '{"role": 1}')).toMatchObject({ status: 400, bodyText: '$: missing field "sub" at line 1 column 1' });
+  });
+
+  it("parses any object into json-as's JSON.Obj, and refuses what is not an object", async () => {
+    const h = await Harness.load(wasm, { configuration: good });
+    expect(post(h, "/object", '{"sub": "ann", "role": "admin", "n": [1, 2]}')).toMatchObject({ status: 200, bodyText: '3 members, role "admin"' });
+    expect(post(h, "/object", "[1]")).toMatchObject({ status: 400, bodyText: "$: expected an object, found an array at line 1 column 1" });
+    expect(post(h, "/object", '{"a": tru}')).toMatchObject({ status: 400, bodyText: "$.a: expected a JSON value, found tru at line 1 column 7" });
+  });
+
   it("checks nesting depth for any-typed values without trapping", async () => {
     const h = await Harness.load(wasm, { configuration: good });
     expect(post(h, "/names", '{"a": ' + "[".repeat(100))).toMatchObject({ status: 400, bodyText: "$.a: expected a string, found an array at line 1 column 7" });

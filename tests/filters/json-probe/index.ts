@@ -5,6 +5,7 @@
 import {
   RootContext, HttpContext, HeadersAction, DataAction, registerRootContext, request, sendLocalReply, config, json, log,
 } from "proxy-wasm-as/sdk";
+import { JSON } from "json-as";
 
 @json
 class Limit {
@@ -62,6 +63,15 @@ class Probe extends HttpContext {
     if (path == "/claims") {
       const claims = json.tryParse<Claims>(text);
       if (claims != null) answer = `sub=${claims.sub} exp=${claims.exp} admin=${claims.admin}`;
+    } else if (path == "/claims/lenient") {
+      const claims = json.tryParse<Claims>(text, true);
+      if (claims != null) answer = `sub=${claims.sub} exp=${claims.exp} admin=${claims.admin}`;
+    } else if (path == "/object") {
+      const object = json.tryParse<JSON.Obj>(text);
+      if (object != null) {
+        const role = object.get("role");
+        answer = `${object.size} members, role ${role != null ? role.toString() : "(none)"}`;
+      }
     } else if (path == "/u64s") {
       const values = json.tryParse<u64[]>(text);
       if (values != null) answer = values.join(",");
