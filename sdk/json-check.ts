@@ -305,6 +305,30 @@ export class JsonChecker {
     return this.fail("a JSON value");
   }
 
+  /**
+   * With pos at a JSON object: finds its member `name` and answers where that member's value
+   * starts (pos then at its end), or -1 when the object has none (or the text is malformed).
+   */
+  findMember(name: string): i32 {
+    this.skipSpace();
+    if (this.peek() != 0x7b) return -1;
+    this.pos++;
+    this.skipSpace();
+    if (this.peek() == 0x7d) return -1;
+    this.closed = false;
+    while (!this.closed) {
+      if (!this.member()) return -1;
+      let key = this.text.substring(this.keyStart, this.keyEnd);
+      if (key.includes("\\")) key = unescape(key);
+      this.skipSpace();
+      const start = this.pos;
+      if (!this.any(1)) return -1;
+      if (key == name) return start;
+      if (!this.afterMember()) return -1;
+    }
+    return -1;
+  }
+
   private word(w: string): bool {
     if (this.text.substr(this.pos, w.length) != w) return false;
     this.pos += w.length;
@@ -393,8 +417,8 @@ function hexValue(c: i32): i32 {
   return -1;
 }
 
-/** A member name's escapes resolved (the text has passed the string check). */
-function unescape(raw: string): string {
+/** A member name's or string's escapes resolved (the text has passed the string check). */
+export function unescape(raw: string): string {
   let out = "";
   for (let i = 0; i < raw.length; i++) {
     const c = raw.charCodeAt(i);
@@ -432,4 +456,18 @@ export function checkJsonAs<T>(text: string, ignoreUnknown: bool = false): strin
   const checker = new JsonChecker(text);
   checker.ignoreUnknown = ignoreUnknown;
   return checker.document<T>() ? null : checker.error;
+}
+
+/**
+ * The value of `text`'s top-level member `name` as text: a string's characters (escapes
+ * resolved), anything else as its JSON (`5`, `true`, `[1,2]`); null when `text` is not a
+ * well-formed JSON object or has no such member.
+ */
+export function memberText(text: string, name: string): string | null {
+  if (checkJson(text) != null) return null;
+  const checker = new JsonChecker(text);
+  const start = checker.findMember(name);
+  if (start < 0) return null;
+  const raw = text.substring(start, checker.pos);
+  return raw.charCodeAt(0) == 0x22 ? unescape(raw.substring(1, raw.length - 1)) : raw;
 }

@@ -2,7 +2,7 @@
 // malformed input (AssemblyScript has no try/catch), so the text is checked first against
 // the grammar and T's shape (sdk/json-check.ts) and json-as only ever sees text it can parse.
 import { JSON } from "json-as";
-import { checkJsonAs } from "./json-check";
+import { checkJsonAs, memberText } from "./json-check";
 
 let lastProblem: string = "";
 
@@ -34,6 +34,16 @@ export namespace json {
       return JSON.parse<T>(text, changetype<T>(fresh.__INITIALIZE()));
     }
     return JSON.parse<T>(text);
+  }
+
+  /**
+   * One top-level member of a JSON object, as text, without parsing the rest into a type: a
+   * string's characters, anything else as its JSON (`5`, `true`, `[1,2]`). null when `text`
+   * is not a well-formed JSON object or has no member `name`. (For many members, json-as's
+   * JSON.Obj does more, at about 30 KB of module size.)
+   */
+  export function member(text: string, name: string): string | null {
+    return memberText(text, name);
   }
 
   /** Why the last tryParse gave null ("" after one that succeeded). */

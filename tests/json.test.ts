@@ -133,6 +133,23 @@ describe("json.tryParse<T> on request data", () => {
     expect(post(h, "/object", '{"a": tru}')).toMatchObject({ status: 400, bodyText: "$.a: expected a JSON value, found tru at line 1 column 7" });
   });
 
+  it("reads one member as text without a type: strings unescaped, other values as JSON", async () => {
+    const h = await Harness.load(wasm, { configuration: good });
+    const body = '{"sub": "ann \\"x\\" \\u00e9", "n": -1.5e3, "ok": true, "list": [1, {"a": null}], "o": {}, "\\u0072ole": "admin", "sub2": ""}';
+    const member = (name: string, text = body) => post(h, `/member/${name}`, text).bodyText;
+    expect(member("sub")).toBe('[ann "x" é]');
+    expect(member("n")).toBe("[-1.5e3]");
+    expect(member("ok")).toBe("[true]");
+    expect(member("list")).toBe('[[1, {"a": null}]]');
+    expect(member("o")).toBe("[{}]");
+    expect(member("role")).toBe("[admin]");
+    expect(member("sub2")).toBe("[]");
+    expect(member("missing")).toBe("null");
+    expect(member("sub", '{"sub": "ann"')).toBe("null"); // malformed
+    expect(member("sub", '["sub"]')).toBe("null");
+    expect(member("a", '{"x": {"a": 1}}')).toBe("null"); // top level only
+  });
+
   it("checks nesting depth for any-typed values without trapping", async () => {
     const h = await Harness.load(wasm, { configuration: good });
     expect(post(h, "/names", '{"a": ' + "[".repeat(100))).toMatchObject({ status: 400, bodyText: "$.a: expected a string, found an array at line 1 column 7" });

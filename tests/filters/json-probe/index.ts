@@ -72,6 +72,9 @@ class Probe extends HttpContext {
         const role = object.get("role");
         answer = `${object.size} members, role ${role != null ? role.toString() : "(none)"}`;
       }
+    } else if (path.startsWith("/member/")) {
+      const value = json.member(text, path.substring(8));
+      answer = value != null ? "[" + value + "]" : "null";
     } else if (path == "/u64s") {
       const values = json.tryParse<u64[]>(text);
       if (values != null) answer = values.join(",");
