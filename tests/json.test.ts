@@ -3,6 +3,7 @@
 // logs and how the plugin refuses to start, and what request data that is not of the
 // expected shape gives (null and the reason) while the VM goes on serving.
 import { describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Harness } from "../host/testing/index.ts";
 
@@ -131,6 +132,15 @@ describe("json.tryParse<T> on request data", () => {
     expect(post(h, "/object", '{"sub": "ann", "role": "admin", "n": [1, 2]}')).toMatchObject({ status: 200, bodyText: '3 members, role "admin"' });
     expect(post(h, "/object", "[1]")).toMatchObject({ status: 400, bodyText: "$: expected an object, found an array at line 1 column 1" });
     expect(post(h, "/object", '{"a": tru}')).toMatchObject({ status: 400, bodyText: "$.a: expected a JSON value, found tru at line 1 column 7" });
+  });
+
+  it("gives the README's messages", async () => {
+    const h = await Harness.load(wasm, { configuration: good });
+    const readme = readFileSync(join(import.meta.dirname, "../README.md"), "utf8");
+    const examples = [...readme.matchAll(/^(\{.*\})\n  configuration: (.*)$/gm)];
+    expect(examples.length).toBe(3);
+    for (const [, input, message] of examples) expect(post(h, "/readme", input)).toMatchObject({ status: 400, bodyText: message });
+    expect(post(h, "/readme", '{"limits": [{"rate": 1, "burst": 2, "label": null}], "scale": 2}').bodyText).toBe("ok");
   });
 
   it("reads one member as text without a type: strings unescaped, other values as JSON", async () => {

@@ -34,6 +34,19 @@ class Claims {
   @optional admin: bool = false;
 }
 
+// The README's example, to keep its messages true.
+@json
+class ReadmeLimit {
+  rate: i32 = 0;
+  @optional burst: u8 = 10;
+  @optional label: string | null = null;
+}
+@json
+class ReadmeLimits {
+  limits: ReadmeLimit[] = [];
+  @optional scale: f64 = 1.0;
+}
+
 class ProbeRoot extends RootContext {
   settings: ProbeConfig = new ProbeConfig();
   onConfigure(size: u32): bool {
@@ -72,6 +85,8 @@ class Probe extends HttpContext {
         const role = object.get("role");
         answer = `${object.size} members, role ${role != null ? role.toString() : "(none)"}`;
       }
+    } else if (path == "/readme") {
+      if (json.tryParse<ReadmeLimits>(text) != null) answer = "ok";
     } else if (path.startsWith("/member/")) {
       const value = json.member(text, path.substring(8));
       answer = value != null ? "[" + value + "]" : "null";
