@@ -17,7 +17,8 @@
 //      __PWAS_REQUIRED(): StaticArray<bool>    not @optional and not nullable
 //      __PWAS_FIELD<C>(c: C, i: i32, depth: i32): bool   c.check<type of field i>(depth)
 //    The fields are the ones json-as reads: instance fields, not private, protected, static or
-//    @omit, a parent @json class's first. A class with a custom @deserializer gets none (its
+//    @omit (a lazy one as json-as lowered it: optional, of its getter's type), a parent @json
+//    class's first. A class with a custom @deserializer gets none (its
 //    JSON can be any shape), nor one whose parent class is not found: both are checked for
 //    syntax only.
 //
@@ -86,8 +87,17 @@ function jsonFields(node, byName, seen = new Set()) {
   }
   for (const member of node.members) {
     if (member.kind !== NodeKind.FieldDeclaration || !member.type || hasDecorator(member, "omit")) continue;
-    if (member.is(CommonFlags.Static) || member.is(CommonFlags.Private) || member.is(CommonFlags.Protected)) continue;
     const alias = member.decorators?.find((d) => d.name.text === "alias")?.args?.[0]?.value;
+    // A lazy field (@lazy, JSON.Lazy<T>) json-as has already lowered to a private
+    // `@alias("name") __name_lz` slot and a getter: its type is the getter's.
+    const lazy = member.is(CommonFlags.Private) && alias !== undefined && /^__(.+)_lz$/.exec(member.name.text);
+    if (lazy) {
+      const getter = node.members.find((m) => m.kind === NodeKind.MethodDeclaration && m.is(CommonFlags.Get) && m.name.text === lazy[1]);
+      const type = getter?.signature?.returnType;
+      fields = fields.filter((f) => f.key !== String(alias)).concat({ key: String(alias), required: false, type: type ? ASTBuilder.build(type) : null });
+      continue;
+    }
+    if (member.is(CommonFlags.Static) || member.is(CommonFlags.Private) || member.is(CommonFlags.Protected)) continue;
     const key = alias !== undefined ? String(alias) : member.name.text;
     const required = !hasDecorator(member, "optional") && !member.type.isNullable;
     fields = fields.filter((f) => f.key !== key).concat({ key, required, type: ASTBuilder.build(member.type) });
@@ -107,7 +117,7 @@ function addJsonShapes(sources) {
     if (node.members.some((m) => m.name?.text === "__PWAS_KEYS")) continue;
     const fields = jsonFields(node, byName);
     if (!fields) continue;
-    const branches = fields.map((f, i) => `  if (i == ${i}) return c.check<${f.type}>(depth);\n`).join("");
+    const branches = fields.map((f, i) => `  if (i == ${i}) return ${f.type ? `c.check<${f.type}>(depth)` : "c.any(depth)"};\n`).join("");
     const members = [
       `__PWAS_KEYS(): StaticArray<string> { return [${fields.map((f) => JSON.stringify(f.key)).join(", ")}]; }`,
       `__PWAS_REQUIRED(): StaticArray<bool> { return [${fields.map((f) => f.required).join(", ")}]; }`,

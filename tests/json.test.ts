@@ -134,6 +134,14 @@ describe("json.tryParse<T> on request data", () => {
     expect(post(h, "/object", '{"a": tru}')).toMatchObject({ status: 400, bodyText: "$.a: expected a JSON value, found tru at line 1 column 7" });
   });
 
+  it("checks a lazy field (json-as parses it on first read) by its declared type", async () => {
+    const h = await Harness.load(wasm, { configuration: good });
+    expect(post(h, "/lazy", '{"id": "a", "detail": {"rate": 4}}')).toMatchObject({ status: 200, bodyText: "a rate 4" });
+    expect(post(h, "/lazy", '{"id": "a", "detail": {"rate": "4"}}'))
+      .toMatchObject({ status: 400, bodyText: '$.detail.rate: expected an integer from -2147483648 to 2147483647, found "4" at line 1 column 32' });
+    expect(post(h, "/lazy", '{"id": "a", "details": {}}').bodyText).toBe('$.details: unknown field (expected "id" or "detail") at line 1 column 13');
+  });
+
   it("gives the README's messages", async () => {
     const h = await Harness.load(wasm, { configuration: good });
     const readme = readFileSync(join(import.meta.dirname, "../README.md"), "utf8");

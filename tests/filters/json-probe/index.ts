@@ -47,6 +47,13 @@ class ReadmeLimits {
   @optional scale: f64 = 1.0;
 }
 
+// A lazy field: json-as lowers it to a private slot parsed on first read.
+@json
+class WithLazy {
+  id: string = "";
+  @lazy detail: Limit = new Limit();
+}
+
 class ProbeRoot extends RootContext {
   settings: ProbeConfig = new ProbeConfig();
   onConfigure(size: u32): bool {
@@ -85,6 +92,9 @@ class Probe extends HttpContext {
         const role = object.get("role");
         answer = `${object.size} members, role ${role != null ? role.toString() : "(none)"}`;
       }
+    } else if (path == "/lazy") {
+      const value = json.tryParse<WithLazy>(text);
+      if (value != null) answer = `${value.id} rate ${value.detail.rate}`;
     } else if (path == "/readme") {
       if (json.tryParse<ReadmeLimits>(text) != null) answer = "ok";
     } else if (path.startsWith("/member/")) {
