@@ -82,7 +82,8 @@ describe("jwt example", () => {
       const { s, challenge } = attempt(h, `Bearer ${bad}`);
       expect(s.localReply?.status, why).toBe(401);
       expect(s.localReply?.bodyText).toBe(`${why}\n`);
-      expect(challenge).toBe(`Bearer realm="proxy", error="invalid_token", error_description="${why}"`);
+      // RFC 6750 §3: no " or \ inside error_description.
+      expect(challenge).toBe(`Bearer realm="proxy", error="invalid_token", error_description="${why.replaceAll('"', "'")}"`);
     }
     // The VM survived all of it.
     expect(attempt(h, `Bearer ${token(valid())}`).s.localReply).toBeNull();

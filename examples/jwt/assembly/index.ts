@@ -137,11 +137,21 @@ class JwtCheck extends HttpContext {
   deny(error: string, description: string): HeadersAction {
     // RFC 6750 §3: no error code when the request carried no credentials at all.
     let challenge = 'Bearer realm="proxy"';
-    if (error.length > 0) challenge += `, error="${error}", error_description="${description}"`;
+    if (error.length > 0) challenge += `, error="${error}", error_description="${quotable(description)}"`;
     log.debug(`jwt: 401 for ${request.path}: ${description}`);
     sendLocalReply(401, description + "\n", [new Header("www-authenticate", challenge)], "wasm_jwt_unauthorized");
     return HeadersAction.StopIteration;
   }
+}
+
+/** `text` as RFC 6750 §3 allows inside error_description: printable ASCII but `"` and `\` (`'` and `/` stand in), "?" for the rest. */
+function quotable(text: string): string {
+  let out = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    out += c == 0x22 ? "'" : c == 0x5c ? "/" : c >= 0x20 && c <= 0x7e ? String.fromCharCode(c) : "?";
+  }
+  return out;
 }
 
 registerRootContext((contextId: u32): RootContext => new JwtRoot(contextId), "jwt");
