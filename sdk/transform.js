@@ -18,9 +18,9 @@
 //      __PWAS_FIELD<C>(c: C, i: i32, depth: i32): bool   c.check<type of field i>(depth)
 //    The fields are the ones json-as reads: instance fields, not private, protected, static or
 //    @omit (a lazy one as json-as lowered it: optional, of its getter's type), a parent @json
-//    class's first. A class with a custom @deserializer gets none (its
-//    JSON can be any shape), nor one whose parent class is not found: both are checked for
-//    syntax only.
+//    class's first (found by name). A class with a custom @deserializer gets none (its JSON
+//    can be any shape), nor one whose parent class is not found: both are checked for syntax
+//    only (and a class still has to be a JSON object).
 //
 // 4. json-as 1.6 marks any source whose path is `assembly/index` as a library, meaning its
 //    own `assembly/index.ts`, but the template's filter lives at exactly that path: as a
@@ -80,7 +80,9 @@ function jsonFields(node, byName, seen = new Set()) {
   if (node.members.some((m) => m.kind === NodeKind.MethodDeclaration && hasDecorator(m, "deserializer"))) return null;
   let fields = [];
   if (node.extendsType) {
-    const parent = byName.get(node.extendsType.name.identifier.text);
+    // By name, the same file's class first (two files may each have a `Config`).
+    const candidates = byName.get(node.extendsType.name.identifier.text) ?? [];
+    const parent = candidates.find((c) => c.range.source === node.range.source) ?? candidates[0];
     const inherited = parent && jsonFields(parent, byName, seen);
     if (!inherited) return null;
     fields = inherited;
@@ -112,7 +114,8 @@ function addJsonShapes(sources) {
     if (source.normalizedPath.includes("node_modules/json-as/")) continue;
     classesIn(source.statements, classes);
   }
-  const byName = new Map(classes.map((c) => [c.name.text, c]));
+  const byName = new Map();
+  for (const c of classes) byName.set(c.name.text, [...(byName.get(c.name.text) ?? []), c]);
   for (const node of classes) {
     if (node.members.some((m) => m.name?.text === "__PWAS_KEYS")) continue;
     const fields = jsonFields(node, byName);
