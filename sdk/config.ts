@@ -25,7 +25,8 @@ export namespace config {
    * `text` parsed into T (a class marked `@json`, or an array or map of such), checked first
    * against T's shape. Anything wrong (malformed JSON, a wrong type, a missing required field,
    * an unknown field) is logged as an error with its JSON path and position, e.g.
-   * `configuration: $.limits[2].rate: expected an integer, found "three" at line 1 column 31`,
+   * `configuration: $.limits[2].rate: expected an integer from -2147483648 to 2147483647,
+   * found "three" at line 1 column 48`,
    * and gives null: return false from onConfigure then, and the host refuses to start the
    * plugin with that message. A field marked `@optional` may be absent and keeps its
    * initializer (its default); a nullable one may be absent or null.

@@ -5,7 +5,8 @@
 // against T's shape: the first problem is reported with its JSON path and position, as serde
 // and Go's encoding/json do:
 //
-//   $.limits[2].rate: expected an integer, found "three" at line 1 column 31
+//   {"limits": [{"rate": 1}, {"rate": 2}, {"rate": "three"}]}
+//   $.limits[2].rate: expected an integer from -2147483648 to 2147483647, found "three" at line 1 column 48
 //
 // T's shape comes from the type system where AssemblyScript can answer at compile time (bool,
 // integers and their ranges, floats, strings, nullability, arrays, maps with string keys) and,

@@ -11,8 +11,9 @@ export namespace json {
    * `text` parsed into T (a class marked @json, an array, a map with string keys, a string,
    * a number, a bool), or null when it is not well-formed JSON of T's shape: a wrong type, a
    * missing field (one not marked @optional and not nullable), an unknown field. Then
-   * `json.error()` says what and where, e.g. `$.limits[2].rate: expected an integer, found
-   * "three" at line 1 column 31`. Safe on request data: nothing a client sends can abort the VM.
+   * `json.error()` says what and where, e.g. `$.limits[2].rate: expected an integer from
+   * -2147483648 to 2147483647, found "three" at line 1 column 48`. Safe on request data:
+   * nothing a client sends can abort the VM.
    *
    * `ignoreUnknown` skips members the class does not declare instead of refusing them: for
    * data others extend (a token's custom claims, an API's response), where configuration
