@@ -5,7 +5,6 @@ import { BufferType, HeaderMapType, StreamType } from "./abi/types";
 import { utf8 } from "./abi/memory";
 import { Header, HeaderMap, serializePairs } from "./headers";
 import { Body } from "./buffers";
-import { properties } from "./properties";
 
 export class HttpMessage {
   constructor(
@@ -17,20 +16,16 @@ export class HttpMessage {
 
 /** The request side, with shortcuts for its pseudo-headers. */
 export class HttpRequest extends HttpMessage {
-  /** `:path` (with the query), as the upstream will receive it; "" when unknown. */
-  get path(): string { return this.pseudo(":path", "path"); }
-  /** `:method`: "GET", "OPTIONS", …; "" when unknown. */
-  get method(): string { return this.pseudo(":method", "method"); }
-  /** `:authority` (the Host): "example.com:8080"; "" when unknown. */
-  get authority(): string { return this.pseudo(":authority", "host"); }
+  /** `:path` (with the query), as the upstream will receive it; "" when not readable now. */
+  get path(): string { return this.pseudo(":path"); }
+  /** `:method`: "GET", "OPTIONS", …; "" when not readable now. */
+  get method(): string { return this.pseudo(":method"); }
+  /** `:authority` (the Host): "example.com:8080"; "" when not readable now. */
+  get authority(): string { return this.pseudo(":authority"); }
 
-  // The header as it is now (another filter may have changed it), else Envoy's attribute
-  // (`request.path`, …), which also answers where the request's headers are not readable.
-  private pseudo(header: string, attribute: string): string {
-    const value = this.headers.get(header);
-    if (value != null) return value;
-    const property = properties.getString(["request", attribute]);
-    return property != null ? property : "";
+  private pseudo(name: string): string {
+    const value = this.headers.get(name);
+    return value != null ? value : "";
   }
 }
 

@@ -266,4 +266,9 @@ describe("request shortcuts", () => {
     expect(s.localReply?.bodyText).toBe("GET /shortcuts?q=1 example.com:8080");
     expect(s.response.header("x-request-line")).toBe("GET /shortcuts?q=1 example.com:8080");
   });
+
+  it("give the value as it is now, after a change", async () => {
+    const h = await Harness.load(wasm);
+    expect(call(h, "/shortcuts/rewrite").bodyText).toBe("/rewritten?x=1");
+  });
 });

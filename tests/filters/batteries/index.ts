@@ -83,6 +83,9 @@ class Batteries extends HttpContext {
     } else if (path == "/shared/set") {
       sharedData.setText(header("x-key"), text);
       sendLocalReply(200, "set");
+    } else if (path == "/shortcuts/rewrite") {
+      request.headers.replace(":path", "/rewritten?x=1");
+      sendLocalReply(200, request.path);
     } else if (path.startsWith("/shortcuts")) sendLocalReply(200, `${request.method} ${request.path} ${request.authority}`);
     else sendLocalReply(404, "no such battery: " + path);
   }
