@@ -93,6 +93,7 @@ export function isIPv6(text: string): bool {
   return compressed ? groups <= 7 : groups == 8;
 }
 
+// @ts-ignore: decorator
 @inline function isHex(c: i32): bool {
   return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
 }

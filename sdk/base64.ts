@@ -12,6 +12,7 @@ function encodeWith(data: ArrayBuffer, alphabet: string, pad: bool): string {
   const full = n / 3 * 3;
   const rest = n - full;
   const length = n / 3 * 4 + (rest == 0 ? 0 : pad ? 4 : rest + 1);
+  // @ts-ignore: AssemblyScript runtime builtin
   const out = changetype<usize>(__new(<usize>length << 1, idof<string>()));
   const src = changetype<usize>(data);
   const abc = changetype<usize>(alphabet);
@@ -36,6 +37,7 @@ function encodeWith(data: ArrayBuffer, alphabet: string, pad: bool): string {
 }
 
 // The value of one character (0..63), or -1 when it is not in the alphabet.
+// @ts-ignore: decorator
 @inline function sextet(c: u32, urlSafe: bool): i32 {
   if (c - 0x41 < 26) return <i32>c - 0x41; // A-Z
   if (c - 0x61 < 26) return <i32>c - 0x47; // a-z

@@ -4,7 +4,7 @@
 import { proxy_get_buffer_bytes } from "./abi/imports";
 import { BufferType, Status } from "./abi/types";
 import { OUT_LEN, OUT_PTR, clearOut, takeBytes } from "./abi/memory";
-import { json } from "./json";
+import { safeJson } from "./json";
 import { log } from "./log";
 
 function readAll(bufferType: BufferType): ArrayBuffer {
@@ -32,8 +32,8 @@ export namespace config {
    * initializer (its default); a nullable one may be absent or null.
    */
   export function parse<T>(text: string): T | null {
-    const value = json.tryParse<T>(text);
-    if (value == null) log.error("configuration: " + json.error());
+    const value = safeJson.tryParse<T>(text);
+    if (value == null) log.error("configuration: " + safeJson.error());
     return value;
   }
 }

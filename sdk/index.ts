@@ -11,7 +11,7 @@ export { Replacer, indexOf, utf8Bytes } from "./bytes";
 export { HttpMessage, HttpRequest, request, response, continueRequest, continueResponse, closeStream, sendLocalReply, sendLocalReplyBytes } from "./stream";
 export { log } from "./log";
 export { config } from "./config";
-export { json } from "./json";
+export { safeJson } from "./json";
 export { time } from "./time";
 export { properties } from "./properties";
 export { Counter, Gauge, Histogram } from "./metrics";

@@ -20,6 +20,7 @@ import { JSON } from "json-as";
 
 const MAX_DEPTH = 64;
 
+// @ts-ignore: decorator
 @inline function isDigit(c: i32): bool { return c >= 0x30 && c <= 0x39; }
 
 export class JsonChecker {
@@ -123,21 +124,28 @@ export class JsonChecker {
       if (isString<T>()) {
         return c == 0x22 ? this.string() : this.fail("a string");
       } else if (isArray<T>()) {
+        // @ts-ignore: AssemblyScript's valueof/indexof on a type the editor cannot narrow
         return c == 0x5b ? this.array<valueof<nonnull<T>>>(depth) : this.fail("an array");
       }
       const probe = changetype<nonnull<T>>(0);
       if (probe instanceof Map) {
+        // @ts-ignore: AssemblyScript's valueof/indexof on a type the editor cannot narrow
         if (!isString<indexof<nonnull<T>>>()) return this.any(depth);
+        // @ts-ignore: AssemblyScript's valueof/indexof on a type the editor cannot narrow
         return c == 0x7b ? this.map<valueof<nonnull<T>>>(depth) : this.fail("an object");
       }
       // json-as's own dynamic containers: their kind is known, their contents are anything.
+      // @ts-ignore: json-as types beyond the editor's declarations (sdk/types/json-as.d.ts)
       if (probe instanceof JSON.Obj) return c == 0x7b ? this.any(depth) : this.fail("an object");
+      // @ts-ignore: json-as types beyond the editor's declarations (sdk/types/json-as.d.ts)
       if (probe instanceof JSON.Arr) return c == 0x5b ? this.any(depth) : this.fail("an array");
+      // @ts-ignore: members json-as and the SDK's transform add to @json classes
       if (isDefined(probe.__PWAS_KEYS)) {
         return c == 0x7b ? this.object<nonnull<T>>(depth) : this.fail("an object");
       }
       // A @json class whose fields the transform could not describe is still an object to
       // json-as, unless it brings its own deserializer.
+      // @ts-ignore: members json-as and the SDK's transform add to @json classes
       if (isDefined(probe.__DESERIALIZE_SLOW) && !isDefined(probe.__DESERIALIZE_CUSTOM)) {
         return c == 0x7b ? this.any(depth) : this.fail("an object");
       }
@@ -235,7 +243,9 @@ export class JsonChecker {
 
   private object<T>(depth: i32): bool {
     const shape = changetype<T>(0);
+    // @ts-ignore: members json-as and the SDK's transform add to @json classes
     const keys = shape.__PWAS_KEYS();
+    // @ts-ignore: members json-as and the SDK's transform add to @json classes
     const required = shape.__PWAS_REQUIRED();
     const open = this.pos;
     const seen = new StaticArray<bool>(keys.length);
@@ -260,6 +270,7 @@ export class JsonChecker {
         return this.report("duplicate field");
       }
       seen[index] = true;
+      // @ts-ignore: members json-as and the SDK's transform add to @json classes
       if (!shape.__PWAS_FIELD<JsonChecker>(this, index, depth + 1) || !this.afterMember()) return false;
     }
     this.closed = false;
@@ -385,12 +396,15 @@ export class JsonChecker {
 }
 
 // The largest magnitude an integer type holds on each side of zero.
+// @ts-ignore: decorator
 @inline function maxPositive<T>(): u64 {
   const bits = <u64>(sizeof<T>() * 8);
   return isSigned<T>() ? (<u64>1 << (bits - 1)) - 1 : bits == 64 ? u64.MAX_VALUE : (<u64>1 << bits) - 1;
 }
+// @ts-ignore: decorator
 @inline function maxNegative<T>(): u64 {
-  return isSigned<T>() ? <u64>1 << (<u64>(sizeof<T>() * 8) - 1) : 0;
+  const bits = <u64>(sizeof<T>() * 8);
+  return isSigned<T>() ? (<u64>1) << (bits - 1) : 0;
 }
 function integerRange<T>(): string {
   return `an integer from ${isSigned<T>() ? "-" + maxNegative<T>().toString() : "0"} to ${maxPositive<T>().toString()}`;

@@ -6,12 +6,12 @@ import { checkJsonAs, memberText } from "./json-check";
 
 let lastProblem: string = "";
 
-export namespace json {
+export namespace safeJson {
   /**
    * `text` parsed into T (a class marked @json, an array, a map with string keys, a string,
    * a number, a bool), or null when it is not well-formed JSON of T's shape: a wrong type, a
    * missing field (one not marked @optional and not nullable), an unknown field. Then
-   * `json.error()` says what and where, e.g. `$.limits[2].rate: expected an integer from
+   * `safeJson.error()` says what and where, e.g. `$.limits[2].rate: expected an integer from
    * -2147483648 to 2147483647, found "three" at line 1 column 48`. Safe on request data:
    * nothing a client sends can abort the VM.
    *
@@ -26,12 +26,15 @@ export namespace json {
       return null;
     }
     lastProblem = "";
+    // @ts-ignore: members json-as and the SDK's transform add to @json classes
     if (isReference<T>() && !isString<T>() && !isArray<T>() && isDefined(changetype<nonnull<T>>(0).__INITIALIZE)) {
       // A @json class: hand json-as an object with its defaults already set. json-as 1.6
       // would skip setting them for a class extending another whose fields are all required
       // (it sees the parent's __DESERIALIZE_FULL_WRITE marker, inherited, and zeroes the
       // object instead): an absent @optional field would read 0, or null for a string.
+      // @ts-ignore: AssemblyScript runtime builtin
       const fresh = changetype<nonnull<T>>(__new(offsetof<nonnull<T>>(), idof<nonnull<T>>()));
+      // @ts-ignore: members json-as and the SDK's transform add to @json classes
       return JSON.parse<T>(text, changetype<T>(fresh.__INITIALIZE()));
     }
     return JSON.parse<T>(text);

@@ -1,5 +1,6 @@
 // Random bytes from the host's WASI `random_get` (Envoy and this host supply it, from the
 // operating system's cryptographic source). Only a module that calls these imports it.
+// @ts-ignore: decorator
 @external("wasi_snapshot_preview1", "random_get")
 declare function random_get(buf: usize, len: usize): u16;
 

@@ -10,7 +10,7 @@
 //    copy of the SDK beside the package's, with its own (empty) registry of root contexts.
 //
 // 3. It gives every class marked @json the members the SDK's JSON checker (sdk/json-check.ts)
-//    reads T's shape from, so that config.parse<T> and json.tryParse<T> can report a wrong
+//    reads T's shape from, so that config.parse<T> and safeJson.tryParse<T> can report a wrong
 //    type, a missing field or an unknown one before json-as parses (json-as's own transform
 //    generates parsing code, but no description of the fields that code could consult):
 //      __PWAS_KEYS(): StaticArray<string>      the JSON names (an @alias, else the field's name)

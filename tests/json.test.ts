@@ -86,7 +86,7 @@ describe("config.parse<T>", () => {
   });
 });
 
-describe("json.tryParse<T> on request data", () => {
+describe("safeJson.tryParse<T> on request data", () => {
   it("parses data of the type's shape", async () => {
     const h = await Harness.load(wasm, { configuration: good });
     expect(post(h, "/claims", '{"sub": "ann", "exp": 1700000000, "admin": true}')).toMatchObject({ status: 200, bodyText: "sub=ann exp=1700000000 admin=true" });

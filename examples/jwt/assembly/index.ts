@@ -12,7 +12,7 @@
 //     "leeway_seconds": 30
 //   }
 import {
-  RootContext, HttpContext, HeadersAction, Header, registerRootContext, request, sendLocalReply, config, json, log, time,
+  RootContext, HttpContext, HeadersAction, Header, registerRootContext, request, sendLocalReply, config, safeJson, log, time,
   base64url, hmacSha256, constantTimeEqual,
 } from "proxy-wasm-as/sdk";
 
@@ -105,15 +105,15 @@ class JwtCheck extends HttpContext {
     const signature = base64url.decode(parts[2]);
     if (headerText == null || payloadText == null || signature == null) return "the token is not base64url";
 
-    const header = json.tryParse<JoseHeader>(headerText, true);
-    if (header == null) return "bad token header: " + json.error();
+    const header = safeJson.tryParse<JoseHeader>(headerText, true);
+    if (header == null) return "bad token header: " + safeJson.error();
     if (header.alg != "HS256") return `the token is signed with ${header.alg}; only HS256 is accepted`;
     // The signature covers the first two parts exactly as they were sent.
     const expected = hmacSha256(this.owner.key, String.UTF8.encode(parts[0] + "." + parts[1]));
     if (!constantTimeEqual(expected, signature)) return "the signature does not match";
 
-    const claims = json.tryParse<RegisteredClaims>(payloadText, true);
-    if (claims == null) return "bad token claims: " + json.error();
+    const claims = safeJson.tryParse<RegisteredClaims>(payloadText, true);
+    if (claims == null) return "bad token claims: " + safeJson.error();
     const now = <f64>time.nowMillis() / 1000;
     const leeway = <f64>this.owner.settings.leeway_seconds;
     if (!isNaN(claims.exp) && now >= claims.exp + leeway) return "the token has expired";
@@ -129,7 +129,7 @@ class JwtCheck extends HttpContext {
     const names = this.owner.claimNames;
     for (let i = 0; i < names.length; i++) {
       // Strings as they are; numbers, booleans, arrays and objects as JSON text.
-      const value = json.member(payloadText, names[i]);
+      const value = safeJson.member(payloadText, names[i]);
       if (value != null) request.headers.replace(this.owner.settings.claims_to_headers.get(names[i]), value);
     }
   }

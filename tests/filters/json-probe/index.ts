@@ -1,9 +1,9 @@
 // Typed JSON through the host: config.parse<T> at configure (a wrong type, a missing or an
-// unknown field refuses the plugin with the message in the log), and json.tryParse<T> on
+// unknown field refuses the plugin with the message in the log), and safeJson.tryParse<T> on
 // request bodies (the request path names the type; the reply carries the value read back, or
 // the error with status 400). Driven by tests/json.test.ts.
 import {
-  RootContext, HttpContext, HeadersAction, DataAction, registerRootContext, request, sendLocalReply, config, json, log,
+  RootContext, HttpContext, HeadersAction, DataAction, registerRootContext, request, sendLocalReply, config, safeJson, log,
 } from "proxy-wasm-as/sdk";
 import { JSON } from "json-as";
 
@@ -81,34 +81,35 @@ class Probe extends HttpContext {
     const path = request.headers.get(":path")!;
     let answer = "";
     if (path == "/claims") {
-      const claims = json.tryParse<Claims>(text);
+      const claims = safeJson.tryParse<Claims>(text);
       if (claims != null) answer = `sub=${claims.sub} exp=${claims.exp} admin=${claims.admin}`;
     } else if (path == "/claims/lenient") {
-      const claims = json.tryParse<Claims>(text, true);
+      const claims = safeJson.tryParse<Claims>(text, true);
       if (claims != null) answer = `sub=${claims.sub} exp=${claims.exp} admin=${claims.admin}`;
     } else if (path == "/object") {
-      const object = json.tryParse<JSON.Obj>(text);
+      // @ts-ignore: json-as types beyond the editor's declarations (sdk/types/json-as.d.ts)
+      const object = safeJson.tryParse<JSON.Obj>(text);
       if (object != null) {
         const role = object.get("role");
         answer = `${object.size} members, role ${role != null ? role.toString() : "(none)"}`;
       }
     } else if (path == "/lazy") {
-      const value = json.tryParse<WithLazy>(text);
+      const value = safeJson.tryParse<WithLazy>(text);
       if (value != null) answer = `${value.id} rate ${value.detail.rate}`;
     } else if (path == "/readme") {
-      if (json.tryParse<ReadmeLimits>(text) != null) answer = "ok";
+      if (safeJson.tryParse<ReadmeLimits>(text) != null) answer = "ok";
     } else if (path.startsWith("/member/")) {
-      const value = json.member(text, path.substring(8));
+      const value = safeJson.member(text, path.substring(8));
       answer = value != null ? "[" + value + "]" : "null";
     } else if (path == "/u64s") {
-      const values = json.tryParse<u64[]>(text);
+      const values = safeJson.tryParse<u64[]>(text);
       if (values != null) answer = values.join(",");
     } else if (path == "/names") {
-      const names = json.tryParse<Map<string, string>>(text);
+      const names = safeJson.tryParse<Map<string, string>>(text);
       if (names != null) answer = names.keys().join(",");
     }
     if (answer.length > 0) sendLocalReply(200, answer);
-    else sendLocalReply(400, json.error());
+    else sendLocalReply(400, safeJson.error());
     return DataAction.StopIterationNoBuffer;
   }
 }
