@@ -2,7 +2,7 @@
 // after a trap), its root context, and the calls into the module with the current context set.
 import { readFile } from "node:fs/promises";
 import { buildImports, hostFunctionNames } from "./abi/index.ts";
-import type { AbiHost, StreamContext } from "./abi/host.ts";
+import type { AbiHost, DeferOwner, StreamContext } from "./abi/host.ts";
 import { LOG_LEVEL_NAMES, LogLevel, type LogLevelName } from "./abi/types.ts";
 import { IdTable } from "./id-table.ts";
 import { MetricRegistry } from "./metrics.ts";
@@ -88,7 +88,7 @@ export class Plugin implements AbiHost {
 
   private nextContextId = ROOT_CONTEXT_ID + 1;
   private readonly contexts = new IdTable<StreamContext>();
-  private deferred: (() => void)[] = [];
+  private deferred: { action: () => void; owner: DeferOwner | undefined }[] = [];
   private depth = 0;
   private logContext = 0;
   private readonly properties = new Map<string, Uint8Array>();
@@ -272,19 +272,45 @@ export class Plugin implements AbiHost {
     }
   }
 
-  /** Runs what host functions deferred during the last call (continue, local reply, …). */
+  /**
+   * Runs what host functions deferred during the last call (continue, local reply, …). An
+   * error while acting on one fails the stream it belongs to (or is logged), and never
+   * escapes: these run from timers, callout answers and queue deliveries too.
+   */
   runDeferred(): void {
-    while (this.deferred.length && this.depth === 0) this.deferred.shift()!();
+    while (this.deferred.length && this.depth === 0) {
+      const { action, owner } = this.deferred.shift()!;
+      try {
+        action();
+      } catch (e) {
+        const error = e instanceof Error ? e : new Error(String(e));
+        this.log(LogLevel.Error, `internal error acting on what the module asked: ${error.message}`);
+        try {
+          owner?.internalError(error);
+        } catch (again) {
+          this.log(LogLevel.Error, `internal error failing the stream: ${(again as Error).message}`);
+        }
+      }
+    }
+  }
+
+  /**
+   * A root callback from the host's own event (a tick, a queue item, a callout or gRPC
+   * answer, …): a trap is the VM's failure (already logged); any other error is logged; none
+   * escapes to the event loop.
+   */
+  callRootGuarded(what: string, name: string, a = 0, b = 0, c = 0, d = 0, e = 0): void {
+    if (this.failed) return;
+    try {
+      this.callRoot(name, a, b, c, d, e);
+    } catch (error) {
+      if (!(error instanceof WasmTrap)) this.log(LogLevel.Error, `internal error delivering ${what}: ${(error as Error).message}`);
+    }
   }
 
   /** Calls the root context's onTick now (what the timer does; tests call it directly). */
   tick(): void {
-    if (this.failed) return;
-    try {
-      this.callRoot("proxy_on_tick", ROOT_CONTEXT_ID);
-    } catch (e) {
-      if (!(e instanceof WasmTrap)) throw e;
-    }
+    this.callRootGuarded("a tick", "proxy_on_tick", ROOT_CONTEXT_ID);
   }
 
   /** Stops the plugin's timer; the plugin takes no further ticks. */
@@ -298,14 +324,7 @@ export class Plugin implements AbiHost {
 
   queueReady(token: number): void {
     // Inside a call into this module (it enqueued on its own queue): once the call returns.
-    const deliver = () => {
-      if (this.failed) return;
-      try {
-        this.callRoot("proxy_on_queue_ready", ROOT_CONTEXT_ID, token);
-      } catch (e) {
-        if (!(e instanceof WasmTrap)) throw e;
-      }
-    };
+    const deliver = () => this.callRootGuarded("a queue item", "proxy_on_queue_ready", ROOT_CONTEXT_ID, token);
     if (this.depth > 0) this.defer(deliver);
     else deliver();
   }
@@ -320,8 +339,8 @@ export class Plugin implements AbiHost {
     }
   }
 
-  defer(action: () => void): void {
-    this.deferred.push(action);
+  defer(action: () => void, owner?: DeferOwner): void {
+    this.deferred.push({ action, owner });
   }
 
   setEffectiveContext(contextId: number): boolean {

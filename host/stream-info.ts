@@ -23,6 +23,8 @@ export interface StreamInfo {
   clusterName: string | null;
   upstream: Endpoint | null;
   responseCodeDetails: string | null;
+  /** Values filters stored with proxy_set_property during this stream (Envoy's filter state), by path; made on first use. */
+  filterState: Map<string, Uint8Array> | null;
 }
 
 /** A stream's info: defaults (loopback, now) under what the driver knows. */
@@ -30,7 +32,7 @@ export function newStreamInfo(nowNanos: bigint, known: Partial<StreamInfo>): Str
   return {
     connectionId: 0, source: { address: "127.0.0.1", port: 0 }, destination: { address: "127.0.0.1", port: 0 }, mtls: false,
     protocol: "", startNanos: nowNanos, requestBodyBytes: 0, responseBodyBytes: 0, routeName: null, clusterName: null,
-    upstream: null, responseCodeDetails: null, ...known,
+    upstream: null, responseCodeDetails: null, filterState: null, ...known,
   };
 }
 

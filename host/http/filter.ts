@@ -103,13 +103,13 @@ export class HttpFilter extends StreamFilter {
   continueStream(streamType: number): number {
     if (streamType !== StreamType.Request && streamType !== StreamType.Response) return Status.BadArgument;
     const side: Side = streamType === StreamType.Request ? "request" : "response";
-    this.plugin.defer(() => this.stream.resume(this, side));
+    this.plugin.defer(() => this.stream.resume(this, side), this.stream);
     return Status.Ok;
   }
 
   closeStream(streamType: number): number {
     if (streamType !== StreamType.Request && streamType !== StreamType.Response) return Status.BadArgument;
-    this.plugin.defer(() => this.stream.reset(`closed by ${this.plugin.name}`));
+    this.plugin.defer(() => this.stream.reset(`closed by ${this.plugin.name}`), this.stream);
     return Status.Ok;
   }
 
@@ -117,11 +117,15 @@ export class HttpFilter extends StreamFilter {
     // Forced stop applies to this filter's own callback under way, not to one that follows
     // a reply sent from elsewhere (a callout's callback on the root context).
     if (this.inCallback) this.stopNext = true;
-    this.plugin.defer(() => this.stream.sendLocalReply(this, reply));
+    this.plugin.defer(() => this.stream.sendLocalReply(this, reply), this.stream);
     return Status.Ok;
   }
 
   property(path: string[]): Uint8Array | null | undefined {
     return this.stream.property(path);
+  }
+
+  protected get streamInfo() {
+    return this.stream.info;
   }
 }

@@ -73,6 +73,9 @@ export class Exchange {
         exchange.cancelUpstream();
         res.destroy();
       },
+      internalError(error) {
+        exchange.internalError(error);
+      },
     }, listener.bufferLimitBytes, {
       ...connectionInfo(req.socket),
       protocol: `HTTP/${req.httpVersion}`,
@@ -81,13 +84,15 @@ export class Exchange {
 
   /** An event handler whose errors (the host's own) end this exchange only: a 500 when nothing was sent yet. */
   private guard<A extends unknown[]>(handler: (...args: A) => void): (...args: A) => void {
-    return guarded(handler, (e) => {
-      this.proxy.logger.log("error", "http", `${this.req.method} ${this.req.url}: internal error: ${e.stack ?? e.message}`);
-      this.details = "internal_error";
-      this.cancelUpstream();
-      if (this.res.headersSent) this.res.destroy();
-      else this.res.writeHead(500, { "content-type": "text/plain", connection: "close" }).end("internal error\n");
-    });
+    return guarded(handler, (e) => this.internalError(e));
+  }
+
+  private internalError(e: Error): void {
+    this.proxy.logger.log("error", "http", `${this.req.method} ${this.req.url}: internal error: ${e.stack ?? e.message}`);
+    this.details = "internal_error";
+    this.cancelUpstream();
+    if (this.res.headersSent || this.res.destroyed) this.res.destroy();
+    else this.res.writeHead(500, { "content-type": "text/plain", connection: "close" }).end("internal error\n");
   }
 
   start(): void {
