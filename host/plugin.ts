@@ -10,6 +10,7 @@ import { type CalloutSender, type GrpcSender, OutboundCalls } from "./outbound.t
 import { DEFAULT_FOREIGN_FUNCTIONS, type ForeignFunction } from "./abi/foreign.ts";
 import { SharedState } from "./shared.ts";
 import { type CheckedModule, ModuleError, WasmTrap, WasmVm, checkModule } from "./vm.ts";
+import { DEFAULT_DEADLINE_MS } from "./deadline.ts";
 
 export interface PluginConfig {
   /** The plugin's name (Envoy's `config.name`), for logs and the plugin_name property. */
@@ -40,6 +41,11 @@ export interface PluginConfig {
   grpc?: GrpcSender;
   /** Where HTTP callouts go (the proxy's clusters, or the harness's recorder); none: every callout is refused. */
   callouts?: CalloutSender;
+  /**
+   * The deadline of each call into the module, in ms of wall clock (default 1000; 0: none).
+   * A call past it ends as a trap of the VM (host/deadline.ts).
+   */
+  deadlineMs?: number;
 }
 
 export interface LogEntry {
@@ -104,8 +110,14 @@ export class Plugin implements AbiHost {
   readonly outbound: OutboundCalls;
   private readonly node: NonNullable<PluginConfig["node"]>;
   private ticker: NodeJS.Timeout | null = null;
+  /** The deadline of each call into the module (ms; 0: none). */
+  readonly deadlineMs: number;
+  /** The module, as errors name it: its file, or "inline module". */
+  readonly moduleName: string;
 
-  private constructor(private readonly checked: CheckedModule, config: PluginConfig, private readonly sink: LogSink) {
+  private constructor(private readonly checked: CheckedModule, config: PluginConfig, private readonly sink: LogSink, moduleName: string) {
+    this.deadlineMs = checked.deadlines ? config.deadlineMs ?? DEFAULT_DEADLINE_MS : 0;
+    this.moduleName = moduleName;
     this.name = config.name ?? config.rootId ?? "plugin";
     this.rootId = config.rootId ?? "";
     this.vmId = config.vmId ?? "";
@@ -124,8 +136,11 @@ export class Plugin implements AbiHost {
 
   /** Loads a module (path or bytes) and starts the plugin: a ModuleError or PluginStartError names the cause. */
   static async load(source: string | Uint8Array, config: PluginConfig, sink: LogSink): Promise<Plugin> {
-    const checked = await checkModule(await readModule(source), hostFunctionNames);
-    const plugin = new Plugin(checked, config, sink);
+    const deadlineMs = config.deadlineMs ?? DEFAULT_DEADLINE_MS;
+    if (!Number.isFinite(deadlineMs) || deadlineMs < 0) throw new RangeError(`deadlineMs: expected a number of ms >= 0, found ${deadlineMs}`);
+    const checked = await checkModule(await readModule(source), hostFunctionNames, { deadlines: deadlineMs > 0 });
+    const plugin = new Plugin(checked, config, sink, typeof source === "string" ? source : "inline module");
+    if (checked.deadlinesOff) plugin.log(LogLevel.Warn, `no deadline on calls into ${plugin.moduleName}: ${checked.deadlinesOff}`);
     plugin.start();
     return plugin;
   }
@@ -146,11 +161,12 @@ export class Plugin implements AbiHost {
     };
     const fail = (what: string): never => {
       const quoted = errors.length ? `; it logged: ${errors.join(" | ")}` : "";
-      throw new PluginStartError(`plugin ${this.name}: ${what}${quoted}`);
+      // One line, whatever the module logged.
+      throw new PluginStartError(`plugin ${this.name} (${this.moduleName}): ${what}${quoted}`.replace(/\r?\n/g, " | "));
     };
     this.startCollectors.push(collect);
     try {
-      this.vm = new WasmVm(this.checked);
+      this.vm = new WasmVm(this.checked, this.deadlineMs);
       this.properties.clear();
       this.setTickPeriod(0);
       this.vm.instantiate(buildImports(this, { properties: this.properties, metrics: this.metrics, shared: this.shared, foreign: this.foreign }));
@@ -255,7 +271,8 @@ export class Plugin implements AbiHost {
     try {
       return this.vm.call(name, a, b, c, d, e);
     } catch (e) {
-      if (e instanceof WasmTrap) {
+      // A trap while starting is the start's error (thrown, one line); later, the VM's failure, logged.
+      if (e instanceof WasmTrap && this.phase === "running") {
         this.deferred = [];
         const where = e.wasmStack ? `\n${e.wasmStack}` : "";
         this.log(LogLevel.Error, `${e.message}${where}`);

@@ -1,0 +1,136 @@
+// Deadlines on calls into a module, and the one-line errors of a module whose start goes
+// wrong. Durations are only checked against generous bounds: the point is that the call ends.
+import { describe, expect, it } from "vitest";
+import { Harness } from "../../host/testing/index.ts";
+import { IMPORTS } from "./hostile.ts";
+import { wat } from "./wat.ts";
+
+const forever = `(loop $l (br $l))`;
+
+/** Loops forever in the callback named, when the word at 300 is set (request headers) or always (others). */
+const looping = wat(`
+  (data (i32.const 100) "x-a")
+  (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+    (if (i32.load (i32.const 300)) (then ${forever}))
+    (i32.const 0))
+  (func (export "proxy_on_tick") (param i32) ${forever})`, { imports: IMPORTS });
+
+describe("a deadline on every call into a module", () => {
+  it("ends a callback that loops: that stream gets 503 and the reason names the callback and the deadline; the next stream runs on a fresh VM", async () => {
+    const h = await Harness.load(looping, { deadlineMs: 200 });
+    h.plugin.vm.setU32(300, 1);
+    const s = h.http();
+    const started = performance.now();
+    s.sendRequestHeaders({ ":method": "GET", ":path": "/" }, true);
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(s.localReply?.status).toBe(503);
+    expect(s.failure?.reason).toMatch(/^proxy_on_request_headers ran past its deadline of 200 ms/);
+    expect(h.logMessages("error").some((m) => m.startsWith("proxy_on_request_headers ran past its deadline of 200 ms"))).toBe(true);
+    expect(h.logs.find((l) => l.level === "error")?.plugin).toBe("plugin");
+    const next = h.http();
+    next.sendRequestHeaders({ ":method": "GET", ":path": "/" }, true);
+    expect(next.failure).toBeNull();
+    expect(next.request.headersSent).toBe(true);
+  });
+
+  it("is 1 s by default", async () => {
+    const h = await Harness.load(looping);
+    expect(h.plugin.deadlineMs).toBe(1000);
+    h.plugin.vm.setU32(300, 1);
+    const s = h.http();
+    s.sendRequestHeaders({ ":method": "GET", ":path": "/" }, true);
+    expect(s.failure?.reason).toMatch(/^proxy_on_request_headers ran past its deadline of 1000 ms/);
+  });
+
+  it("ends a tick that loops (the VM fails; nothing escapes)", async () => {
+    const h = await Harness.load(looping, { deadlineMs: 100 });
+    expect(() => h.tick()).not.toThrow();
+    expect(h.plugin.failed).toBe(true);
+    expect(h.logMessages("error")[0]).toMatch(/^proxy_on_tick ran past its deadline of 100 ms/);
+  });
+
+  it("ends an allocator that loops when the host calls it inside a callback, naming both", async () => {
+    const imports = `(import "env" "proxy_get_header_map_value" (func $header (param i32 i32 i32 i32 i32) (result i32)))`;
+    const h = await Harness.load(wat(`
+      (memory (export "memory") 1)
+      (func (export "proxy_abi_version_0_2_1"))
+      (func (export "malloc") (param i32) (result i32) ${forever} (i32.const 0))
+      (data (i32.const 100) ":path")
+      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+        (drop (call $header (i32.const 0) (i32.const 100) (i32.const 5) (i32.const 16) (i32.const 20)))
+        (i32.const 0))`, { bare: true, imports }), { deadlineMs: 100 });
+    const s = h.http();
+    s.sendRequestHeaders({ ":method": "GET", ":path": "/" }, true);
+    expect(s.localReply?.status).toBe(503);
+    expect(s.failure?.reason).toMatch(/^proxy_on_request_headers \(in malloc\) ran past its deadline of 100 ms/);
+  });
+
+  it("deadlineMs 0 turns deadlines off (the module runs uninstrumented); a short deadline ends the same long loop", async () => {
+    // About 200 million iterations: a fraction of a second, far past 1 ms.
+    const long = wat(`
+      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+        (local $i i32)
+        (local.set $i (i32.const 200000000))
+        (loop $l (local.set $i (i32.sub (local.get $i) (i32.const 1))) (br_if $l (local.get $i)))
+        (i32.const 0))`);
+    const off = await Harness.load(long, { deadlineMs: 0 });
+    expect(off.plugin.deadlineMs).toBe(0);
+    expect(WebAssembly.Module.imports(off.plugin.vm.checked.module).some((i) => i.module === "proxy-wasm-as:guard")).toBe(false);
+    const s = off.http();
+    s.sendRequestHeaders({ ":method": "GET", ":path": "/" }, true);
+    expect(s.failure).toBeNull();
+    const short = await Harness.load(long, { deadlineMs: 1 });
+    const t = short.http();
+    t.sendRequestHeaders({ ":method": "GET", ":path": "/" }, true);
+    expect(t.failure?.reason).toMatch(/ran past its deadline of 1 ms/);
+  });
+
+  it("keeps the module's own function names in trap stacks", async () => {
+    const h = await Harness.load(wat(`(func $my_named_function unreachable)
+      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) (call $my_named_function) (i32.const 0))`, { names: true }));
+    const s = h.http();
+    s.sendRequestHeaders({ ":method": "GET", ":path": "/" }, true);
+    expect(s.failure?.reason).toContain("my_named_function");
+  });
+});
+
+describe("a module whose start goes wrong fails to load with one line naming the module and the cause", () => {
+  const load = (body: string, imports = "") => Harness.load(wat(body, { imports }), { deadlineMs: 200 });
+  const oneLine = async (p: Promise<unknown>): Promise<string> => {
+    const error = await p.then(() => null, (e: Error) => e);
+    expect(error?.name).toBe("PluginStartError");
+    expect(error!.message).not.toContain("\n");
+    return error!.message;
+  };
+
+  it("an _initialize that loops: its deadline", async () => {
+    expect(await oneLine(load(`(func (export "_initialize") ${forever})`)))
+      .toBe("plugin plugin (inline module): _initialize ran past its deadline of 200 ms while starting");
+  });
+
+  it("a start section that loops, traps, or calls the host", async () => {
+    expect(await oneLine(load(`(func $s ${forever}) (start $s)`)))
+      .toBe("plugin plugin (inline module): the start section ran past its deadline of 200 ms while starting");
+    expect(await oneLine(load(`(func $s unreachable) (start $s)`)))
+      .toMatch(/^plugin plugin \(inline module\): the start section trapped: unreachable/);
+    expect(await oneLine(load(`(func $s (drop (call $log (i32.const 2) (i32.const 0) (i32.const 1)))) (start $s)`, IMPORTS)))
+      .toBe("plugin plugin (inline module): the start section called proxy_log: a start section may call no host function (Envoy cannot instantiate such a module) while starting");
+  });
+
+  it("an _initialize that calls a host function it may not call there; logging there is fine", async () => {
+    expect(await oneLine(load(`(func (export "_initialize") (drop (call $tick_period (i32.const 10))))`, IMPORTS)))
+      .toBe("plugin plugin (inline module): _initialize called proxy_set_tick_period_milliseconds, which hosts do not allow during start (only logging, clocks, random and WASI) while starting");
+    const h = await load(`(data (i32.const 100) "hello") (func (export "_initialize") (drop (call $log (i32.const 2) (i32.const 100) (i32.const 5))))`, IMPORTS);
+    expect(h.logMessages("info")).toEqual(["hello"]);
+  });
+
+  it("names the module's file", async () => {
+    const { mkdtempSync, writeFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    const file = join(mkdtempSync(join(tmpdir(), "pwa-")), "spin.wasm");
+    writeFileSync(file, wat(`(func (export "_initialize") ${forever})`));
+    expect(await oneLine(Harness.load(file, { deadlineMs: 100, pluginName: "spin" })))
+      .toBe(`plugin spin (${file}): _initialize ran past its deadline of 100 ms while starting`);
+  });
+});
