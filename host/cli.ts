@@ -9,10 +9,12 @@ import { Proxy } from "./server/proxy.ts";
 import { ModuleError } from "./vm.ts";
 
 const USAGE = `usage:
-  proxy-wasm-as run envoy.yaml [--log-level info] [--admin PORT]
+  proxy-wasm-as run envoy.yaml [--log-level info] [--admin PORT] [--deadline-ms [NAME=]MS]
   proxy-wasm-as run --wasm build/filter.wasm [--root-id ID] [--config TEXT] [--fail-open]
                     [--wasm … for a chain] --upstream http://127.0.0.1:8080 [--listen 10000] [--admin PORT]
                     (--upstream tcp://HOST:PORT runs network filters on a TCP listener)
+--deadline-ms MS: the deadline of each call into every module (default 1000; 0: none);
+--deadline-ms NAME=MS: for the wasm filter named NAME only (repeatable)
 log levels: ${LOG_LEVEL_NAMES.join(", ")}`;
 
 export interface RunningProxy {
@@ -27,7 +29,7 @@ export async function run(argv: string[], logger = new Logger()): Promise<Runnin
     options: {
       wasm: { type: "string", multiple: true }, "root-id": { type: "string", multiple: true }, config: { type: "string", multiple: true },
       "fail-open": { type: "boolean" }, upstream: { type: "string" }, listen: { type: "string" }, admin: { type: "string" },
-      "log-level": { type: "string" },
+      "log-level": { type: "string" }, "deadline-ms": { type: "string", multiple: true },
     },
   });
   const level = values["log-level"] ?? "info";
@@ -54,7 +56,21 @@ export async function run(argv: string[], logger = new Logger()): Promise<Runnin
       upstream: values.upstream, listen: port("listen", values.listen, 10000)!, admin: port("admin", values.admin, null),
     });
   }
+  applyDeadlines(config, values["deadline-ms"] ?? []);
   return { proxy: await Proxy.start(config, logger), config };
+}
+
+/** `--deadline-ms MS` for every wasm filter, `--deadline-ms NAME=MS` for the one named NAME (later ones win). */
+function applyDeadlines(config: ProxyConfig, args: string[]): void {
+  const filters = config.listeners.flatMap((l) => l.wasmFilters);
+  for (const arg of args) {
+    const m = /^(?:(.+)=)?(\d+)$/.exec(arg);
+    if (!m) throw new ConfigError(`the command line: --deadline-ms: expected MS or NAME=MS (a whole number of milliseconds), found ${arg}`);
+    const [, name, ms] = m;
+    const chosen = name === undefined ? filters : filters.filter((f) => f.name === name);
+    if (!chosen.length) throw new ConfigError(`the command line: --deadline-ms: no wasm filter named ${name} (there are: ${filters.map((f) => f.name).join(", ") || "none"})`);
+    for (const f of chosen) f.deadlineMs = Number(ms);
+  }
 }
 
 /** Runs until SIGINT/SIGTERM, then drains in-flight requests and exits. */

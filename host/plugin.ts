@@ -208,9 +208,27 @@ export class Plugin implements AbiHost {
     this.recovery.unref();
   }
 
-  /** Before a stream: outside a live proxy, a dead VM is re-created now (tests see the next stream work). */
+  /**
+   * Before a stream: a dead VM is re-created now, so the stream runs on a fresh one (a live
+   * proxy also re-creates it in the background; whichever comes first makes it). Once a
+   * re-creation has failed, a live proxy waits for its back-off timer instead of trying per stream.
+   */
   prepareStream(): void {
-    if (!this.live) this.recoverIfFailed();
+    if (!this.failed) return;
+    if (!this.live) {
+      this.recoverIfFailed();
+      return;
+    }
+    if (this.recoveryDelayMs > 0) return;
+    if (this.recoverIfFailed()) {
+      if (this.recovery) clearTimeout(this.recovery);
+      this.recovery = null;
+    } else {
+      this.recoveryDelayMs = 100;
+      if (this.recovery) clearTimeout(this.recovery);
+      this.recovery = null;
+      this.scheduleRecovery();
+    }
   }
 
   /** After a trap the VM is dead (as in Envoy); this makes a fresh one. */
