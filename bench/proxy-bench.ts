@@ -68,6 +68,8 @@ export async function measureProxy(rounds: number, seconds: number): Promise<Rec
     targets.minimal = await startServer(["minimal", String(upstream.port)], 0);
     targets.noFilter = await startServer(["host", String(upstream.port)], 0);
     targets.addHeader = await startServer(["host", String(upstream.port), "build/add-header.wasm", "add_header", addHeaderConfig], 0);
+    // The same with no deadline on calls into the module (the module runs uninstrumented).
+    targets.addHeaderNoDeadline = await startServer(["host", String(upstream.port), "build/add-header.wasm", "add_header", addHeaderConfig, "0"], 0);
     const samples: Record<string, LoadResult[]> = Object.fromEntries(Object.keys(targets).map((k) => [k, []]));
     // Warm up: JIT and wasm tier-up settle before anything is measured.
     for (const { port } of Object.values(targets)) await load(port, 3);

@@ -1,7 +1,7 @@
 // The processes the proxy benchmark puts load on, one per child process:
 //   upstream          a plain node:http server answering a small fixed body
 //   minimal <port>    the floor for any Node proxy: node:http in, undici out, no routing, no filters
-//   host <port> [wasm root-id config]   this host, with no filter or with one wasm filter
+//   host <port> [wasm root-id config [deadline-ms]]   this host, with no filter or with one wasm filter
 //   tcp-echo          a TCP server sending back what it receives
 //   tcp-minimal <port>  the floor for any Node TCP proxy: each connection piped to the upstream and back
 //   tcp-host <port> [wasm root-id config]   this host's TCP proxy, with no filter or one network filter
@@ -14,7 +14,7 @@ import { Logger } from "../host/log.ts";
 import { Proxy } from "../host/server/proxy.ts";
 import { startTcpEchoUpstream } from "../host/testing/echo-upstream.ts";
 
-const [kind, upstreamPort, wasm, rootId, config] = process.argv.slice(2);
+const [kind, upstreamPort, wasm, rootId, config, deadlineMs] = process.argv.slice(2);
 process.on("SIGINT", () => process.exit(0)); // exit normally, so a --cpu-prof profile is written
 const BODY = Buffer.from("hello from the upstream\n");
 
@@ -65,6 +65,7 @@ if (kind === "upstream") {
     upstream: `${tcp ? "tcp" : "http"}://127.0.0.1:${upstreamPort}`, listen: 0, admin: null,
   });
   if (!wasm) cfg.listeners[0].wasmFilters = [];
+  if (deadlineMs !== undefined) for (const f of cfg.listeners[0].wasmFilters) f.deadlineMs = Number(deadlineMs);
   const proxy = await Proxy.start(cfg, new Logger("warn"));
   // Asked over IPC: CPU time used and the work done so far (requests; bytes received for TCP),
   // for CPU per unit of work (a figure other processes disturb far less than rates).
