@@ -2,19 +2,20 @@
 import { parseArgs } from "node:util";
 import { LOG_LEVEL_NAMES, type LogLevelName } from "./abi/types.ts";
 import { ConfigError, loadConfigFile, shorthandConfig } from "./config/index.ts";
-import type { ProxyConfig } from "./config/model.ts";
+import type { ProxyConfig, WasmFilterConfig } from "./config/model.ts";
 import { Logger } from "./log.ts";
 import { PluginStartError } from "./plugin.ts";
 import { Proxy } from "./server/proxy.ts";
 import { ModuleError } from "./vm.ts";
 
 const USAGE = `usage:
-  proxy-wasm-as run envoy.yaml [--log-level info] [--admin PORT] [--deadline-ms [NAME=]MS]
+  proxy-wasm-as run envoy.yaml [--log-level info] [--admin PORT] [--deadline-ms [NAME=]MS] [--memory-limit-mb [NAME=]MB]
   proxy-wasm-as run --wasm build/filter.wasm [--root-id ID] [--config TEXT] [--fail-open]
                     [--wasm … for a chain] --upstream http://127.0.0.1:8080 [--listen 10000] [--admin PORT]
                     (--upstream tcp://HOST:PORT runs network filters on a TCP listener)
 --deadline-ms MS: the deadline of each call into every module (default 1000; 0: none);
 --deadline-ms NAME=MS: for the wasm filter named NAME only (repeatable)
+--memory-limit-mb [NAME=]MB: the most memory a module may grow to (default 1024), likewise
 log levels: ${LOG_LEVEL_NAMES.join(", ")}`;
 
 export interface RunningProxy {
@@ -30,6 +31,7 @@ export async function run(argv: string[], logger = new Logger()): Promise<Runnin
       wasm: { type: "string", multiple: true }, "root-id": { type: "string", multiple: true }, config: { type: "string", multiple: true },
       "fail-open": { type: "boolean" }, upstream: { type: "string" }, listen: { type: "string" }, admin: { type: "string" },
       "log-level": { type: "string" }, "deadline-ms": { type: "string", multiple: true },
+      "memory-limit-mb": { type: "string", multiple: true },
     },
   });
   const level = values["log-level"] ?? "info";
@@ -56,20 +58,21 @@ export async function run(argv: string[], logger = new Logger()): Promise<Runnin
       upstream: values.upstream, listen: port("listen", values.listen, 10000)!, admin: port("admin", values.admin, null),
     });
   }
-  applyDeadlines(config, values["deadline-ms"] ?? []);
+  perFilter(config, "deadline-ms", values["deadline-ms"] ?? [], (f, ms) => (f.deadlineMs = ms));
+  perFilter(config, "memory-limit-mb", values["memory-limit-mb"] ?? [], (f, mb) => (f.memoryLimitBytes = mb * 1024 * 1024));
   return { proxy: await Proxy.start(config, logger), config };
 }
 
-/** `--deadline-ms MS` for every wasm filter, `--deadline-ms NAME=MS` for the one named NAME (later ones win). */
-function applyDeadlines(config: ProxyConfig, args: string[]): void {
+/** `--flag N` for every wasm filter, `--flag NAME=N` for the one named NAME (later ones win). */
+function perFilter(config: ProxyConfig, flag: string, args: string[], set: (filter: WasmFilterConfig, value: number) => void): void {
   const filters = config.listeners.flatMap((l) => l.wasmFilters);
   for (const arg of args) {
     const m = /^(?:(.+)=)?(\d+)$/.exec(arg);
-    if (!m) throw new ConfigError(`the command line: --deadline-ms: expected MS or NAME=MS (a whole number of milliseconds), found ${arg}`);
-    const [, name, ms] = m;
+    if (!m) throw new ConfigError(`the command line: --${flag}: expected N or NAME=N (a whole number), found ${arg}`);
+    const [, name, value] = m;
     const chosen = name === undefined ? filters : filters.filter((f) => f.name === name);
-    if (!chosen.length) throw new ConfigError(`the command line: --deadline-ms: no wasm filter named ${name} (there are: ${filters.map((f) => f.name).join(", ") || "none"})`);
-    for (const f of chosen) f.deadlineMs = Number(ms);
+    if (!chosen.length) throw new ConfigError(`the command line: --${flag}: no wasm filter named ${name} (there are: ${filters.map((f) => f.name).join(", ") || "none"})`);
+    for (const f of chosen) set(f, Number(value));
   }
 }
 

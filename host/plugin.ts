@@ -12,6 +12,9 @@ import { SharedState } from "./shared.ts";
 import { type CheckedModule, ModuleError, WasmTrap, WasmVm, checkModule } from "./vm.ts";
 import { DEFAULT_DEADLINE_MS } from "./deadline.ts";
 
+/** Envoy's host caps a VM's memory at 1 GiB. */
+export const DEFAULT_MEMORY_LIMIT_BYTES = 1 << 30;
+
 export interface PluginConfig {
   /** The plugin's name (Envoy's `config.name`), for logs and the plugin_name property. */
   name?: string;
@@ -46,6 +49,8 @@ export interface PluginConfig {
    * A call past it ends as a trap of the VM (host/deadline.ts).
    */
   deadlineMs?: number;
+  /** The most bytes the VM's linear memory may grow to (default 1 GiB, as Envoy's host): memory.grow answers -1 past it. */
+  memoryLimitBytes?: number;
 }
 
 export interface LogEntry {
@@ -138,7 +143,8 @@ export class Plugin implements AbiHost {
   static async load(source: string | Uint8Array, config: PluginConfig, sink: LogSink): Promise<Plugin> {
     const deadlineMs = config.deadlineMs ?? DEFAULT_DEADLINE_MS;
     if (!Number.isFinite(deadlineMs) || deadlineMs < 0) throw new RangeError(`deadlineMs: expected a number of ms >= 0, found ${deadlineMs}`);
-    const checked = await checkModule(await readModule(source), hostFunctionNames, { deadlines: deadlineMs > 0 });
+    const memoryLimitBytes = config.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES;
+    const checked = await checkModule(await readModule(source), hostFunctionNames, { deadlines: deadlineMs > 0, memoryLimitBytes });
     const plugin = new Plugin(checked, config, sink, typeof source === "string" ? source : "inline module");
     if (checked.deadlinesOff) plugin.log(LogLevel.Warn, `no deadline on calls into ${plugin.moduleName}: ${checked.deadlinesOff}`);
     plugin.start();

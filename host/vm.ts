@@ -3,7 +3,7 @@
 import { disallowedImport } from "./abi/allowed-imports.ts";
 import { hostFunctionType } from "./abi/signatures.ts";
 import type { AbiVersion } from "./abi/types.ts";
-import { type FunctionType, formatType, moduleTypes } from "./wasm-types.ts";
+import { type FunctionType, capMemory, formatType, moduleTypes } from "./wasm-types.ts";
 import { DeadlineExceeded, GUARD_MODULE, TICKS_PER_CHECK, compileWithDeadlines } from "./deadline.ts";
 
 const ABI_EXPORTS: [string, AbiVersion][] = [
@@ -89,6 +89,8 @@ export interface CheckedModule {
 export interface CheckOptions {
   /** Instrument the module so calls into it can be ended at a deadline (host/deadline.ts). */
   deadlines?: boolean;
+  /** The most bytes its linear memory may grow to (memory.grow answers -1 past it); none: the engine's 4 GiB. */
+  memoryLimitBytes?: number;
 }
 
 /** Compiles and checks a module: its ABI version, its imports against `provided`, its callbacks' shapes. */
@@ -121,9 +123,18 @@ export async function checkModule(bytes: Uint8Array, provided: (abi: AbiVersion)
   const memory = exports.find((e) => e.name === "memory")!;
   if (memory.kind !== "memory") throw new ModuleError(`export memory is a ${memory.kind}, not a memory`);
   checkTypes(bytes, abiVersion, exports);
+  let capped = bytes;
+  if (options.memoryLimitBytes !== undefined) {
+    try {
+      capped = capMemory(bytes, options.memoryLimitBytes);
+    } catch (e) {
+      throw new ModuleError((e as Error).message);
+    }
+    if (capped !== bytes) module = await WebAssembly.compile(capped as Uint8Array<ArrayBuffer>);
+  }
   if (!options.deadlines) return { module, abiVersion, deadlines: false };
   try {
-    return { module: await compileWithDeadlines(bytes), abiVersion, deadlines: true };
+    return { module: await compileWithDeadlines(capped), abiVersion, deadlines: true };
   } catch (e) {
     return { module, abiVersion, deadlines: false, deadlinesOff: (e as Error).message };
   }

@@ -73,7 +73,7 @@ export class Proxy {
       name: filter.name, rootId: filter.rootId, vmId: filter.vmId, configuration: filter.configuration,
       vmConfiguration: filter.vmConfiguration, failOpen: filter.failOpen, environment: filter.environment,
       logLevel: "trace", metrics: this.metrics, shared: this.shared, live: true, callouts: this.callouts, grpc: this.grpc, node: this.config.node,
-      deadlineMs: filter.deadlineMs,
+      deadlineMs: filter.deadlineMs, memoryLimitBytes: filter.memoryLimitBytes,
     }, (entry) => this.logger.wasm(entry));
     this.plugins.push(plugin);
     // Each trap kills the VM (as in Envoy); the next stream gets a fresh one.
