@@ -2,7 +2,7 @@
 // wrong. Durations are only checked against generous bounds: the point is that the call ends.
 import { describe, expect, it } from "vitest";
 import { Harness } from "../../host/testing/index.ts";
-import { IMPORTS } from "./hostile.ts";
+import { IMPORTS, watPairs } from "./hostile.ts";
 import { wat } from "./wat.ts";
 
 const forever = `(loop $l (br $l))`;
@@ -132,5 +132,65 @@ describe("a module whose start goes wrong fails to load with one line naming the
     writeFileSync(file, wat(`(func (export "_initialize") ${forever})`));
     expect(await oneLine(Harness.load(file, { deadlineMs: 100, pluginName: "spin" })))
       .toBe(`plugin spin (${file}): _initialize ran past its deadline of 100 ms while starting`);
+  });
+});
+
+describe("deadlines on calls the host makes outside a stream callback", () => {
+  const [pairs, pairsLen] = watPairs([[":method", "GET"], [":path", "/"], [":authority", "auth"]]);
+  /** Request headers enqueue on its own queue, make a callout and a gRPC call; the callbacks loop when the word at 310 / 314 / 318 is set. */
+  const answering = wat(`
+    (data (i32.const 100) "q")
+    (data (i32.const 110) "auth")
+    (data (i32.const 120) "svc")
+    (data (i32.const 130) "Method")
+    (data (i32.const 1000) "${pairs}")
+    (func (export "proxy_on_vm_start") (param i32 i32) (result i32)
+      (drop (call $register (i32.const 100) (i32.const 1) (i32.const 96)))
+      (i32.const 1))
+    (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+      (drop (call $enqueue (i32.load (i32.const 96)) (i32.const 100) (i32.const 1)))
+      (drop (call $http_call (i32.const 110) (i32.const 4) (i32.const 1000) (i32.const ${pairsLen})
+        (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 1000) (i32.const 24)))
+      (drop (call $grpc (i32.const 110) (i32.const 4) (i32.const 120) (i32.const 3) (i32.const 130) (i32.const 6)
+        (i32.const 0) (i32.const 0) (i32.const 100) (i32.const 1) (i32.const 1000) (i32.const 28)))
+      (i32.const 0))
+    (func (export "proxy_on_queue_ready") (param i32 i32) (if (i32.load (i32.const 310)) (then ${forever})))
+    (func (export "proxy_on_http_call_response") (param i32 i32 i32 i32 i32) (if (i32.load (i32.const 314)) (then ${forever})))
+    (func (export "proxy_on_grpc_receive") (param i32 i32 i32) (if (i32.load (i32.const 318)) (then ${forever})))`,
+  { imports: `${IMPORTS}
+    (import "env" "proxy_register_shared_queue" (func $register (param i32 i32 i32) (result i32)))
+    (import "env" "proxy_enqueue_shared_queue" (func $enqueue (param i32 i32 i32) (result i32)))
+    (import "env" "proxy_grpc_call" (func $grpc (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))` });
+
+  it.each([
+    ["proxy_on_queue_ready", 310, (_h: Harness) => {}],
+    ["proxy_on_http_call_response", 314, (h: Harness) => h.httpCalls[0].respond(200)],
+    ["proxy_on_grpc_receive", 318, (h: Harness) => h.grpcCalls[0].respond("ok")],
+  ] as const)("%s that loops ends at the deadline; nothing escapes; the next stream runs on a fresh VM", async (callback, word, answer) => {
+    const h = await Harness.load(answering, { deadlineMs: 100 });
+    h.plugin.vm.setU32(word, 1);
+    const s = h.http();
+    expect(() => s.sendRequestHeaders({ ":method": "GET", ":path": "/" }, true)).not.toThrow();
+    expect(() => answer(h)).not.toThrow();
+    expect(h.logMessages("error").some((m) => m.startsWith(`${callback} ran past its deadline of 100 ms`))).toBe(true);
+    const next = h.http();
+    next.sendRequestHeaders({ ":method": "GET", ":path": "/" }, true);
+    expect(next.failure).toBeNull();
+    expect(next.request.headersSent).toBe(true);
+  });
+
+  it("a TCP callback that loops closes its connection (fail-closed); the next connection is served", async () => {
+    const h = await Harness.load(wat(`
+      (func (export "proxy_on_downstream_data") (param i32 i32 i32) (result i32)
+        (if (i32.load (i32.const 300)) (then ${forever}))
+        (i32.const 0))`), { deadlineMs: 100 });
+    h.plugin.vm.setU32(300, 1);
+    const c = h.tcp();
+    c.sendDownstream("hello");
+    expect(c.closedReason).toBe("wasm_fail_stream");
+    expect(c.failure?.reason).toMatch(/^proxy_on_downstream_data ran past its deadline of 100 ms/);
+    const next = h.tcp();
+    next.sendDownstream("again");
+    expect(next.upstreamText).toBe("again");
   });
 });
