@@ -226,13 +226,11 @@ export class Plugin implements AbiHost {
       return;
     }
     if (this.recoveryDelayMs > 0) return;
-    if (this.recoverIfFailed()) {
-      if (this.recovery) clearTimeout(this.recovery);
-      this.recovery = null;
-    } else {
+    const recovered = this.recoverIfFailed();
+    if (this.recovery) clearTimeout(this.recovery);
+    this.recovery = null;
+    if (!recovered) {
       this.recoveryDelayMs = 100;
-      if (this.recovery) clearTimeout(this.recovery);
-      this.recovery = null;
       this.scheduleRecovery();
     }
   }
