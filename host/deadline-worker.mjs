@@ -106,5 +106,7 @@ parentPort.on("message", ({ id, bytes, ticksPerCheck }) => {
     parentPort.postMessage({ id, bytes: out.bytes, loops: out.loops }, [out.bytes.buffer]);
   } catch (e) {
     parentPort.postMessage({ id, error: e instanceof Error ? e.message : String(e) });
+    // binaryen may be left in a bad state by what it could not read: the next module gets a fresh worker.
+    parentPort.close();
   }
 });

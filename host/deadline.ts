@@ -24,8 +24,11 @@ export class DeadlineExceeded extends Error {
 }
 
 interface Job {
+  bytes: Uint8Array;
   resolve: (bytes: Uint8Array) => void;
   reject: (e: Error) => void;
+  /** Sent again once already (its worker ended under it). */
+  retried: boolean;
 }
 
 /** One worker thread for the process, started on demand and ended when idle (binaryen holds tens of MB). */
@@ -41,7 +44,7 @@ class Instrumenter {
     this.idle = null;
     const id = this.nextId++;
     return new Promise<Uint8Array>((resolve, reject) => {
-      this.jobs.set(id, { resolve, reject });
+      this.jobs.set(id, { bytes, resolve, reject, retried: false });
       worker.postMessage({ id, bytes, ticksPerCheck: TICKS_PER_CHECK });
       worker.ref();
     });
@@ -58,8 +61,8 @@ class Instrumenter {
       else job?.resolve(m.bytes!);
       this.settle();
     });
-    worker.on("error", (e) => this.fail(e));
-    worker.on("exit", () => this.fail(new Error("the instrumenting worker exited")));
+    worker.on("error", (e) => this.ended(worker, e));
+    worker.on("exit", () => this.ended(worker, new Error("the instrumenting worker exited")));
     this.worker = worker;
     return worker;
   }
@@ -77,10 +80,24 @@ class Instrumenter {
     this.idle.unref();
   }
 
-  private fail(e: Error): void {
+  /** The worker ended (it does after a module it could not read): jobs it still had go to a fresh one, once. */
+  private ended(worker: Worker, e: Error): void {
+    if (this.worker !== worker) return;
     this.worker = null;
-    for (const job of this.jobs.values()) job.reject(e);
-    this.jobs.clear();
+    const pending = [...this.jobs];
+    if (!pending.length) return;
+    for (const [id, job] of pending) {
+      if (job.retried) {
+        this.jobs.delete(id);
+        job.reject(e);
+      }
+    }
+    if (!this.jobs.size) return;
+    const fresh = this.start();
+    for (const [id, job] of this.jobs) {
+      job.retried = true;
+      fresh.postMessage({ id, bytes: job.bytes, ticksPerCheck: TICKS_PER_CHECK });
+    }
   }
 }
 

@@ -194,3 +194,19 @@ describe("deadlines on calls the host makes outside a stream callback", () => {
     expect(next.upstreamText).toBe("again");
   });
 });
+
+describe("a module the host cannot instrument", () => {
+  it("loads without deadlines, with a warning saying why; the next module gets them", async () => {
+    // table.fill is an instruction the instrumenting walker does not know.
+    const h = await Harness.load(wat(`
+      (table 1 funcref)
+      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+        (table.fill 0 (i32.const 0) (ref.null func) (i32.const 1))
+        (i32.const 0))`));
+    expect(h.plugin.deadlineMs).toBe(0);
+    expect(h.logMessages("warn")).toEqual([expect.stringMatching(/^no deadline on calls into inline module: it uses an instruction this host cannot instrument/)]);
+    h.http().sendRequestHeaders({ ":path": "/" }, true);
+    const next = await Harness.load(looping, { deadlineMs: 100 });
+    expect(next.plugin.deadlineMs).toBe(100);
+  });
+});
