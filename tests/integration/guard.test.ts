@@ -32,7 +32,7 @@ const [badReplyHeaders, badReplyHeadersLen] = watPairs([["a b", "1"]]);
 
 /**
  * Request headers: x-loop loops forever; x-log logs "line one\nforged line"; x-bad-header adds
- * x-bad: "a\r\nx: 1"; x-hold remembers the stream and stops it. Each tick answers a held
+ * x-bad: "a\r\nx: 1" to the request, and then to the response; x-hold remembers the stream and stops it. Each tick answers a held
  * stream: first with status 0 (refused), then 403 with a header Node cannot write.
  */
 const hostile = wat(`
@@ -46,6 +46,12 @@ const hostile = wat(`
   (data (i32.const 1000) "${badReplyHeaders}")
   (global $held (mut i32) (i32.const 0))
   (global $ticks (mut i32) (i32.const 0))
+  (global $badResponse (mut i32) (i32.const 0))
+  (func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32)
+    (if (global.get $badResponse) (then
+      (global.set $badResponse (i32.const 0))
+      (drop (call $add (i32.const 2) (i32.const 150) (i32.const 5) (i32.const 160) (i32.const 7)))))
+    (i32.const 0))
   (func $has (param $name i32) (param $len i32) (result i32)
     (i32.eqz (call $get (i32.const 0) (local.get $name) (local.get $len) (i32.const 16) (i32.const 20))))
   (func (export "proxy_on_vm_start") (param i32 i32) (result i32)
@@ -55,6 +61,7 @@ const hostile = wat(`
     (if (call $has (i32.const 100) (i32.const 6)) (then (loop $l (br $l))))
     (if (call $has (i32.const 110) (i32.const 5)) (then (drop (call $log (i32.const 2) (i32.const 180) (i32.const 20)))))
     (if (call $has (i32.const 120) (i32.const 12)) (then
+      (global.set $badResponse (i32.const 1))
       (i32.store (i32.const 200) (call $add (i32.const 0) (i32.const 150) (i32.const 5) (i32.const 160) (i32.const 7)))))
     (if (call $has (i32.const 140) (i32.const 6)) (then
       (global.set $held (local.get $ctx))
@@ -113,10 +120,14 @@ describe("a hostile module in the proxy", () => {
       expect((await get(`${url}/next`)).status).toBe(200);
     }));
 
-  it("a header value with CR LF is refused (BadArgument) and the request completes without it", () =>
+  it("a header value with CR LF is refused (BadArgument) on either side and the request completes without it", () =>
     withProxy(moduleFile("hostile", hostile), async ({ url, lines }) => {
-      const res = await get(`${url}/split`, { "x-bad-header": "1" });
+      const raw = await request(`${url}/split`, { headers: { "x-bad-header": "1" } });
+      const res = { status: raw.statusCode, text: await raw.body.text() };
       expect(res.status).toBe(200);
+      expect(raw.headers["x-bad"]).toBeUndefined();
+      expect(raw.headers.x).toBeUndefined();
+      expect(lines.filter((l) => l.includes('proxy_add_header_map_value: header "x-bad"'))).toHaveLength(2);
       const seen = JSON.parse(res.text).headers;
       expect(seen["x-bad"]).toBeUndefined();
       expect(seen.x).toBeUndefined();
