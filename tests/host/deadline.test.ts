@@ -103,9 +103,13 @@ describe("a module whose start goes wrong fails to load with one line naming the
     return error!.message;
   };
 
-  it("an _initialize that loops: its deadline", async () => {
+  it("an _initialize, onVmStart or onConfigure that loops: its deadline", async () => {
     expect(await oneLine(load(`(func (export "_initialize") ${forever})`)))
       .toBe("plugin plugin (inline module): _initialize ran past its deadline of 200 ms while starting");
+    expect(await oneLine(load(`(func (export "proxy_on_vm_start") (param i32 i32) (result i32) ${forever} (i32.const 1))`)))
+      .toBe("plugin plugin (inline module): proxy_on_vm_start ran past its deadline of 200 ms while starting");
+    expect(await oneLine(load(`(func (export "proxy_on_configure") (param i32 i32) (result i32) ${forever} (i32.const 1))`)))
+      .toBe("plugin plugin (inline module): proxy_on_configure ran past its deadline of 200 ms while starting");
   });
 
   it("a start section that loops, traps, or calls the host", async () => {
