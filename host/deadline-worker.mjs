@@ -3,9 +3,13 @@
 // a second but the TypeScript loader would transform for seconds, and instrumenting off the
 // main thread keeps the proxy's event loop free meanwhile.
 //
-// Every function entry and every loop header gets: fuel -= 1; if (fuel <= 0) fuel = check();
-// where fuel is a new mutable global and check a new import the host answers (it throws past
-// the deadline of the call under way, else answers the next fuel).
+// Every loop header, and the entry of every function that calls another of the module's
+// functions, gets: fuel -= 1; if (fuel <= 0) fuel = check(); where fuel is a new mutable
+// global and check a new import the host answers (it throws past the deadline of the call
+// under way, else answers the next fuel). A function that calls none of the module's functions
+// (a leaf) runs straight-line code between the ticks of its own loops, and each call to it is
+// made by a ticking caller's body, so between two ticks the work stays bounded: leaves need no
+// entry tick, and they are most of the calls a module makes.
 import { parentPort } from "node:worker_threads";
 import binaryenModule from "binaryen";
 
@@ -58,9 +62,10 @@ const CHILDREN = new Map([
   [B.TupleExtractId, (e) => [B.TupleExtract.getTuple(e)]],
 ]);
 
-/** Every loop in an expression tree (iteratively: trees can nest deeply). */
-function loopsIn(root) {
+/** The loops of a function body, and whether it calls any of the module's own functions (iteratively: trees nest deeply). */
+function scan(root, defined) {
   const loops = [];
+  let calls = false;
   const stack = [root];
   while (stack.length) {
     const expr = stack.pop();
@@ -68,9 +73,10 @@ function loopsIn(root) {
     const children = CHILDREN.get(id);
     if (children === undefined) throw new Error(`it uses an instruction this host cannot instrument (binaryen expression id ${id})`);
     if (id === B.LoopId) loops.push(expr);
+    else if (id === B.CallIndirectId || (id === B.CallId && defined.has(B.Call.getTarget(expr)))) calls = true;
     if (children) for (const child of children(expr)) if (child) stack.push(child);
   }
-  return loops;
+  return { loops, calls };
 }
 
 function instrument(bytes, ticksPerCheck) {
@@ -82,16 +88,18 @@ function instrument(bytes, ticksPerCheck) {
       m.global.set(FUEL, m.i32.sub(m.global.get(FUEL, B.i32), m.i32.const(1))),
       m.if(m.i32.le_s(m.global.get(FUEL, B.i32), m.i32.const(0)), m.global.set(FUEL, m.call(CHECK, [], B.i32))),
     ], B.none);
+    const functions = Array.from({ length: m.getNumFunctions() }, (_, i) => m.getFunctionByIndex(i));
+    const defined = new Set(functions.filter((fn) => B.Function.getBody(fn)).map((fn) => B.Function.getName(fn)));
     let loops = 0;
-    for (let i = 0, n = m.getNumFunctions(); i < n; i++) {
-      const fn = m.getFunctionByIndex(i);
+    for (const fn of functions) {
       const body = B.Function.getBody(fn);
       if (!body) continue; // an import
-      for (const loop of loopsIn(body)) {
+      const found = scan(body, defined);
+      for (const loop of found.loops) {
         B.Loop.setBody(loop, m.block(null, [tick(), B.Loop.getBody(loop)], B.auto));
         loops++;
       }
-      B.Function.setBody(fn, m.block(null, [tick(), body], B.auto));
+      if (found.calls) B.Function.setBody(fn, m.block(null, [tick(), body], B.auto));
     }
     B.setDebugInfo(true); // keep the name section: trap stacks name the module's functions
     return { bytes: m.emitBinary(), loops };

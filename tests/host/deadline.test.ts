@@ -42,6 +42,26 @@ describe("a deadline on every call into a module", () => {
     expect(s.failure?.reason).toMatch(/^proxy_on_request_headers ran past its deadline of 1000 ms/);
   });
 
+  it("ends work without any loop: exponential recursion, and a call tree of 2^40 calls with no recursion", async () => {
+    const fib = wat(`
+      (func $fib (param $n i32) (result i32)
+        (if (result i32) (i32.lt_u (local.get $n) (i32.const 2)) (then (local.get $n))
+          (else (i32.add (call $fib (i32.sub (local.get $n) (i32.const 1))) (call $fib (i32.sub (local.get $n) (i32.const 2)))))))
+      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) (drop (call $fib (i32.const 60))) (i32.const 0))`);
+    // f0 calls f1 twice, f1 calls f2 twice, … f39 adds one: no loop, no cycle in the call graph.
+    const chain = Array.from({ length: 40 }, (_, i) => i < 39
+      ? `(func $f${i} (call $f${i + 1}) (call $f${i + 1}))`
+      : `(func $f${i} (global.set $n (i32.add (global.get $n) (i32.const 1))))`).join("\n");
+    const tree = wat(`(global $n (mut i32) (i32.const 0)) ${chain}
+      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) (call $f0) (i32.const 0))`);
+    for (const module of [fib, tree]) {
+      const h = await Harness.load(module, { deadlineMs: 100 });
+      const s = h.http();
+      s.sendRequestHeaders({ ":method": "GET", ":path": "/" }, true);
+      expect(s.failure?.reason).toMatch(/^proxy_on_request_headers ran past its deadline of 100 ms/);
+    }
+  });
+
   it("ends a tick that loops (the VM fails; nothing escapes)", async () => {
     const h = await Harness.load(looping, { deadlineMs: 100 });
     expect(() => h.tick()).not.toThrow();
