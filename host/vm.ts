@@ -47,11 +47,6 @@ export class WasmTrap extends Error {
       ? `${what} ${reason.message}`
       : `${what} trapped: ${reason instanceof Error ? reason.message : String(reason)}`);
   }
-  /** The call ran past its deadline. */
-  get deadline(): boolean {
-    const reason = this.cause instanceof WasmTrap ? this.cause.cause : this.cause;
-    return reason instanceof DeadlineExceeded;
-  }
   /** The wasm frames of the trap, when the engine reported them. */
   get wasmStack(): string {
     const stack = this.cause instanceof Error ? this.cause.stack ?? "" : "";
