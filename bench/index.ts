@@ -66,11 +66,13 @@ async function main(): Promise<void> {
     proxyRow("minimal Node pass-through proxy", load.minimal),
     proxyRow("this host, no filter", load.noFilter),
     proxyRow("this host, add-header", load.addHeader),
+    proxyRow("this host, add-header, no deadlines", load.addHeaderNoDeadline),
     proxyRow("this host, four add-header filters", load.chain4),
     "",
     "| host CPU per request, side by side (medians of 5 interleaved rounds) | minimal proxy | this host, no filter | with the filter | no filter / minimal | filter / no filter |",
     "|---|---:|---:|---:|---:|---:|",
     `| GET, add-header | ${cpu(load.minimal)} | ${cpu(load.noFilter)} | ${cpu(load.addHeader)} | ${ratio("noFilter", "minimal")} | ${ratio("addHeader", "noFilter")} |`,
+    `| GET, add-header with deadlines / without (target ≤ 1.05) | | ${cpu(load.addHeaderNoDeadline)} | ${cpu(load.addHeader)} | | ${ratio("addHeader", "addHeaderNoDeadline")} |`,
     `| GET, four add-header filters (target ≤ 1.2) | | | ${cpu(load.chain4)} | | ${ratio("chain4", "noFilter")} |`,
     ...POST_SIZES.map((size) => {
       const [m, n, b] = [`minimalPost${size}`, `noFilterPost${size}`, `bodyRewritePost${size}`];

@@ -92,9 +92,11 @@ export async function measureProxy(rounds: number, seconds: number): Promise<Rec
     servers.minimal = await startServer(["minimal", up], 0);
     servers.noFilter = await startServer(["host", up], 0);
     servers.addHeader = await startServer(["host", up, ...ADD_HEADER], 0);
+    // The same with no deadline on calls into the module (the module runs uninstrumented).
+    servers.addHeaderNoDeadline = await startServer(["host", up, "--deadline-ms", "0", ...ADD_HEADER], 0);
     servers.chain4 = await startServer(["host", up, ...ADD_HEADER, ...ADD_HEADER, ...ADD_HEADER, ...ADD_HEADER], 0);
     servers.bodyRewrite = await startServer(["host", up, ...BODY_REWRITE], 0);
-    for (const server of ["upstream", "minimal", "noFilter", "addHeader", "chain4"]) subjects[server] = { server, workload: { bodyBytes: 0 } };
+    for (const server of ["upstream", "minimal", "noFilter", "addHeader", "addHeaderNoDeadline", "chain4"]) subjects[server] = { server, workload: { bodyBytes: 0 } };
     for (const size of POST_SIZES) {
       for (const server of ["minimal", "noFilter", "bodyRewrite"]) subjects[`${server}Post${size}`] = { server, workload: { bodyBytes: size } };
     }

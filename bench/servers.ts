@@ -2,7 +2,7 @@
 //   upstream          a plain node:http server answering a small fixed body, or on /echo the
 //                     request's body back (text/plain)
 //   minimal <port>    the floor for any Node proxy: node:http in, undici out, no routing, no filters
-//   host <port> [wasm root-id config]…   this host, with no filter or a chain of wasm filters
+//   host <port> [--deadline-ms MS] [wasm root-id config]…   this host, with no filter or a chain of wasm filters
 //   tcp-echo          a TCP server sending back what it receives
 //   tcp-minimal <port>  the floor for any Node TCP proxy: each connection piped to the upstream and back
 //   tcp-host <port> [wasm root-id config]   this host's TCP proxy, with no filter or one network filter
@@ -15,7 +15,10 @@ import { Logger } from "../host/log.ts";
 import { Proxy } from "../host/server/proxy.ts";
 import { startTcpEchoUpstream } from "../host/testing/echo-upstream.ts";
 
-const [kind, upstreamPort, ...filters] = process.argv.slice(2);
+const [kind, upstreamPort, ...rest] = process.argv.slice(2);
+// `--deadline-ms MS` first: the deadline of each call into the modules (0: none, uninstrumented).
+const deadlineMs = rest[0] === "--deadline-ms" ? rest[1] : undefined;
+const filters = deadlineMs === undefined ? rest : rest.slice(2);
 const wasm = filters[0];
 process.on("SIGINT", () => process.exit(0)); // exit normally, so a --cpu-prof profile is written
 const BODY = Buffer.from("hello from the upstream\n");
@@ -92,6 +95,7 @@ if (kind === "upstream") {
     upstream: `${tcp ? "tcp" : "http"}://127.0.0.1:${upstreamPort}`, listen: 0, admin: null,
   });
   if (!wasm) cfg.listeners[0].wasmFilters = [];
+  if (deadlineMs !== undefined) for (const f of cfg.listeners[0].wasmFilters) f.deadlineMs = Number(deadlineMs);
   const proxy = await Proxy.start(cfg, new Logger("warn"));
   const work = tcp ? "tcp.ingress_tcp.downstream_cx_rx_bytes_total" : "http.ingress_http.downstream_rq_total";
   reportUsage(() => proxy.stats.get(work));

@@ -2,19 +2,22 @@
 import { parseArgs } from "node:util";
 import { LOG_LEVEL_NAMES, type LogLevelName } from "./abi/types.ts";
 import { ConfigError, loadConfigFile, shorthandConfig } from "./config/index.ts";
-import type { ProxyConfig } from "./config/model.ts";
+import type { ProxyConfig, WasmFilterConfig } from "./config/model.ts";
 import { Logger } from "./log.ts";
 import { PluginStartError } from "./plugin.ts";
 import { Proxy } from "./server/proxy.ts";
 import { ModuleError } from "./vm.ts";
 
 const USAGE = `usage:
-  proxy-wasm-as run envoy.yaml [--log-level info] [--admin PORT] [--watch]
+  proxy-wasm-as run envoy.yaml [--log-level info] [--admin PORT] [--watch] [--deadline-ms [NAME=]MS] [--memory-limit-mb [NAME=]MB]
   proxy-wasm-as run --wasm build/filter.wasm [--root-id ID] [--config TEXT] [--fail-open]
                     [--wasm … for a chain] --upstream http://127.0.0.1:8080 [--listen 10000] [--admin PORT] [--watch]
                     (--upstream tcp://HOST:PORT runs network filters on a TCP listener)
 --held-stream-ms N: log a stream a filter has held (stopped, not continued) for N ms, once (default 5000)
 --watch: reload a module when its file changes (new streams take it; streams under way finish on the old one)
+--deadline-ms MS: the deadline of each call into every module (default 1000; 0: none);
+--deadline-ms NAME=MS: for the wasm filter named NAME only (repeatable)
+--memory-limit-mb [NAME=]MB: the most memory a module may grow to (default 1024), likewise
 log levels: ${LOG_LEVEL_NAMES.join(", ")}`;
 
 export interface RunningProxy {
@@ -35,6 +38,7 @@ export async function run(argv: string[], logger = new Logger(), hooks: RunHooks
       wasm: { type: "string", multiple: true }, "root-id": { type: "string", multiple: true }, config: { type: "string", multiple: true },
       "fail-open": { type: "boolean" }, upstream: { type: "string" }, listen: { type: "string" }, admin: { type: "string" },
       "log-level": { type: "string" }, watch: { type: "boolean" }, "held-stream-ms": { type: "string" },
+      "deadline-ms": { type: "string", multiple: true }, "memory-limit-mb": { type: "string", multiple: true },
     },
   });
   const level = values["log-level"] ?? "info";
@@ -61,6 +65,8 @@ export async function run(argv: string[], logger = new Logger(), hooks: RunHooks
       upstream: values.upstream, listen: port("listen", values.listen, 10000)!, admin: port("admin", values.admin, null),
     });
   }
+  perFilter(config, "deadline-ms", values["deadline-ms"] ?? [], (f, ms) => (f.deadlineMs = ms));
+  perFilter(config, "memory-limit-mb", values["memory-limit-mb"] ?? [], (f, mb) => (f.memoryLimitBytes = mb * 1024 * 1024));
   const held = values["held-stream-ms"];
   if (held !== undefined) {
     if (!/^\d+$/.test(held)) throw new ConfigError(`the command line: --held-stream-ms: expected a number of milliseconds, found ${held}`);
@@ -74,6 +80,19 @@ export async function run(argv: string[], logger = new Logger(), hooks: RunHooks
     else logger.log("warn", "main", "--watch: no module is loaded from a file (inline code is not watched)");
   }
   return { proxy, config };
+}
+
+/** `--flag N` for every wasm filter, `--flag NAME=N` for the one named NAME (later ones win). */
+function perFilter(config: ProxyConfig, flag: string, args: string[], set: (filter: WasmFilterConfig, value: number) => void): void {
+  const filters = config.listeners.flatMap((l) => l.wasmFilters);
+  for (const arg of args) {
+    const m = /^(?:(.+)=)?(\d+)$/.exec(arg);
+    if (!m) throw new ConfigError(`the command line: --${flag}: expected N or NAME=N (a whole number), found ${arg}`);
+    const [, name, value] = m;
+    const chosen = name === undefined ? filters : filters.filter((f) => f.name === name);
+    if (!chosen.length) throw new ConfigError(`the command line: --${flag}: no wasm filter named ${name} (there are: ${filters.map((f) => f.name).join(", ") || "none"})`);
+    for (const f of chosen) set(f, Number(value));
+  }
 }
 
 /** Runs until SIGINT/SIGTERM, then drains in-flight requests and exits. */

@@ -4,6 +4,7 @@
 import type { ByteBuffer, LocalReply, StreamContext } from "./abi/host.ts";
 import type { HeaderList } from "./abi/types.ts";
 import type { Plugin } from "./plugin.ts";
+import type { StreamInfo } from "./stream-info.ts";
 import { WasmTrap } from "./vm.ts";
 
 export abstract class StreamFilter implements StreamContext {
@@ -58,6 +59,17 @@ export abstract class StreamFilter implements StreamContext {
     } finally {
       this.plugin.streamEnded(); // a plugin replaced by a reload goes with its last stream
     }
+  }
+
+  /** The stream's info (its filter state holds what proxy_set_property stored). */
+  protected abstract get streamInfo(): StreamInfo;
+
+  storedProperty(key: string): Uint8Array | undefined {
+    return this.streamInfo.filterState?.get(key);
+  }
+
+  storeProperty(key: string, value: Uint8Array): void {
+    (this.streamInfo.filterState ??= new Map()).set(key, value);
   }
 
   // StreamContext: what the host functions act on, per kind of stream.

@@ -19,6 +19,10 @@ export interface WasmFilterConfig {
   /** The module: a file, or bytes given inline. */
   code: { filename: string } | { bytes: Uint8Array; description: string };
   environment: Record<string, string>;
+  /** The deadline of each call into the module, ms (0: none; unset: the default, 1 s). Not Envoy's: the command line sets it. */
+  deadlineMs?: number;
+  /** The most bytes the module's memory may grow to (unset: 1 GiB). Not Envoy's: the command line sets it. */
+  memoryLimitBytes?: number;
 }
 
 export type RouteMatch = { prefix: string } | { path: string } | { regex: RegExp; source: string };

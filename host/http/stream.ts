@@ -25,6 +25,8 @@ export interface HttpStreamSink {
   localReply?(reply: LocalReply, filter: HttpFilter | null): void;
   /** The stream was reset (closed by a filter, or a local reply after the response had started). */
   reset?(reason: string): void;
+  /** The host failed acting for this stream: answer 500 if nothing was sent yet, else drop it (default: reset). */
+  internalError?(error: Error): void;
   /** A filter stopped one side (see HttpStream.holds); the proxy watches for streams held too long. */
   held?(): void;
 }
@@ -454,6 +456,15 @@ export class HttpStream {
     this.response = response;
     response.receiveHeaders(headers, body.length === 0);
     if (body.length && !response.closed) response.receiveData(body, true);
+  }
+
+  /** The host's own error while acting for this stream (a deferred action threw): the stream ends, nothing else goes through it. */
+  internalError(error: Error): void {
+    if (this.sink.internalError && this.resetReason === null) {
+      this.request.closed = true;
+      this.response.closed = true;
+      this.sink.internalError(error);
+    } else this.reset(`internal error: ${error.message}`);
   }
 
   reset(reason: string): void {

@@ -75,6 +75,9 @@ export class Exchange implements HoldSubject {
         exchange.cancelUpstream();
         res.destroy();
       },
+      internalError(error) {
+        exchange.internalError(error);
+      },
       held() {
         proxy.heldStreams.watch(exchange);
       },
@@ -97,13 +100,15 @@ export class Exchange implements HoldSubject {
 
   /** An event handler whose errors (the host's own) end this exchange only: a 500 when nothing was sent yet. */
   private guard<A extends unknown[]>(handler: (...args: A) => void): (...args: A) => void {
-    return guarded(handler, (e) => {
-      this.proxy.logger.log("error", "http", `${this.req.method} ${this.req.url}: internal error: ${e.stack ?? e.message}`);
-      this.details = "internal_error";
-      this.cancelUpstream();
-      if (this.res.headersSent) this.res.destroy();
-      else this.res.writeHead(500, { "content-type": "text/plain", connection: "close" }).end("internal error\n");
-    });
+    return guarded(handler, (e) => this.internalError(e));
+  }
+
+  private internalError(e: Error): void {
+    this.proxy.logger.log("error", "http", `${this.req.method} ${this.req.url}: internal error: ${e.stack ?? e.message}`);
+    this.details = "internal_error";
+    this.cancelUpstream();
+    if (this.res.headersSent || this.res.destroyed) this.res.destroy();
+    else this.res.writeHead(500, { "content-type": "text/plain", connection: "close" }).end("internal error\n");
   }
 
   start(): void {

@@ -141,6 +141,7 @@ export class Proxy {
       name: filter.name, modulePath: "filename" in filter.code ? filter.code.filename : undefined, rootId: filter.rootId, vmId: filter.vmId, configuration: filter.configuration,
       vmConfiguration: filter.vmConfiguration, failOpen: filter.failOpen, environment: filter.environment,
       logLevel: "trace", metrics: this.metrics, shared: this.shared, live: true, callouts: this.callouts, grpc: this.grpc, node: this.config.node,
+      deadlineMs: filter.deadlineMs, memoryLimitBytes: filter.memoryLimitBytes,
     }, (entry) => this.logger.wasm(entry));
     plugin.logLevel = LOG_LEVEL_NAMES.indexOf(this.logger.level);
     this.plugins.push(plugin);

@@ -218,6 +218,11 @@ export class TcpStream {
     for (const f of this.filters) f.finish();
   }
 
+  /** The host's own error while acting for this connection: it closes. */
+  internalError(error: Error): void {
+    this.close(`internal_error: ${error.message}`);
+  }
+
   property(path: string[]): Uint8Array | undefined {
     return streamProperty(path, [], [], this.info, this.clock.nowNanos());
   }

@@ -60,7 +60,10 @@ beforeEach(async () => {
     closeStream: () => OK,
     sendLocalReply: () => OK,
     property: (path) => (path.join(".") === "request.path" ? enc.encode("/x") : undefined),
+    storedProperty: (key) => stored.get(key),
+    storeProperty: (key, value) => void stored.set(key, value),
   };
+  const stored = new Map<string, Uint8Array>();
   const logs: [LogLevel, string][] = [];
   host = {
     vm, rootContextId: 1, current: context, phase: "running",
