@@ -1,7 +1,7 @@
 // One plugin: its configuration, its VM (created once, reused by every stream, re-created
 // after a trap), its root context, and the calls into the module with the current context set.
 import { readFile } from "node:fs/promises";
-import { buildImports, hostFunctionNames } from "./abi/index.ts";
+import { type ImportState, buildImports, hostFunctionNames } from "./abi/index.ts";
 import type { AbiHost, StreamContext } from "./abi/host.ts";
 import { LOG_LEVEL_NAMES, LogLevel, type LogLevelName } from "./abi/types.ts";
 import { IdTable } from "./id-table.ts";
@@ -50,6 +50,8 @@ export interface PluginConfig {
   grpc?: GrpcSender;
   /** Where HTTP callouts go (the proxy's clusters, or the harness's recorder); none: every callout is refused. */
   callouts?: CalloutSender;
+  /** Wraps the host functions of each VM the plugin builds (the proxy's inspector, when on, observes them). */
+  observeImports?: ImportState["observe"];
 }
 
 export interface LogEntry {
@@ -110,6 +112,7 @@ export class Plugin implements AbiHost {
   private recovery: NodeJS.Timeout | null = null;
   private recoveryDelayMs = 0;
   private readonly foreign: Record<string, ForeignFunction>;
+  private readonly observeImports: ImportState["observe"];
   /** HTTP callouts and gRPC calls the module makes, and what their answers let it read. */
   readonly outbound: OutboundCalls;
   private readonly node: NonNullable<PluginConfig["node"]>;
@@ -134,6 +137,7 @@ export class Plugin implements AbiHost {
     this.timedTicks = this.live || this.clock !== wallClock;
     this.outbound = new OutboundCalls(this, config.callouts ?? null, config.grpc ?? null);
     this.foreign = { ...DEFAULT_FOREIGN_FUNCTIONS, ...config.foreignFunctions };
+    this.observeImports = config.observeImports;
     this.node = config.node ?? { id: "", cluster: "", metadata: {} };
     this.logLevel = LOG_LEVEL_NAMES.indexOf(config.logLevel ?? "info") as LogLevel;
   }
@@ -174,7 +178,7 @@ export class Plugin implements AbiHost {
       this.vm = new WasmVm(this.checked);
       this.properties.clear();
       this.setTickPeriod(0);
-      this.vm.instantiate(buildImports(this, { properties: this.properties, metrics: this.metrics, shared: this.shared, foreign: this.foreign }));
+      this.vm.instantiate(buildImports(this, { properties: this.properties, metrics: this.metrics, shared: this.shared, foreign: this.foreign, observe: this.observeImports }));
       this.phase = "start";
       this.vm.start();
       this.callRoot("proxy_on_context_create", ROOT_CONTEXT_ID, 0);

@@ -42,6 +42,8 @@ export interface ImportState {
   shared: SharedState;
   /** Foreign functions the module may call by name. */
   foreign: Record<string, ForeignFunction>;
+  /** Wraps host functions to watch what the module does (the inspector); absent, they are left as they are. */
+  observe?: (host: AbiHost, env: HostFunctions, metrics: MetricRegistry) => void;
 }
 
 export function buildImports(host: AbiHost, state: ImportState): WebAssembly.Imports {
@@ -68,6 +70,7 @@ export function buildImports(host: AbiHost, state: ImportState): WebAssembly.Imp
       return Status.Unimplemented;
     });
   }
+  state.observe?.(host, env, state.metrics);
   const wasi = wasiFunctions(host);
   return { env, ...Object.fromEntries(WASI_MODULES.map((m) => [m, wasi])) };
 }
