@@ -155,14 +155,11 @@ export class Inspector {
         const header = (n: string) => request.headers.find(([k]) => k === n)?.[1] ?? "";
         tracer.callout(p.name, "http", { cluster: request.cluster, method: header(":method"), path: header(":path"), authority: header(":authority"), headers: request.headers, timeoutMs: request.timeoutMs }, request.body);
         sender.send(request, (result) => {
-          const start = performance.now();
-          done(result);
-          const us = Math.round((performance.now() - start) * 10000) / 10;
           if ("response" in result) {
             const status = Number(result.response.headers.find(([k]) => k === ":status")?.[1] ?? 0);
-            tracer.answer(p.name, "http", { cluster: request.cluster, status, headers: result.response.headers }, result.response.body, us);
+            tracer.answer(p.name, "http", { cluster: request.cluster, status, headers: result.response.headers }, result.response.body, () => done(result));
           } else {
-            tracer.answer(p.name, "http", { cluster: request.cluster, failure: result.failure }, null, us);
+            tracer.answer(p.name, "http", { cluster: request.cluster, failure: result.failure }, null, () => done(result));
           }
         });
       },
@@ -179,11 +176,7 @@ export class Inspector {
         if (tracer === null || p === null) return sender.open(request, events);
         const call = `${request.service}/${request.method}`;
         tracer.callout(p.name, "grpc", { cluster: request.cluster, call, metadata: request.metadata, stream: request.message === null }, request.message);
-        const timed = (what: Record<string, unknown>, body: Uint8Array | null, deliver: () => void) => {
-          const start = performance.now();
-          deliver();
-          tracer.answer(p.name, "grpc", { call, ...what }, body, Math.round((performance.now() - start) * 10000) / 10);
-        };
+        const timed = (what: Record<string, unknown>, body: Uint8Array | null, deliver: () => void) => tracer.answer(p.name, "grpc", { call, ...what }, body, deliver);
         return sender.open(request, {
           initialMetadata: (m: HeaderList) => timed({ initialMetadata: m }, null, () => events.initialMetadata(m)),
           message: (m: Uint8Array) => timed({ message: m.length }, m, () => events.message(m)),

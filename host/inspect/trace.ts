@@ -147,6 +147,11 @@ export class Trace {
     this.changed(this);
   }
 
+  /** An event already recorded was completed (a callback returned). */
+  changedLater(): void {
+    this.changed(this);
+  }
+
   /** What the list shows. */
   summary() {
     const { http, tcp } = this;
@@ -197,6 +202,8 @@ class Body {
 interface CallMark {
   filter: StreamFilter;
   callback: string;
+  /** The callback's line on the timeline, placed before what happens inside it and completed when it returns. */
+  event: TraceEvent;
   a: number;
   b: number;
   start: number;
@@ -211,8 +218,17 @@ interface CallMark {
 export abstract class StreamTracer {
   constructor(readonly trace: Trace) {}
 
+  /** Callbacks under way (events recorded meanwhile happen inside one: a log, a property read…). */
+  private depth = 0;
+
   protected now(): number {
     return Math.round((performance.now() - this.trace.t0) * 1000) / 1000;
+  }
+
+  /** Records an event of the stream, marked when it happened inside a callback. */
+  protected push(event: TraceEvent): void {
+    if (this.depth > 0) event.inside = true;
+    this.trace.push(event);
   }
 
   protected get limit(): number {
@@ -230,7 +246,17 @@ export abstract class StreamTracer {
   abstract before(filter: StreamFilter, callback: string, a: number, b: number): CallMark;
 
   protected mark(filter: StreamFilter, callback: string, a: number, b: number, headers: CallMark["headers"], trailers: CallMark["trailers"], data: CallMark["data"]): CallMark {
-    return { filter, callback, a, b, start: performance.now(), trap: filter.plugin.vm?.failure ?? null, headers, trailers, data };
+    const start = performance.now();
+    const event: TraceEvent = {
+      t: Math.round((start - this.trace.t0) * 1000) / 1000, type: "callback", plugin: filter.plugin.name, context: filter.contextId,
+      callback: CALLBACK_NAMES[callback] ?? callback,
+    };
+    if (callback.endsWith("_body") || callback.endsWith("_data")) event.size = a;
+    if (callback.endsWith("_headers") || callback.endsWith("_body") || callback.endsWith("_data")) event.end = b !== 0;
+    if (callback.endsWith("_close")) event.peer = PEERS[a] ?? a;
+    this.push(event);
+    this.depth++;
+    return { filter, callback, event, a, b, start, trap: filter.plugin.vm?.failure ?? null, headers, trailers, data };
   }
 
   protected abstract snapshot(mark: CallMark): Pick<CallMark, "headers" | "trailers" | "data">;
@@ -238,14 +264,9 @@ export abstract class StreamTracer {
   /** It returned its raw answer (undefined: not exported), or "fail": it trapped, or was not called since its VM had failed. */
   after(mark: CallMark, result: number | undefined | "fail"): void {
     const us = Math.round((performance.now() - mark.start) * 10000) / 10;
-    const { filter, callback } = mark;
-    const event: TraceEvent = {
-      t: Math.round((mark.start - this.trace.t0) * 1000) / 1000, type: "callback", plugin: filter.plugin.name, context: filter.contextId,
-      callback: CALLBACK_NAMES[callback] ?? callback, us,
-    };
-    if (callback.endsWith("_body") || callback.endsWith("_data")) event.size = mark.a;
-    if (callback.endsWith("_headers") || callback.endsWith("_body") || callback.endsWith("_data")) event.end = mark.b !== 0;
-    if (callback.endsWith("_close")) event.peer = PEERS[mark.a] ?? mark.a;
+    this.depth--;
+    const { filter, callback, event } = mark;
+    event.us = us;
     const failure = filter.plugin.vm?.failure ?? null;
     if (result === "fail" || failure !== mark.trap) {
       if (failure !== null && failure !== mark.trap) {
@@ -258,7 +279,7 @@ export abstract class StreamTracer {
       event.action = actionName(callback, 0) === null ? null : "not exported (Continue)";
     } else {
       event.action = actionName(callback, result);
-      event.raw = result;
+      if (event.action !== null) event.raw = result;
     }
     const now = this.snapshot(mark);
     const changes: Record<string, unknown> = {};
@@ -281,33 +302,44 @@ export abstract class StreamTracer {
       }
     }
     if (Object.keys(changes).length) event.changes = changes;
-    this.trace.push(event);
+    this.trace.changedLater();
   }
 
   // Events the ABI observer and the outbound wrappers report (see inspector.ts).
 
   log(plugin: string, level: string, message: string): void {
-    this.trace.push({ t: this.now(), type: "log", plugin, level, message });
+    this.push({ t: this.now(), type: "log", plugin, level, message });
   }
 
   property(plugin: string, op: "get" | "set", path: string[], value: Uint8Array | null): void {
-    this.trace.push({ t: this.now(), type: "property", plugin, op, path: path.join("."), value: value === null ? null : this.view(value, 256) });
+    this.push({ t: this.now(), type: "property", plugin, op, path: path.join("."), value: value === null ? null : this.view(value, 256) });
   }
 
   metric(plugin: string, op: "increment" | "record", name: string, value: string, now: string | null): void {
-    this.trace.push({ t: this.now(), type: "metric", plugin, op, name, value, now });
+    this.push({ t: this.now(), type: "metric", plugin, op, name, value, now });
   }
 
   streamCall(plugin: string, call: string, status: number): void {
-    this.trace.push({ t: this.now(), type: "call", plugin, call, status });
+    this.push({ t: this.now(), type: "call", plugin, call, status });
   }
 
   callout(plugin: string, kind: "http" | "grpc", request: Record<string, unknown>, body: Uint8Array | null): void {
-    this.trace.push({ t: this.now(), type: "callout", plugin, kind, ...request, body: body && body.length ? this.view(body) : null });
+    this.push({ t: this.now(), type: "callout", plugin, kind, ...request, body: body && body.length ? this.view(body) : null });
   }
 
-  answer(plugin: string, kind: "http" | "grpc", what: Record<string, unknown>, body: Uint8Array | null, us: number): void {
-    this.trace.push({ t: this.now(), type: "answer", plugin, kind, ...what, body: body && body.length ? this.view(body) : null, us });
+  /** An answer to a callout reaches the module (`deliver` runs its callback, timed; what it does meanwhile goes inside). */
+  answer(plugin: string, kind: "http" | "grpc", what: Record<string, unknown>, body: Uint8Array | null, deliver: () => void): void {
+    const event: TraceEvent = { t: this.now(), type: "answer", plugin, kind, ...what, body: body && body.length ? this.view(body) : null };
+    this.push(event);
+    const start = performance.now();
+    this.depth++;
+    try {
+      deliver();
+    } finally {
+      this.depth--;
+      event.us = Math.round((performance.now() - start) * 10000) / 10;
+      this.trace.changedLater();
+    }
   }
 }
 
@@ -357,25 +389,25 @@ export class HttpTracer extends StreamTracer {
       const status = headers.find(([n]) => n === ":status");
       if (status) this.trace.status = Number(status[1]);
     }
-    this.trace.push({ t: this.now(), type: "headers", side, dir, count: headers.length, end });
+    this.push({ t: this.now(), type: "headers", side, dir, count: headers.length, end });
   }
 
   data(side: "request" | "response", dir: "in" | "out", data: Uint8Array, end: boolean): void {
     const kept = this.trace.http[side];
     (dir === "in" ? kept.bodyIn : kept.bodyOut).add(data, this.limit);
-    this.trace.push({ t: this.now(), type: "data", side, dir, size: data.length, end });
+    this.push({ t: this.now(), type: "data", side, dir, size: data.length, end });
   }
 
   trailers(side: "request" | "response", dir: "in" | "out", trailers: HeaderList): void {
     const kept = this.trace.http[side];
     if (dir === "in") kept.trailersIn = trailers.slice();
     else kept.trailersOut = trailers.slice();
-    this.trace.push({ t: this.now(), type: "trailers", side, dir, count: trailers.length });
+    this.push({ t: this.now(), type: "trailers", side, dir, count: trailers.length });
   }
 
   localReply(filter: HttpFilter | null, reply: LocalReply): void {
     this.trace.localReply = true;
-    this.trace.push({
+    this.push({
       t: this.now(), type: "localReply", plugin: filter?.plugin.name, from: filter ? "filter" : "host", status: reply.status, details: reply.details,
       headers: reply.headers, body: reply.body.length ? this.view(reply.body) : null, grpcStatus: reply.grpcStatus,
     });
@@ -383,7 +415,7 @@ export class HttpTracer extends StreamTracer {
 
   reset(reason: string): void {
     this.trace.reset = true;
-    this.trace.push({ t: this.now(), type: "reset", reason });
+    this.push({ t: this.now(), type: "reset", reason });
   }
 
   /** The exchange is over (the client has its answer, or went away). */
@@ -391,7 +423,7 @@ export class HttpTracer extends StreamTracer {
     this.trace.status = status;
     this.trace.details = details;
     this.trace.durationMs = Math.round(this.trace.elapsedMs * 1000) / 1000;
-    this.trace.push({ t: this.now(), type: "end", status, details });
+    this.push({ t: this.now(), type: "end", status, details });
   }
 }
 
@@ -404,7 +436,7 @@ export class TcpTracer extends StreamTracer {
     const { source, upstream } = stream.info;
     this.trace.tcp.source = `${source.address}:${source.port}`;
     if (upstream) this.trace.tcp.upstream = `${upstream.address}:${upstream.port}`;
-    this.trace.push({ t: this.now(), type: "open", source: this.trace.tcp.source });
+    this.push({ t: this.now(), type: "open", source: this.trace.tcp.source });
   }
 
   before(filter: StreamFilter, callback: string, a: number, b: number): CallMark {
@@ -422,13 +454,13 @@ export class TcpTracer extends StreamTracer {
     if (dir === "in") this.trace.tcp[direction === "downstream" ? "downstreamBytes" : "upstreamBytes"] += data.length;
     const upstream = this.stream.info.upstream;
     if (upstream && !this.trace.tcp.upstream) this.trace.tcp.upstream = `${upstream.address}:${upstream.port}`;
-    this.trace.push({ t: this.now(), type: "data", side: direction, dir, size: data.length, end, data: data.length ? this.view(data) : null });
+    this.push({ t: this.now(), type: "data", side: direction, dir, size: data.length, end, data: data.length ? this.view(data) : null });
   }
 
   closed(reason: string, peer: number): void {
     this.trace.tcp.closeReason = reason;
     this.trace.details = reason;
     this.trace.durationMs = Math.round(this.trace.elapsedMs * 1000) / 1000;
-    this.trace.push({ t: this.now(), type: "close", reason, peer: PEERS[peer] ?? peer });
+    this.push({ t: this.now(), type: "close", reason, peer: PEERS[peer] ?? peer });
   }
 }
