@@ -162,6 +162,27 @@ describe("the inspector on", () => {
     });
   });
 
+  it("records a callout made by a stream and its answer, with what the filter did on it", async () => {
+    const { startAuthService } = await import("../../examples/ext-auth/auth-service.ts");
+    const auth = await startAuthService();
+    try {
+      const config = exampleConfig("ext-auth", upstream.port, (yaml) => yaml.replace("port_value: 9001", `port_value: ${auth.port}`));
+      await withProxy(config, {}, async ({ url, admin }) => {
+        expect((await get(`${url}/orders`, { headers: { authorization: "Bearer letmein" } })).status).toBe(200);
+        const d = await detail(admin, "/orders");
+        expect(shape(d.events).slice(0, 6)).toEqual(["request headers in", "onRequestHeaders→StopIteration", "callout", "answer", "call", "request headers out"]);
+        expect(d.events[2]).toMatchObject({ plugin: "ext_auth", kind: "http", cluster: "auth", method: "GET", path: "/check", inside: true });
+        expect(d.events[3]).toMatchObject({ plugin: "ext_auth", cluster: "auth", status: 200 });
+        expect(d.events[3].us).toBeGreaterThan(0);
+        // Inside the answer's callback: the continue, and the header it added, seen going upstream.
+        expect(d.events[4]).toMatchObject({ call: "continue_stream(request)", status: 0, inside: true });
+        expect(d.request.diff).toContainEqual({ op: "+", name: "x-user", value: "alice" });
+      });
+    } finally {
+      await auth.close();
+    }
+  });
+
   it("records a TCP connection: its data callbacks, the bytes each way, and why it closed", async () => {
     await withProxy(exampleConfig("tcp-deny", tcpUpstream.port), {}, async ({ proxy, admin }) => {
       expect(await sendTcp(proxy.ports[0], "hello\n")).toBe("hello\n");
