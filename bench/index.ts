@@ -1,5 +1,6 @@
 // `npm run bench`: measures side by side in one run, prints the figures and writes them into
-// the README's performance table. Needs `npm run asbuild` first (the bench runs it).
+// the README's performance table. Needs `npm run asbuild` first (the bench runs it). `npm run bench -- proxy`
+// runs the proxy section alone and only prints it; `npm run bench -- build` the build section.
 import { execFileSync, spawnSync } from "node:child_process";
 import { readFile, readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -35,8 +36,12 @@ async function moduleSizes(): Promise<[string, number][]> {
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
+/** `npm run bench -- proxy`: the proxy section alone, printed (the README's table is left as it is). */
+const PROXY_ONLY = process.argv.includes("proxy");
+
 async function main(): Promise<void> {
   execFileSync("npm", ["run", "--silent", "asbuild"], { cwd: root, stdio: "inherit" });
+  if (PROXY_ONLY) return proxySection();
   const subjects = await loadSubjects(await noopModule(), join(build, "add-header.wasm"));
   console.log("harness: request + response headers callbacks, 20 request headers, 9 rounds interleaved…");
   const rate = measureThroughput(subjects, 9, 3000);
@@ -60,6 +65,7 @@ async function main(): Promise<void> {
     proxyRow("minimal Node pass-through proxy", load.minimal),
     proxyRow("this host, no filter", load.noFilter),
     proxyRow("this host, add-header", load.addHeader),
+    proxyRow("this host, add-header, inspector on (`--inspect`)", load.addHeaderInspect),
     `| ratio host (no filter) / minimal proxy (target ≥ 0.85) | ${(load.noFilter.rps / load.minimal.rps).toFixed(2)} | | | |`,
     `| ratio add-header / no filter (target ≥ 0.90) | ${(load.addHeader.rps / load.noFilter.rps).toFixed(2)} | | | ${(load.noFilter.cpuMicrosPerRequest! / load.addHeader.cpuMicrosPerRequest!).toFixed(2)} |`,
     "",
@@ -87,6 +93,14 @@ async function main(): Promise<void> {
   console.log(`\n${table}\n`);
 
   await writeReadmeBlock("bench", table);
+}
+
+async function proxySection(): Promise<void> {
+  console.log("proxy: autocannon, 32 connections, 5 rounds of 5 s per target, interleaved…");
+  const load = await measureProxy(5, 5);
+  const cpu = (r: { cpuMicrosPerRequest: number | null }) => (r.cpuMicrosPerRequest === null ? "" : `${r.cpuMicrosPerRequest.toFixed(1)} µs`);
+  const rows = Object.entries(load).map(([name, r]) => `| ${name} | ${fmt(r.rps)} | ${r.p50.toFixed(1)} ms | ${r.p99.toFixed(1)} ms | ${cpu(r)} |`);
+  console.log(["", "| target | requests/s (median of 5) | p50 | p99 | host CPU per request |", "|---|---:|---:|---:|---:|", ...rows, ""].join("\n"));
 }
 
 /** Replaces the README's block between `<!-- NAME:start -->` and `<!-- NAME:end -->`. */
@@ -128,10 +142,10 @@ else {
     execFileSync(process.execPath, ["--import", "tsx", join(root, "toolchain/cli.ts"), "build", "add-header"], { cwd: root, stdio: "inherit" });
   } else if (PINNED) {
     // Run the load generator (this process) on core 1, next to the upstream.
-    const result = spawnSync("taskset", ["-c", "1", process.execPath, "--import", "tsx", join(import.meta.dirname, "index.ts")],
+    const result = spawnSync("taskset", ["-c", "1", process.execPath, "--import", "tsx", join(import.meta.dirname, "index.ts"), ...process.argv.slice(2)],
       { stdio: "inherit", env: { ...process.env, BENCH_PINNED: "1" } });
     if (result.status !== 0) process.exit(result.status ?? 1);
   } else await main();
   // Unpinned: builds use every core.
-  await buildSection();
+  if (!PROXY_ONLY) await buildSection();
 }

@@ -19,10 +19,10 @@ export interface Usage { cpuMicros: number; requests: number }
 /** With two cores or more and taskset at hand, the proxy under test gets core 0 to itself; upstream and load generator share core 1. */
 export const PINNED = process.env.BENCH_PINNED === "1" || (availableParallelism() >= 2 && spawnSync("taskset", ["-c", "0", "true"]).status === 0);
 
-export function startServer(args: string[], core: number): Promise<{ child: ChildProcess; port: number }> {
+export function startServer(args: string[], core: number, env: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number }> {
   const command = [process.execPath, "--import", "tsx", join(import.meta.dirname, "servers.ts"), ...args];
   const [file, ...argv] = PINNED ? ["taskset", "-c", String(core), ...command] : command;
-  const child = spawn(file, argv, { cwd: root, stdio: ["ignore", "pipe", "inherit", "ipc"] });
+  const child = spawn(file, argv, { cwd: root, stdio: ["ignore", "pipe", "inherit", "ipc"], env: { ...process.env, ...env } });
   return new Promise((resolve, reject) => {
     child.stdout!.once("data", (d: Buffer) => resolve({ child, port: Number(String(d).trim()) }));
     child.once("exit", (code) => reject(new Error(`bench server ${args.join(" ")} exited with ${code}`)));
@@ -68,6 +68,8 @@ export async function measureProxy(rounds: number, seconds: number): Promise<Rec
     targets.minimal = await startServer(["minimal", String(upstream.port)], 0);
     targets.noFilter = await startServer(["host", String(upstream.port)], 0);
     targets.addHeader = await startServer(["host", String(upstream.port), "build/add-header.wasm", "add_header", addHeaderConfig], 0);
+    // The same with --inspect: what tracing every request costs (off, it must cost nothing: the row above).
+    targets.addHeaderInspect = await startServer(["host", String(upstream.port), "build/add-header.wasm", "add_header", addHeaderConfig], 0, { BENCH_INSPECT: "1" });
     const samples: Record<string, LoadResult[]> = Object.fromEntries(Object.keys(targets).map((k) => [k, []]));
     // Warm up: JIT and wasm tier-up settle before anything is measured.
     for (const { port } of Object.values(targets)) await load(port, 3);

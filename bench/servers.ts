@@ -2,6 +2,7 @@
 //   upstream          a plain node:http server answering a small fixed body
 //   minimal <port>    the floor for any Node proxy: node:http in, undici out, no routing, no filters
 //   host <port> [wasm root-id config]   this host, with no filter or with one wasm filter
+//                     (BENCH_INSPECT=1: with the inspector on, tracing every request)
 //   tcp-echo          a TCP server sending back what it receives
 //   tcp-minimal <port>  the floor for any Node TCP proxy: each connection piped to the upstream and back
 //   tcp-host <port> [wasm root-id config]   this host's TCP proxy, with no filter or one network filter
@@ -65,7 +66,7 @@ if (kind === "upstream") {
     upstream: `${tcp ? "tcp" : "http"}://127.0.0.1:${upstreamPort}`, listen: 0, admin: null,
   });
   if (!wasm) cfg.listeners[0].wasmFilters = [];
-  const proxy = await Proxy.start(cfg, new Logger("warn"));
+  const proxy = await Proxy.start(cfg, new Logger("warn"), { inspect: process.env.BENCH_INSPECT === "1" ? {} : null });
   // Asked over IPC: CPU time used and the work done so far (requests; bytes received for TCP),
   // for CPU per unit of work (a figure other processes disturb far less than rates).
   const work = tcp ? "tcp.ingress_tcp.downstream_cx_rx_bytes_total" : "http.ingress_http.downstream_rq_total";
