@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import { request } from "undici";
 import { shorthandConfig } from "../../host/config/index.ts";
 import { Inspector } from "../../host/inspect/inspector.ts";
-import { HttpTracer, StreamTracer, TcpTracer, Trace, type TraceEvent } from "../../host/inspect/trace.ts";
+import { HttpTracer, StreamTracer, TcpTracer, Trace, type TraceEvent, bodyView, headerDiff } from "../../host/inspect/trace.ts";
 import type { InspectLimits } from "../../host/inspect/trace.ts";
 import { Logger } from "../../host/log.ts";
 import { Proxy } from "../../host/server/proxy.ts";
@@ -223,5 +223,20 @@ describe("the inspector on", () => {
       expect(d.request.bodyOut).toMatchObject({ size: 16, text: "01234567", truncated: true });
       expect(d.response.bodyIn.text.length).toBe(8);
     });
+  });
+});
+
+describe("the inspector's diffs and snapshots", () => {
+  it("diffs header lists as multisets: a changed value, an added and a removed pair, order aside", () => {
+    expect(headerDiff([["a", "1"], ["b", "2"]], [["b", "2"], ["a", "1"]])).toBeNull();
+    expect(headerDiff([["a", "1"], ["b", "2"], ["d", "x"]], [["a", "3"], ["b", "2"], ["c", "4"]])).toEqual([
+      { op: "~", name: "a", value: "3", was: "1" }, { op: "-", name: "d", value: "x" }, { op: "+", name: "c", value: "4" },
+    ]);
+    expect(headerDiff([["v", "1"], ["v", "2"]], [["v", "2"]])).toEqual([{ op: "-", name: "v", value: "1" }]);
+  });
+
+  it("keeps text as text and anything else as hex, cut at the limit", () => {
+    expect(bodyView(Buffer.from("héllo"), 100)).toEqual({ size: 6, text: "héllo", truncated: false, binary: false });
+    expect(bodyView(Uint8Array.from([0xff, 0x00, 0x41, 0x42]), 3)).toEqual({ size: 4, text: "ff 00 41", truncated: true, binary: true });
   });
 });
