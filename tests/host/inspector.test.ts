@@ -183,6 +183,26 @@ describe("the inspector on", () => {
     }
   });
 
+  it("records a gRPC call made by a stream: the call, each answer and the module's time on it", async () => {
+    const { startCheckerService } = await import("../../examples/grpc-check/checker-service.ts");
+    const checker = await startCheckerService();
+    try {
+      const config = exampleConfig("grpc-check", upstream.port, (yaml) => yaml.replace("port_value: 9003", `port_value: ${checker.port}`));
+      await withProxy(config, {}, async ({ url, admin }) => {
+        expect((await get(`${url}/orders`, { headers: { "x-user": "bob" } })).status).toBe(403);
+        const d = await detail(admin, "/orders");
+        const call = d.events.find((e) => e.type === "callout")!;
+        expect(call).toMatchObject({ kind: "grpc", call: "authz.Checker/Check", stream: false, inside: true });
+        const answers = d.events.filter((e) => e.type === "answer");
+        expect(answers.some((e) => e.message !== undefined && (e.us as number) > 0)).toBe(true);
+        expect(answers.at(-1)).toMatchObject({ kind: "grpc", grpcStatus: 0 });
+        expect(d.events.find((e) => e.type === "localReply")).toMatchObject({ status: 403, inside: true });
+      });
+    } finally {
+      await checker.close();
+    }
+  });
+
   it("records a TCP connection: its data callbacks, the bytes each way, and why it closed", async () => {
     await withProxy(exampleConfig("tcp-deny", tcpUpstream.port), {}, async ({ proxy, admin }) => {
       expect(await sendTcp(proxy.ports[0], "hello\n")).toBe("hello\n");
