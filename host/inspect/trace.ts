@@ -289,7 +289,7 @@ export abstract class StreamTracer {
         const d = headerDiff(mark.headers[i], now.headers[i]);
         if (d) changes[`${names[i]}Headers`] = d;
       }
-      if (mark.trailers && now.trailers && mark.trailers[i] !== now.trailers[i]) {
+      if (mark.trailers && now.trailers && (mark.trailers[i] !== null || now.trailers[i] !== null)) {
         const d = headerDiff(mark.trailers[i] ?? [], now.trailers[i] ?? []);
         if (d) changes[`${names[i]}Trailers`] = d;
       }
@@ -359,7 +359,7 @@ export class HttpTracer extends StreamTracer {
   before(filter: StreamFilter, callback: string, a: number, b: number): CallMark {
     const f = filter as HttpFilter;
     const s = this.stream;
-    return this.mark(filter, callback, a, b, [s.request.headers.slice(), s.response.headers.slice()], [s.request.trailers, s.response.trailers],
+    return this.mark(filter, callback, a, b, [s.request.headers.slice(), s.response.headers.slice()], [s.request.trailers?.slice() ?? null, s.response.trailers?.slice() ?? null],
       [f.body.request.data, f.body.response.data]);
   }
 
