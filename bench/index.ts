@@ -1,5 +1,6 @@
 // `npm run bench`: measures side by side in one run, prints the figures and writes them into
-// the README's performance table. Needs `npm run asbuild` first (the bench runs it).
+// the README's performance table. Needs `npm run asbuild` first (the bench runs it). `npm run bench -- proxy`
+// runs the proxy section alone and only prints it; `npm run bench -- build` the build section.
 import { execFileSync, spawnSync } from "node:child_process";
 import { readFile, readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -38,8 +39,12 @@ const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 
+/** `npm run bench -- proxy`: the proxy section alone, printed (the README's table is left as it is). */
+const PROXY_ONLY = process.argv.includes("proxy");
+
 async function main(): Promise<void> {
   execFileSync("npm", ["run", "--silent", "asbuild"], { cwd: root, stdio: "inherit" });
+  if (PROXY_ONLY) return proxySection();
   const subjects = await loadSubjects(await noopModule(), join(build, "add-header.wasm"), await watModule("add-header"));
   console.log("harness: request + response headers callbacks, 20 request headers, 9 rounds interleaved…");
   const rate = measureThroughput(subjects, 9, 3000);
@@ -67,12 +72,14 @@ async function main(): Promise<void> {
     proxyRow("this host, no filter", load.noFilter),
     proxyRow("this host, add-header", load.addHeader),
     proxyRow("this host, add-header, no deadlines", load.addHeaderNoDeadline),
+    proxyRow("this host, add-header, inspector on (`--inspect`)", load.addHeaderInspect),
     proxyRow("this host, four add-header filters", load.chain4),
     "",
     "| host CPU per request, side by side (medians of 5 interleaved rounds) | minimal proxy | this host, no filter | with the filter | no filter / minimal | filter / no filter |",
     "|---|---:|---:|---:|---:|---:|",
     `| GET, add-header | ${cpu(load.minimal)} | ${cpu(load.noFilter)} | ${cpu(load.addHeader)} | ${ratio("noFilter", "minimal")} | ${ratio("addHeader", "noFilter")} |`,
     `| GET, add-header with deadlines / without (target ≤ 1.05) | | ${cpu(load.addHeaderNoDeadline)} | ${cpu(load.addHeader)} | | ${ratio("addHeader", "addHeaderNoDeadline")} |`,
+    `| GET, add-header with the inspector on / off | | ${cpu(load.addHeader)} | ${cpu(load.addHeaderInspect)} | | ${ratio("addHeaderInspect", "addHeader")} |`,
     `| GET, four add-header filters (target ≤ 1.2) | | | ${cpu(load.chain4)} | | ${ratio("chain4", "noFilter")} |`,
     ...POST_SIZES.map((size) => {
       const [m, n, b] = [`minimalPost${size}`, `noFilterPost${size}`, `bodyRewritePost${size}`];
@@ -111,6 +118,14 @@ async function main(): Promise<void> {
   console.log(`\n${table}\n`);
 
   await writeReadmeBlock("bench", table);
+}
+
+async function proxySection(): Promise<void> {
+  console.log("proxy: autocannon, 32 connections, 5 rounds of 5 s per target, interleaved…");
+  const load = await measureProxy(5, 5);
+  const cpu = (r: { cpuMicrosPerRequest: number | null }) => (r.cpuMicrosPerRequest === null ? "" : `${r.cpuMicrosPerRequest.toFixed(1)} µs`);
+  const rows = Object.entries(load).map(([name, r]) => `| ${name} | ${fmt(r.rps)} | ${r.p50.toFixed(1)} ms | ${r.p99.toFixed(1)} ms | ${cpu(r)} |`);
+  console.log(["", "| target | requests/s (median of 5) | p50 | p99 | host CPU per request |", "|---|---:|---:|---:|---:|", ...rows, ""].join("\n"));
 }
 
 /** Replaces the README's block between `<!-- NAME:start -->` and `<!-- NAME:end -->`. */
@@ -152,10 +167,10 @@ else {
     execFileSync(process.execPath, ["--import", "tsx", join(root, "toolchain/cli.ts"), "build", "add-header"], { cwd: root, stdio: "inherit" });
   } else if (PINNED) {
     // Run the load generator (this process) on core 1, next to the upstream.
-    const result = spawnSync("taskset", ["-c", "1", process.execPath, "--import", "tsx", join(import.meta.dirname, "index.ts")],
+    const result = spawnSync("taskset", ["-c", "1", process.execPath, "--import", "tsx", join(import.meta.dirname, "index.ts"), ...process.argv.slice(2)],
       { stdio: "inherit", env: { ...process.env, BENCH_PINNED: "1" } });
     if (result.status !== 0) process.exit(result.status ?? 1);
   } else await main();
   // Unpinned: builds use every core.
-  await buildSection();
+  if (!PROXY_ONLY) await buildSection();
 }

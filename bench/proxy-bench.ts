@@ -19,10 +19,10 @@ export interface Usage { cpuMicros: number; requests: number }
 /** With two cores or more and taskset at hand, the proxy under test gets core 0 to itself; upstream and load generator share core 1. */
 export const PINNED = process.env.BENCH_PINNED === "1" || (availableParallelism() >= 2 && spawnSync("taskset", ["-c", "0", "true"]).status === 0);
 
-export function startServer(args: string[], core: number): Promise<{ child: ChildProcess; port: number }> {
+export function startServer(args: string[], core: number, env: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number }> {
   const command = [process.execPath, "--import", "tsx", join(import.meta.dirname, "servers.ts"), ...args];
   const [file, ...argv] = PINNED ? ["taskset", "-c", String(core), ...command] : command;
-  const child = spawn(file, argv, { cwd: root, stdio: ["ignore", "pipe", "inherit", "ipc"] });
+  const child = spawn(file, argv, { cwd: root, stdio: ["ignore", "pipe", "inherit", "ipc"], env: { ...process.env, ...env } });
   return new Promise((resolve, reject) => {
     child.stdout!.once("data", (d: Buffer) => resolve({ child, port: Number(String(d).trim()) }));
     child.once("exit", (code) => reject(new Error(`bench server ${args.join(" ")} exited with ${code}`)));
@@ -94,9 +94,11 @@ export async function measureProxy(rounds: number, seconds: number): Promise<Rec
     servers.addHeader = await startServer(["host", up, ...ADD_HEADER], 0);
     // The same with no deadline on calls into the module (the module runs uninstrumented).
     servers.addHeaderNoDeadline = await startServer(["host", up, "--deadline-ms", "0", ...ADD_HEADER], 0);
+    // The same with --inspect: what tracing every request costs (off, it must cost nothing: the row above).
+    servers.addHeaderInspect = await startServer(["host", up, ...ADD_HEADER], 0, { BENCH_INSPECT: "1" });
     servers.chain4 = await startServer(["host", up, ...ADD_HEADER, ...ADD_HEADER, ...ADD_HEADER, ...ADD_HEADER], 0);
     servers.bodyRewrite = await startServer(["host", up, ...BODY_REWRITE], 0);
-    for (const server of ["upstream", "minimal", "noFilter", "addHeader", "addHeaderNoDeadline", "chain4"]) subjects[server] = { server, workload: { bodyBytes: 0 } };
+    for (const server of ["upstream", "minimal", "noFilter", "addHeader", "addHeaderNoDeadline", "addHeaderInspect", "chain4"]) subjects[server] = { server, workload: { bodyBytes: 0 } };
     for (const size of POST_SIZES) {
       for (const server of ["minimal", "noFilter", "bodyRewrite"]) subjects[`${server}Post${size}`] = { server, workload: { bodyBytes: size } };
     }

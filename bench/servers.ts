@@ -3,6 +3,7 @@
 //                     request's body back (text/plain)
 //   minimal <port>    the floor for any Node proxy: node:http in, undici out, no routing, no filters
 //   host <port> [--deadline-ms MS] [wasm root-id config]…   this host, with no filter or a chain of wasm filters
+//                     (BENCH_INSPECT=1: with the inspector on, tracing every request)
 //   tcp-echo          a TCP server sending back what it receives
 //   tcp-minimal <port>  the floor for any Node TCP proxy: each connection piped to the upstream and back
 //   tcp-host <port> [wasm root-id config]   this host's TCP proxy, with no filter or one network filter
@@ -96,7 +97,7 @@ if (kind === "upstream") {
   });
   if (!wasm) cfg.listeners[0].wasmFilters = [];
   if (deadlineMs !== undefined) for (const f of cfg.listeners[0].wasmFilters) f.deadlineMs = Number(deadlineMs);
-  const proxy = await Proxy.start(cfg, new Logger("warn"));
+  const proxy = await Proxy.start(cfg, new Logger("warn"), { inspect: process.env.BENCH_INSPECT === "1" ? {} : null });
   const work = tcp ? "tcp.ingress_tcp.downstream_cx_rx_bytes_total" : "http.ingress_http.downstream_rq_total";
   reportUsage(() => proxy.stats.get(work));
   announce(proxy.ports[0]);

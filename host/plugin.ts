@@ -1,7 +1,7 @@
 // One plugin: its configuration, its VM (created once, reused by every stream, re-created
 // after a trap), its root context, and the calls into the module with the current context set.
 import { readFile } from "node:fs/promises";
-import { buildImports, hostFunctionNames } from "./abi/index.ts";
+import { type ImportState, buildImports, hostFunctionNames } from "./abi/index.ts";
 import type { AbiHost, DeferOwner, StreamContext } from "./abi/host.ts";
 import { LOG_LEVEL_NAMES, LogLevel, type LogLevelName } from "./abi/types.ts";
 import { IdTable } from "./id-table.ts";
@@ -61,6 +61,8 @@ export interface PluginConfig {
   deadlineMs?: number;
   /** The most bytes the VM's linear memory may grow to (default 1 GiB, as Envoy's host): memory.grow answers -1 past it. */
   memoryLimitBytes?: number;
+  /** Wraps the host functions of each VM the plugin builds (the proxy's inspector, when on, observes them). */
+  observeImports?: ImportState["observe"];
 }
 
 export interface LogEntry {
@@ -121,6 +123,7 @@ export class Plugin implements AbiHost {
   private recovery: NodeJS.Timeout | null = null;
   private recoveryDelayMs = 0;
   private readonly foreign: Record<string, ForeignFunction>;
+  private readonly observeImports: ImportState["observe"];
   /** HTTP callouts and gRPC calls the module makes, and what their answers let it read. */
   readonly outbound: OutboundCalls;
   private readonly node: NonNullable<PluginConfig["node"]>;
@@ -151,6 +154,7 @@ export class Plugin implements AbiHost {
     this.timedTicks = this.live || this.clock !== wallClock;
     this.outbound = new OutboundCalls(this, config.callouts ?? null, config.grpc ?? null);
     this.foreign = { ...DEFAULT_FOREIGN_FUNCTIONS, ...config.foreignFunctions };
+    this.observeImports = config.observeImports;
     this.node = config.node ?? { id: "", cluster: "", metadata: {} };
     this.logLevel = LOG_LEVEL_NAMES.indexOf(config.logLevel ?? "info") as LogLevel;
   }
@@ -197,7 +201,7 @@ export class Plugin implements AbiHost {
       this.vm = new WasmVm(this.checked, this.deadlineMs);
       this.properties.clear();
       this.setTickPeriod(0);
-      this.vm.instantiate(buildImports(this, { properties: this.properties, metrics: this.metrics, shared: this.shared, foreign: this.foreign }));
+      this.vm.instantiate(buildImports(this, { properties: this.properties, metrics: this.metrics, shared: this.shared, foreign: this.foreign, observe: this.observeImports }));
       this.phase = "start";
       this.vm.start();
       this.callRoot("proxy_on_context_create", ROOT_CONTEXT_ID, 0);

@@ -60,6 +60,8 @@ export interface ImportState {
   shared: SharedState;
   /** Foreign functions the module may call by name. */
   foreign: Record<string, ForeignFunction>;
+  /** Wraps host functions to watch what the module does (the inspector); absent, they are left as they are. */
+  observe?: (host: AbiHost, env: HostFunctions, metrics: MetricRegistry) => void;
 }
 
 export function buildImports(host: AbiHost, state: ImportState): WebAssembly.Imports {
@@ -87,6 +89,7 @@ export function buildImports(host: AbiHost, state: ImportState): WebAssembly.Imp
     });
     env[name] = gated(host, name, fn as AnyHostFunction, ALLOWED_DURING_START.has(name));
   }
+  state.observe?.(host, env, state.metrics);
   const wasi: HostFunctions = {};
   for (const [name, fn] of Object.entries(wasiFunctions(host))) wasi[name] = gated(host, name, fn as AnyHostFunction, true);
   return { env, ...Object.fromEntries(WASI_MODULES.map((m) => [m, wasi])) };

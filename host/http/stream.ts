@@ -10,6 +10,7 @@ import type { Plugin } from "../plugin.ts";
 import { HttpFilter, type Side } from "./filter.ts";
 import { type StreamInfo, newStreamInfo, streamProperty } from "../stream-info.ts";
 import { type Clock, wallClock } from "../clock.ts";
+import type { HttpTracer } from "../inspect/trace.ts";
 
 /** Where a side's output goes: upstream for the request, to the client for the response. */
 export interface SideSink {
@@ -214,18 +215,24 @@ export class HttpDirection {
     for (const pair of headers) this.headers.push(lowercased(pair));
     this.received = true;
     this.headersEnd = endOfStream;
+    const tracer = this.stream.tracer;
+    if (tracer !== null) tracer.headers(this.side, "in", this.headers, endOfStream);
     this.runHeaders(0);
   }
 
   receiveData(data: Uint8Array, endOfStream: boolean): void {
     if (this.closed) return;
     this.stream.info[this.side === "request" ? "requestBodyBytes" : "responseBodyBytes"] += data.length;
+    const tracer = this.stream.tracer;
+    if (tracer !== null) tracer.data(this.side, "in", data, endOfStream);
     this.runData(0, data, endOfStream);
   }
 
   receiveTrailers(trailers: HeaderList): void {
     if (this.closed) return;
     this.trailers = trailers.map(lowercased);
+    const tracer = this.stream.tracer;
+    if (tracer !== null) tracer.trailers(this.side, "in", this.trailers);
     this.runTrailers(0);
   }
 
@@ -301,6 +308,8 @@ export class HttpDirection {
     }
     this.sent = true;
     if (this.headersEnd) this.ended = true;
+    const tracer = this.stream.tracer;
+    if (tracer !== null) tracer.headers(this.side, "out", this.headers, this.headersEnd);
     this.out.headers(this.headers, this.headersEnd);
   }
 
@@ -333,6 +342,8 @@ export class HttpDirection {
       if (!this.settle(f, verdict) || slot.stoppedOnData) return;
     }
     if (endOfStream) this.ended = true;
+    const tracer = this.stream.tracer;
+    if (tracer !== null) tracer.data(this.side, "out", data, endOfStream);
     this.out.data(data, endOfStream);
   }
 
@@ -361,6 +372,8 @@ export class HttpDirection {
       }
     }
     this.ended = true;
+    const tracer = this.stream.tracer;
+    if (tracer !== null) tracer.trailers(this.side, "out", this.trailers!);
     this.out.trailers(this.trailers!);
   }
 }
@@ -380,13 +393,19 @@ export class HttpStream {
   /** The plugins' clock (a proxy's are all the wall clock; a test's may be manual). */
   private readonly clock: Clock;
 
-  constructor(plugins: Plugin[], private readonly sink: HttpStreamSink, readonly bufferLimitBytes = Infinity, info: Partial<StreamInfo> = {}) {
+  /**
+   * The inspector's tracer (null when it is off): `tracer` is the one check the stream makes
+   * per event, so a proxy without --inspect records and allocates nothing for it.
+   */
+  constructor(plugins: Plugin[], private readonly sink: HttpStreamSink, readonly bufferLimitBytes = Infinity, info: Partial<StreamInfo> = {},
+    readonly tracer: HttpTracer | null = null) {
     this.clock = plugins[0]?.clock ?? wallClock;
     this.info = newStreamInfo(this.clock.nowNanos(), { protocol: "HTTP/1.1", ...info });
     for (const plugin of plugins) plugin.prepareStream();
     this.filters = plugins.map((plugin, i) => new HttpFilter(plugin, this, i));
     this.request = new HttpDirection(this, "request", this.filters, sink.request);
     this.response = new HttpDirection(this, "response", [...this.filters].reverse(), sink.response);
+    if (tracer !== null) tracer.attach(this);
   }
 
   resume(filter: HttpFilter, side: Side): void {
@@ -446,6 +465,7 @@ export class HttpStream {
     }
     this.answeredLocally = true;
     this.localReply = reply;
+    if (this.tracer !== null) this.tracer.localReply(filter, reply);
     this.info.responseCodeDetails = reply.details || "local_reply";
     this.request.closed = true;
     this.sink.localReply?.(reply, filter);
@@ -470,6 +490,7 @@ export class HttpStream {
   reset(reason: string): void {
     if (this.resetReason !== null) return;
     this.resetReason = reason;
+    if (this.tracer !== null) this.tracer.reset(reason);
     this.request.closed = true;
     this.response.closed = true;
     this.sink.reset?.(reason);

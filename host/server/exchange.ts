@@ -84,7 +84,7 @@ export class Exchange implements HoldSubject {
     }, listener.bufferLimitBytes, {
       ...connectionInfo(req.socket),
       protocol: `HTTP/${req.httpVersion}`,
-    });
+    }, proxy.inspector === null ? null : proxy.inspector.http(listener.name, plugins));
   }
 
   // HoldSubject: what the proxy asks of a stream a filter holds.
@@ -325,6 +325,8 @@ export class Exchange implements HoldSubject {
     stats.counter(status ? DOWNSTREAM_RQ_CLASSES[Math.floor(status / 100)] ?? "downstream_rq_other" : "downstream_rq_reset").add();
     this.cancelUpstream();
     this.stream.finish();
+    const { tracer } = this.stream;
+    if (tracer !== null) tracer.end(status, this.details);
     if (!logger.enabled("info")) return;
     const ms = Math.round(performance.now() - this.started);
     logger.log("info", "access", `"${this.req.method} ${this.req.url} HTTP/${this.req.httpVersion}" ${status || "-"} ${this.details} ${this.bytesReceived} ${this.bytesSent} ${ms} "${this.cluster}" "${this.upstreamHost}"`);
