@@ -85,9 +85,9 @@ export interface OptionFigures {
 /** Release option sets for add-header: compile time (warm compiler, median), bytes, µs per stream. */
 export async function measureReleaseOptions(rounds: number): Promise<{ options: OptionFigures[]; noopMicros: number }> {
   const variants: [string, string[]][] = [
-    ["-O3 -Oz (chosen)", ["-O3", "--shrinkLevel", "2", "--noAssert"]],
-    ["-O3 -Oz --converge (before)", ["-O3", "--shrinkLevel", "2", "--converge", "--noAssert"]],
-    ["-O2 -Os", ["-O2", "--shrinkLevel", "1", "--noAssert"]],
+    ["-O2 -Os (chosen)", ["-O2", "--shrinkLevel", "1", "--noAssert"]],
+    ["-O3 -Oz", ["-O3", "--shrinkLevel", "2", "--noAssert"]],
+    ["-O3 -Oz --converge (the first release options)", ["-O3", "--shrinkLevel", "2", "--converge", "--noAssert"]],
     ["-O1 -Os", ["-O1", "--shrinkLevel", "1", "--noAssert"]],
   ];
   const module = projectModules(root).find((m) => m.name === "add-header")!;
