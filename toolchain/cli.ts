@@ -1,13 +1,9 @@
-// The proxy-wasm-as command: `init`, `build`, `start`, and `run` (the proxy, host/cli.ts).
+// The proxy-wasm-as command: `init`, `build`, `test`, `start`, `package`, and `run` (the
+// proxy, host/cli.ts). Each command's code is imported when it runs: `build` and `test`, the
+// author's loop, do not pay for loading the proxy.
 import { parseArgs } from "node:util";
-import { main as runMain } from "../host/cli.ts";
 import { BuildError, build } from "./build.ts";
-import { init } from "./init.ts";
-import { packageCommand } from "./package.ts";
 import { ProjectError } from "./modules.ts";
-import { buildHook, start } from "./start.ts";
-import { test } from "./test.ts";
-import { watchBuild } from "./watch.ts";
 
 const USAGE = `usage:
   proxy-wasm-as init <folder> [--tcp]        a new filter project (package.json, filter, test, envoy.yaml)
@@ -34,6 +30,7 @@ async function buildCommand(argv: string[]): Promise<void> {
     targets: values["release-only"] ? ["release" as const] : undefined,
   };
   if (values.watch) {
+    const { watchBuild } = await import("./watch.ts");
     const watching = watchBuild(options);
     await watching.ready;
     process.stdout.write("watching for changes (Ctrl-C to stop)\n");
@@ -48,11 +45,14 @@ export async function main(argv: string[]): Promise<void> {
   try {
     switch (command) {
       case "build": return await buildCommand(rest);
-      case "init": return await init(rest);
-      case "package": return await packageCommand(rest);
-      case "start": return await start(rest);
-      case "test": return await test(rest);
-      case "run": return void (await runMain(argv, buildHook(process.cwd(), false)));
+      case "init": return await (await import("./init.ts")).init(rest);
+      case "package": return await (await import("./package.ts")).packageCommand(rest);
+      case "start": return await (await import("./start.ts")).start(rest);
+      case "test": return await (await import("./test.ts")).test(rest);
+      case "run": {
+        const [{ main: runMain }, { buildHook }] = await Promise.all([import("../host/cli.ts"), import("./start.ts")]);
+        return void (await runMain(argv, buildHook(process.cwd(), false)));
+      }
       case undefined: case "help": case "--help": case "-h":
         process.stdout.write(`${USAGE}\n`);
         return;
