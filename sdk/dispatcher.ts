@@ -18,9 +18,19 @@ class Registration {
 
 const registrations = new Array<Registration>();
 const roots = new Map<u32, RootContext>();
-const unopened = new Map<u32, RootContext>(); // streams created, kind not known yet
-const httpStreams = new Map<u32, HttpContext>();
-const tcpStreams = new Map<u32, TcpContext>();
+
+/**
+ * A stream the host created: its root, until its first HTTP or TCP callback says which kind
+ * it is and makes its context. One map entry per stream, set at create and deleted at delete.
+ */
+class Stream {
+  opened: bool = false;
+  http: HttpContext | null = null;
+  tcp: TcpContext | null = null;
+  constructor(public root: RootContext) {}
+}
+
+const streams = new Map<u32, Stream>();
 
 /**
  * Registers a root context: `factory` makes it for a plugin whose root id is `rootId`.
@@ -48,7 +58,7 @@ function registeredNames(): string[] {
 export function onContextCreate(contextId: u32, parentId: u32): void {
   forgetLogLevel();
   if (parentId != 0) {
-    if (roots.has(parentId)) unopened.set(contextId, roots.get(parentId));
+    if (roots.has(parentId)) streams.set(contextId, new Stream(roots.get(parentId)));
     else log.error(`context ${contextId} created under ${parentId}, which is not a root context`);
     return;
   }
@@ -74,50 +84,40 @@ function passThrough(contextId: u32, factory: string): void {
   if (log.enabled(LogLevel.Debug)) log.debug(`context ${contextId}: ${factory} gave null, the stream passes through this filter untouched`);
 }
 
-// The stream context the last callback went to: a stream's callbacks mostly come one after
-// another (headers, done, log, delete), so most of them skip the maps' hashing.
+// The stream the last callback went to: a stream's callbacks mostly come one after another
+// (headers, done, log, delete), so most of them skip the map's hashing.
 let lastId: u32 = 0;
-let lastHttp: HttpContext | null = null;
-let lastTcp: TcpContext | null = null;
+let last: Stream | null = null;
 
-function remember(contextId: u32, http: HttpContext | null, tcp: TcpContext | null): void {
+function streamEntry(contextId: u32): Stream | null {
+  if (contextId == lastId && last != null) return last;
+  if (!streams.has(contextId)) return null;
+  const stream = streams.get(contextId);
   lastId = contextId;
-  lastHttp = http;
-  lastTcp = tcp;
+  last = stream;
+  return stream;
 }
 
 function httpOf(contextId: u32): HttpContext | null {
-  if (contextId == lastId && lastHttp != null) return lastHttp;
-  if (httpStreams.has(contextId)) {
-    const known = httpStreams.get(contextId);
-    remember(contextId, known, null);
-    return known;
+  const stream = streamEntry(contextId);
+  if (stream == null) return null;
+  if (!stream.opened) {
+    stream.opened = true;
+    stream.http = stream.root.newHttpContext(contextId);
+    if (stream.http == null) passThrough(contextId, "newHttpContext");
   }
-  if (!unopened.has(contextId)) return null;
-  const context = unopened.get(contextId).newHttpContext(contextId);
-  unopened.delete(contextId);
-  if (context != null) {
-    httpStreams.set(contextId, context);
-    remember(contextId, context, null);
-  } else passThrough(contextId, "newHttpContext");
-  return context;
+  return stream.http;
 }
 
 function tcpOf(contextId: u32): TcpContext | null {
-  if (contextId == lastId && lastTcp != null) return lastTcp;
-  if (tcpStreams.has(contextId)) {
-    const known = tcpStreams.get(contextId);
-    remember(contextId, null, known);
-    return known;
+  const stream = streamEntry(contextId);
+  if (stream == null) return null;
+  if (!stream.opened) {
+    stream.opened = true;
+    stream.tcp = stream.root.newTcpContext(contextId);
+    if (stream.tcp == null) passThrough(contextId, "newTcpContext");
   }
-  if (!unopened.has(contextId)) return null;
-  const context = unopened.get(contextId).newTcpContext(contextId);
-  unopened.delete(contextId);
-  if (context != null) {
-    tcpStreams.set(contextId, context);
-    remember(contextId, null, context);
-  } else passThrough(contextId, "newTcpContext");
-  return context;
+  return stream.tcp;
 }
 
 export function onVmStart(rootId: u32, size: u32): bool {
@@ -212,13 +212,11 @@ export function onUpstreamClose(contextId: u32, peer: PeerType): void {
 
 /** The open stream context (HTTP or TCP) with this id, or null. */
 function streamOf(contextId: u32): StreamContext | null {
-  if (contextId == lastId) {
-    if (lastHttp != null) return lastHttp;
-    if (lastTcp != null) return lastTcp;
-  }
-  if (httpStreams.has(contextId)) return httpStreams.get(contextId);
-  if (tcpStreams.has(contextId)) return tcpStreams.get(contextId);
-  return null;
+  const stream = streamEntry(contextId);
+  if (stream == null) return null;
+  const http = stream.http;
+  if (http != null) return http;
+  return stream.tcp;
 }
 
 function isOpenStream(contextId: u32): bool {
@@ -322,13 +320,13 @@ export function onLog(contextId: u32): void {
 
 export function onDelete(contextId: u32): void {
   forgetLogLevel();
-  unopened.delete(contextId);
-  const stream = streamOf(contextId);
-  if (stream != null) {
-    httpStreams.delete(contextId);
-    tcpStreams.delete(contextId);
-    if (contextId == lastId) remember(0, null, null);
-    stream.onDelete();
+  const entry = streamEntry(contextId);
+  if (entry != null) {
+    const stream = streamOf(contextId);
+    streams.delete(contextId);
+    lastId = 0;
+    last = null;
+    if (stream != null) stream.onDelete();
   } else if (roots.has(contextId)) {
     const root = roots.get(contextId);
     roots.delete(contextId);

@@ -12,6 +12,20 @@ export class Header {
   constructor(public name: string, public value: string) {}
 }
 
+/**
+ * A header whose name and value are encoded (UTF-8) once, for a filter that sets the same
+ * header on every stream: HeaderMap.addEncoded / replaceEncoded hand the bytes to the host
+ * with no conversion per call.
+ */
+export class EncodedHeader {
+  readonly name: ArrayBuffer;
+  readonly value: ArrayBuffer;
+  constructor(name: string, value: string) {
+    this.name = utf8(name);
+    this.value = utf8(value);
+  }
+}
+
 /** Encodes pairs in the ABI's pairs format. */
 export function serializePairs(pairs: Header[]): ArrayBuffer {
   const count = pairs.length;
@@ -96,6 +110,16 @@ export class HeaderMap {
     const key = toScratch(0, name), keyLen = scratchLength;
     const val = toScratch(1, value), valLen = scratchLength;
     proxy_replace_header_map_value(this.mapType, key, keyLen, val, valLen);
+  }
+
+  /** add(), with the name and value encoded once beforehand. */
+  addEncoded(header: EncodedHeader): void {
+    proxy_add_header_map_value(this.mapType, changetype<usize>(header.name), header.name.byteLength, changetype<usize>(header.value), header.value.byteLength);
+  }
+
+  /** replace(), with the name and value encoded once beforehand. */
+  replaceEncoded(header: EncodedHeader): void {
+    proxy_replace_header_map_value(this.mapType, changetype<usize>(header.name), header.name.byteLength, changetype<usize>(header.value), header.value.byteLength);
   }
 
   /** Removes every value of `name`. */

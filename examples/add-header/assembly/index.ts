@@ -5,7 +5,7 @@
 //
 // A header already present is replaced, so the configured value is the one that arrives.
 import {
-  RootContext, HttpContext, HeadersAction, HeaderMap, registerRootContext, request, response, config, log,
+  RootContext, HttpContext, HeadersAction, EncodedHeader, HeaderMap, registerRootContext, request, response, config, log,
 } from "proxy-wasm-as/sdk";
 
 @json
@@ -16,19 +16,24 @@ class AddHeaderConfig {
   response: Map<string, string> = new Map<string, string>();
 }
 
+/** The configured headers, encoded once: a stream hands their bytes to the host as they are. */
+function encoded(headers: Map<string, string>): EncodedHeader[] {
+  const names = headers.keys();
+  const out = new Array<EncodedHeader>(names.length);
+  for (let i = 0; i < names.length; i++) out[i] = new EncodedHeader(names[i], headers.get(names[i]));
+  return out;
+}
+
 class AddHeaderRoot extends RootContext {
-  settings: AddHeaderConfig = new AddHeaderConfig();
-  // The names, listed once here rather than by every stream (Map.keys() makes a new array each call).
-  requestNames: string[] = [];
-  responseNames: string[] = [];
+  requestHeaders: EncodedHeader[] = [];
+  responseHeaders: EncodedHeader[] = [];
 
   onConfigure(configurationSize: u32): bool {
     if (configurationSize == 0) return true; // nothing configured: nothing to add
     const parsed = config.parse<AddHeaderConfig>(config.plugin());
     if (parsed == null) return false; // config.parse has logged what is wrong
-    this.settings = parsed;
-    this.requestNames = parsed.request.keys();
-    this.responseNames = parsed.response.keys();
+    this.requestHeaders = encoded(parsed.request);
+    this.responseHeaders = encoded(parsed.response);
     log.info(`add-header: ${parsed.request.size} request and ${parsed.response.size} response headers`);
     return true;
   }
@@ -38,8 +43,8 @@ class AddHeaderRoot extends RootContext {
   }
 }
 
-function setAll(map: HeaderMap, names: string[], headers: Map<string, string>): void {
-  for (let i = 0; i < names.length; i++) map.replace(names[i], headers.get(names[i]));
+function setAll(map: HeaderMap, headers: EncodedHeader[]): void {
+  for (let i = 0; i < headers.length; i++) map.replaceEncoded(unchecked(headers[i]));
 }
 
 class AddHeader extends HttpContext {
@@ -51,12 +56,12 @@ class AddHeader extends HttpContext {
   }
 
   onRequestHeaders(headerCount: u32, endOfStream: bool): HeadersAction {
-    setAll(request.headers, this.owner.requestNames, this.owner.settings.request);
+    setAll(request.headers, this.owner.requestHeaders);
     return HeadersAction.Continue;
   }
 
   onResponseHeaders(headerCount: u32, endOfStream: bool): HeadersAction {
-    setAll(response.headers, this.owner.responseNames, this.owner.settings.response);
+    setAll(response.headers, this.owner.responseHeaders);
     return HeadersAction.Continue;
   }
 }
