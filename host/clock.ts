@@ -2,7 +2,11 @@
 // properties that depend on time (request.time, request.duration) — and the timer behind its
 // onTick. A proxy runs on the wall clock; a test can run a plugin on a ManualClock, which moves
 // only when the test advances it and runs the timers that fall due on the way.
-import { nowNanos } from "./abi/time.ts";
+
+/** Wall-clock nanoseconds since the epoch, at sub-millisecond resolution. */
+export function nowNanos(): bigint {
+  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
+}
 
 export interface Timer {
   cancel(): void;

@@ -3,11 +3,6 @@
 import type { AbiHost, HostFunctions } from "./host.ts";
 import { Status } from "./types.ts";
 
-/** Wall-clock nanoseconds since the epoch, at sub-millisecond resolution. */
-export function nowNanos(): bigint {
-  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
-}
-
 export function timeFunctions(host: AbiHost): HostFunctions {
   return {
     proxy_get_current_time_nanoseconds(timePtr: number): number {
