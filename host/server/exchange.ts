@@ -14,10 +14,9 @@ import { type StatScope, statusClassNames } from "./stats.ts";
 import { type Hold, HttpStream } from "../http/stream.ts";
 import type { HoldSubject } from "./held-streams.ts";
 import { redirectLocation, rewritePath, selectRoute, selectVirtualHost } from "../http/router.ts";
+import { HOP_BY_HOP, prepareRequest, STATUS_TEXT } from "../http/request-checks.ts";
 import type { Proxy } from "./proxy.ts";
 
-/** Headers that describe one connection, not the message: never forwarded. */
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer", "host", "http2-settings"]);
 const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
 
@@ -117,20 +116,22 @@ export class Exchange implements HoldSubject {
     res.on("close", this.guard(() => this.finish()));
     res.on("drain", this.guard(() => this.upstream?.resume()));
 
-    const headers: HeaderList = [[":method", req.method ?? "GET"], [":path", req.url ?? "/"], [":authority", req.headers.host ?? ""], [":scheme", "http"]];
-    for (let i = 0; i < req.rawHeaders.length; i += 2) {
-      const name = req.rawHeaders[i].toLowerCase();
-      if (!HOP_BY_HOP.has(name)) headers.push([name, req.rawHeaders[i + 1]]);
+    const prepared = prepareRequest({
+      method: req.method ?? "GET", url: req.url ?? "/", httpVersion: req.httpVersion, rawHeaders: req.rawHeaders,
+      remoteAddress: req.socket.remoteAddress ?? "", tls: false,
+    }, this.listener.http);
+    if ("status" in prepared) {
+      this.rejectBeforeFilters(prepared.status, prepared.details);
+      return;
     }
+    const { headers, authority, path, hasBody } = prepared;
     // Envoy picks the route as the headers arrive (filters may change it later): route_name
     // and cluster_name are readable from the first callback.
-    const route = this.selectRoute(req.headers.host ?? "", req.url ?? "/");
+    const route = this.selectRoute(authority, path);
     if (route) {
       this.stream.info.routeName = route.name || null;
       if (route.action.kind === "cluster") this.stream.info.clusterName = route.action.cluster;
     }
-    const length = req.headers["content-length"];
-    const hasBody = req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
     this.stream.request.receiveHeaders(headers, !hasBody);
     if (!hasBody) return;
     req.on("data", this.guard((chunk: Buffer) => {
@@ -143,6 +144,14 @@ export class Exchange implements HoldSubject {
       if (trailers.length) this.stream.request.receiveTrailers(trailers);
       else this.stream.request.receiveData(EMPTY, true);
     }));
+  }
+
+  /** A request Envoy's codec refuses before any filter: its status and text, the connection closed after. */
+  private rejectBeforeFilters(status: number, details: string): void {
+    this.details = details;
+    const body = STATUS_TEXT[status] ?? "";
+    this.res.writeHead(status, { "content-length": String(body.length), "content-type": "text/plain", connection: "close" }).end(body);
+    this.req.resume(); // a body sent anyway is read and dropped until the close
   }
 
   private routed: { authority: string; path: string; route: RouteConfig | null } | null = null;

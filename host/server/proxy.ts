@@ -314,6 +314,16 @@ export class Proxy {
       socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
     });
     server.on("connection", () => listenerStats.counter("downstream_cx_total").add());
+    // Every header reaches the exchange, which answers 431 past max_headers_count as Envoy (node's own cap drops the rest silently).
+    server.maxHeadersCount = 0;
+    // CONNECT with no route for it: Envoy's 403 (upgrade_failed), not a silent close.
+    server.on("connect", (req, socket) => {
+      listenerStats.counter("downstream_rq_total").add();
+      listenerStats.counter("downstream_rq_4xx").add();
+      this.logger.log("info", "access", `"CONNECT ${req.url} HTTP/${req.httpVersion}" 403 upgrade_failed 0 0 0 "-" "-"`);
+      socket.on("error", () => {});
+      socket.end("HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+    });
     await new Promise<void>((resolve, reject) => {
       server.once("error", (e) => reject(new Error(`listener ${config.name} cannot listen on ${config.address.address}:${config.address.port}: ${e.message}`)));
       server.listen(config.address.port, config.address.address, () => resolve());

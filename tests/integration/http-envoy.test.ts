@@ -1,0 +1,277 @@
+// HTTP as Envoy speaks it (issue 16), over real sockets on 127.0.0.1: Expect: 100-continue,
+// max_headers_count, transfer codings, Connection-nominated headers, x-request-id and
+// x-forwarded-*, HTTP/1.0, absolute-form URIs, CONNECT, config_dump secrets. Hostile or
+// malformed requests are written by hand on node:net sockets.
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import { connect, type AddressInfo } from "node:net";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { exampleConfig, root, startProxy } from "./proxy-fixture.ts";
+
+const SDK_PROBE = join(root, "build/test-sdk-probe.wasm");
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  raw: string[];
+  bytes: number;
+}
+
+let upstream: { server: Server; port: number; seen: Seen[]; connections: number };
+
+beforeAll(async () => {
+  const seen: Seen[] = [];
+  const server = createServer((req, res) => {
+    let bytes = 0;
+    req.on("data", (d: Buffer) => (bytes += d.length));
+    req.on("end", () => {
+      seen.push({ method: req.method!, url: req.url!, headers: req.headers, raw: req.rawHeaders, bytes });
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.end(`got ${bytes} bytes`);
+    });
+  });
+  server.maxHeadersCount = 0;
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  upstream = { server, port: (server.address() as AddressInfo).port, seen, connections: 0 };
+  server.on("connection", () => upstream.connections++);
+});
+
+afterAll(async () => {
+  upstream.server.closeAllConnections();
+  await new Promise<void>((resolve) => upstream.server.close(() => resolve()));
+});
+
+/** Writes `text` on a new connection to `port`; the bytes answered until the peer closes, or `waitMs` passes. */
+function raw(port: number, text: string | Buffer[], waitMs = 3000): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    let out = "";
+    const done = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(out);
+    };
+    const timer = setTimeout(done, waitMs);
+    socket.on("data", (d) => (out += d.toString("latin1")));
+    socket.on("close", done);
+    socket.on("error", done);
+    socket.on("connect", () => {
+      for (const part of typeof text === "string" ? [Buffer.from(text, "latin1")] : text) socket.write(part);
+    });
+  });
+}
+
+const statusOf = (response: string) => Number(/^HTTP\/1\.[01] (\d{3})/.exec(response)?.[1] ?? 0);
+const finalStatusOf = (response: string) => {
+  const all = [...response.matchAll(/HTTP\/1\.[01] (\d{3})/g)].map((m) => Number(m[1]));
+  return all.filter((s) => s >= 200)[0] ?? 0;
+};
+
+function config(edit: (yaml: string) => string = (y) => y) {
+  return exampleConfig("add-header", upstream.port, edit);
+}
+
+describe("requests Envoy's codec refuses or reshapes", () => {
+  it("Expect: 100-continue: 100 from the proxy, then the whole 2 MB body upstream, no expect header upstream", async () => {
+    const p = await startProxy(config());
+    try {
+      const before = upstream.seen.length;
+      const body = Buffer.alloc(2 * 1024 * 1024, 0x61);
+      const response = await new Promise<string>((resolve, reject) => {
+        // As curl does: the headers, a wait for 100 Continue, then the body.
+        const socket = connect(p.proxy.ports[0], "127.0.0.1");
+        let out = "";
+        let sent = false;
+        const timer = setTimeout(() => reject(new Error(`no answer; got ${out}`)), 10_000);
+        socket.on("data", (d) => {
+          out += d.toString("latin1");
+          if (!sent && out.includes("100 Continue")) {
+            sent = true;
+            socket.write(body);
+          }
+          if (/HTTP\/1\.1 200[\s\S]*got \d+ bytes/.test(out)) {
+            clearTimeout(timer);
+            socket.destroy();
+            resolve(out);
+          }
+        });
+        socket.on("error", reject);
+        socket.write(`POST /upload HTTP/1.1\r\nhost: x\r\ncontent-length: ${body.length}\r\nexpect: 100-continue\r\n\r\n`);
+      });
+      expect(response.startsWith("HTTP/1.1 100 Continue")).toBe(true);
+      expect(finalStatusOf(response)).toBe(200);
+      expect(response).toContain(`got ${body.length} bytes`);
+      const seen = upstream.seen[before];
+      expect(seen.bytes).toBe(body.length);
+      expect(seen.headers.expect).toBeUndefined();
+    } finally {
+      await p.proxy.stop(1000);
+    }
+  });
+
+  it("150 headers → 431 and the upstream never contacted; 100 → 200", async () => {
+    const p = await startProxy(config());
+    try {
+      const before = upstream.seen.length;
+      const headers = (n: number) => Array.from({ length: n - 1 }, (_, i) => `x-h-${i}: ${i}\r\n`).join("");
+      const many = await raw(p.proxy.ports[0], `GET /many HTTP/1.1\r\nhost: x\r\n${headers(150)}\r\n`);
+      expect(statusOf(many)).toBe(431);
+      expect(upstream.seen.length).toBe(before);
+      expect(p.lines.some((l) => l.includes("431 http1.too_many_headers"))).toBe(true);
+      const hundred = await raw(p.proxy.ports[0], `GET /hundred HTTP/1.1\r\nhost: x\r\nconnection: close\r\n${headers(99)}\r\n`);
+      expect(statusOf(hundred)).toBe(200);
+      expect(upstream.seen.length).toBe(before + 1);
+      expect(upstream.seen[before].headers["x-h-97"]).toBe("97");
+    } finally {
+      await p.proxy.stop(1000);
+    }
+  });
+
+  it("common_http_protocol_options.max_headers_count sets the limit", async () => {
+    const p = await startProxy(config((y) => y.replace("stat_prefix: ingress_http", "stat_prefix: ingress_http\n          common_http_protocol_options: { max_headers_count: 5 }")));
+    try {
+      const h = (n: number) => Array.from({ length: n }, (_, i) => `x-h-${i}: ${i}\r\n`).join("");
+      expect(statusOf(await raw(p.proxy.ports[0], `GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n${h(3)}\r\n`))).toBe(200);
+      expect(statusOf(await raw(p.proxy.ports[0], `GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n${h(5)}\r\n`))).toBe(431);
+    } finally {
+      await p.proxy.stop(1000);
+    }
+  });
+
+  it("Transfer-Encoding: gzip, chunked → 501; a header named in Connection and keep-alive do not reach the upstream", async () => {
+    const p = await startProxy(config());
+    try {
+      const before = upstream.seen.length;
+      const te = await raw(p.proxy.ports[0], "POST /te HTTP/1.1\r\nhost: x\r\ntransfer-encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+      expect(statusOf(te)).toBe(501);
+      expect(upstream.seen.length).toBe(before);
+      expect(p.lines.some((l) => l.includes("501 http1.invalid_transfer_encoding"))).toBe(true);
+      const nominated = await raw(p.proxy.ports[0],
+        "GET /conn HTTP/1.1\r\nhost: x\r\nconnection: keep-alive, x-secret-hop\r\nkeep-alive: timeout=5\r\nx-secret-hop: 1\r\nx-kept: 2\r\n\r\n", 1000);
+      expect(statusOf(nominated)).toBe(200);
+      const seen = upstream.seen[before];
+      expect(seen.headers["x-secret-hop"]).toBeUndefined();
+      expect(seen.headers["keep-alive"]).toBeUndefined();
+      expect(seen.headers["x-kept"]).toBe("2");
+    } finally {
+      await p.proxy.stop(1000);
+    }
+  });
+
+  it("HTTP/1.0 → 426 by default, 200 with accept_http_10 (default_host_for_http_10 for a request without Host)", async () => {
+    const p = await startProxy(config());
+    try {
+      const old = await raw(p.proxy.ports[0], "GET /old HTTP/1.0\r\n\r\n");
+      expect(statusOf(old)).toBe(426);
+      expect(p.lines.some((l) => l.includes("426 low_version"))).toBe(true);
+    } finally {
+      await p.proxy.stop(1000);
+    }
+    const q = await startProxy(config((y) => y.replace("stat_prefix: ingress_http",
+      "stat_prefix: ingress_http\n          http_protocol_options: { accept_http_10: true, default_host_for_http_10: legacy.example }")));
+    try {
+      const before = upstream.seen.length;
+      const old = await raw(q.proxy.ports[0], "GET /old HTTP/1.0\r\n\r\n");
+      expect(statusOf(old)).toBe(200);
+      expect(upstream.seen[before].headers.host).toBe("legacy.example");
+    } finally {
+      await q.proxy.stop(1000);
+    }
+  });
+
+  it("an absolute-form request URI is routed by its path, its authority the URI's", async () => {
+    const p = await startProxy(config((y) => y.replace('- match: { prefix: "/" }', '- match: { prefix: "/only" }')));
+    try {
+      const before = upstream.seen.length;
+      const abs = await raw(p.proxy.ports[0], "GET http://absolute.example/only/here?q=1 HTTP/1.1\r\nhost: other\r\nconnection: close\r\n\r\n");
+      expect(statusOf(abs)).toBe(200);
+      expect(upstream.seen[before].url).toBe("/only/here?q=1");
+      expect(upstream.seen[before].headers.host).toBe("absolute.example");
+    } finally {
+      await p.proxy.stop(1000);
+    }
+  });
+
+  it("CONNECT without a CONNECT route: 403 as Envoy's, not a silent close", async () => {
+    const p = await startProxy(config());
+    try {
+      const answer = await raw(p.proxy.ports[0], "CONNECT example.com:443 HTTP/1.1\r\nhost: example.com:443\r\n\r\n");
+      expect(statusOf(answer)).toBe(403);
+      expect(p.lines.some((l) => l.includes("403 upgrade_failed"))).toBe(true);
+    } finally {
+      await p.proxy.stop(1000);
+    }
+  });
+});
+
+describe("x-request-id and x-forwarded-* as Envoy's connection manager sets them", () => {
+  const probe = (y: string) => y.replace(/local: \{ filename: [^}]+\}/, `local: { filename: ${SDK_PROBE} }`);
+
+  it("generated when absent (a UUID the filter reads as request.id), kept when present; x-forwarded-proto set, no x-forwarded-for", async () => {
+    const p = await startProxy(config(probe));
+    try {
+      const before = upstream.seen.length;
+      const fresh = await raw(p.proxy.ports[0], "GET /a HTTP/1.1\r\nhost: x\r\nx-probe: property\r\nx-arg: request.id\r\nconnection: close\r\n\r\n");
+      expect(statusOf(fresh)).toBe(200);
+      const generated = upstream.seen[before].headers["x-request-id"] as string;
+      expect(generated).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(upstream.seen[before].headers["x-result"]).toBe(generated);
+      expect(upstream.seen[before].headers["x-forwarded-proto"]).toBe("http");
+      expect(upstream.seen[before].headers["x-forwarded-for"]).toBeUndefined();
+      const kept = await raw(p.proxy.ports[0], "GET /b HTTP/1.1\r\nhost: x\r\nx-request-id: mine-1\r\nx-probe: property\r\nx-arg: request.id\r\nx-forwarded-proto: https\r\nconnection: close\r\n\r\n");
+      expect(statusOf(kept)).toBe(200);
+      expect(upstream.seen[before + 1].headers["x-request-id"]).toBe("mine-1");
+      expect(upstream.seen[before + 1].headers["x-result"]).toBe("mine-1");
+      // xff_num_trusted_hops 0: the client's x-forwarded-proto is not trusted.
+      expect(upstream.seen[before + 1].headers["x-forwarded-proto"]).toBe("http");
+    } finally {
+      await p.proxy.stop(1000);
+    }
+  });
+
+  it("use_remote_address: the client's address appended to x-forwarded-for; an internal (loopback) client keeps its request id", async () => {
+    const p = await startProxy(config((y) => probe(y).replace("stat_prefix: ingress_http", "stat_prefix: ingress_http\n          use_remote_address: true")));
+    try {
+      const before = upstream.seen.length;
+      await raw(p.proxy.ports[0], "GET /a HTTP/1.1\r\nhost: x\r\nx-forwarded-for: 203.0.113.9\r\nx-request-id: mine-2\r\nconnection: close\r\n\r\n");
+      await raw(p.proxy.ports[0], "GET /b HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
+      expect(upstream.seen[before].headers["x-forwarded-for"]).toBe("203.0.113.9,127.0.0.1");
+      expect(upstream.seen[before].headers["x-request-id"]).toBe("mine-2");
+      expect(upstream.seen[before].headers["x-envoy-internal"]).toBe("true");
+      expect(upstream.seen[before + 1].headers["x-forwarded-for"]).toBe("127.0.0.1");
+    } finally {
+      await p.proxy.stop(1000);
+    }
+  });
+
+  it("generate_request_id: false adds none", async () => {
+    const p = await startProxy(config((y) => y.replace("stat_prefix: ingress_http", "stat_prefix: ingress_http\n          generate_request_id: false")));
+    try {
+      const before = upstream.seen.length;
+      await raw(p.proxy.ports[0], "GET /a HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
+      expect(upstream.seen[before].headers["x-request-id"]).toBeUndefined();
+    } finally {
+      await p.proxy.stop(1000);
+    }
+  });
+});
+
+describe("/config_dump and host_env_keys", () => {
+  it("shows the names of host_env_keys, never their values", async () => {
+    process.env.API_TOKEN = "xyz-secret-value";
+    try {
+      const p = await startProxy(config((y) => y.replace("vm_id: add_header", "vm_id: add_header\n                  environment_variables: { host_env_keys: [API_TOKEN] }")));
+      try {
+        expect(p.proxy.config.listeners[0].wasmFilters[0].environment.API_TOKEN).toBe("xyz-secret-value");
+        const dump = await (await fetch(`${p.admin}/config_dump`)).text();
+        expect(dump).toContain("API_TOKEN");
+        expect(dump).not.toContain("xyz");
+      } finally {
+        await p.proxy.stop(1000);
+      }
+    } finally {
+      delete process.env.API_TOKEN;
+    }
+  });
+});
