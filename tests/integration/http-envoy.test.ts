@@ -7,6 +7,7 @@ import { connect, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exampleConfig, root, startProxy } from "./proxy-fixture.ts";
+import { wat } from "../host/wat.ts";
 
 const SDK_PROBE = join(root, "build/test-sdk-probe.wasm");
 
@@ -23,6 +24,34 @@ let upstream: { server: Server; port: number; seen: Seen[]; connections: number 
 beforeAll(async () => {
   const seen: Seen[] = [];
   const server = createServer((req, res) => {
+    if (req.url!.startsWith("/trickle")) {
+      // A chunk every 100 ms for up to 5 s: each chunk alone is well inside any timeout.
+      res.writeHead(200, { "content-type": "text/plain" });
+      let n = 0;
+      const timer = setInterval(() => {
+        if (++n > 50 || res.destroyed) {
+          clearInterval(timer);
+          res.end();
+          return;
+        }
+        res.write("tick\n");
+      }, 100);
+      res.on("close", () => clearInterval(timer));
+      return;
+    }
+    if (req.url!.startsWith("/stall")) {
+      // Headers and a first chunk, then nothing for 3 s.
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.write("first\n");
+      const timer = setTimeout(() => res.end("late\n"), 3000);
+      res.on("close", () => clearTimeout(timer));
+      return;
+    }
+    if (req.url!.startsWith("/big")) {
+      res.writeHead(200, { "content-type": "application/octet-stream" });
+      res.end(Buffer.alloc(100_000, 0x62));
+      return;
+    }
     let bytes = 0;
     req.on("data", (d: Buffer) => (bytes += d.length));
     req.on("end", () => {
@@ -272,6 +301,139 @@ describe("/config_dump and host_env_keys", () => {
       }
     } finally {
       delete process.env.API_TOKEN;
+    }
+  });
+});
+
+/** The add-header example with its filter replaced by a module given inline, and `hcm` added to the connection manager. */
+function withModule(module: Uint8Array, hcm = "", listener = "") {
+  return config((y) => y.replace(/local: \{ filename: [^}]+\}/, `local: { inline_bytes: "${Buffer.from(module).toString("base64")}" }`)
+    .replace("stat_prefix: ingress_http", `stat_prefix: ingress_http${hcm}`)
+    .replace("  - name: main\n", `  - name: main\n${listener}`));
+}
+
+/** Reads an HTTP exchange on a raw socket: the head, the body bytes that arrived, how it ended and when. */
+function timed(port: number, text: string, waitMs: number): Promise<{ response: string; ms: number; closed: boolean }> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    let response = "";
+    let closed = false;
+    const done = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ response, ms: performance.now() - started, closed });
+    };
+    const timer = setTimeout(done, waitMs);
+    socket.on("data", (d) => (response += d.toString("latin1")));
+    socket.on("close", () => {
+      closed = true;
+      done();
+    });
+    socket.on("error", () => {});
+    socket.on("connect", () => socket.write(text));
+  });
+}
+
+describe("stream timeouts as Envoy's", () => {
+  it("a filter that never continues: 408 at stream_idle_timeout, through the access log as stream_idle_timeout", async () => {
+    const holdForever = wat(`
+      (func (export "proxy_on_context_create") (param i32 i32))
+      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) (i32.const 1))`);
+    const p = await startProxy(withModule(holdForever, "\n          stream_idle_timeout: 0.5s"));
+    try {
+      const { response, ms } = await timed(p.proxy.ports[0], "GET /held HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n", 5000);
+      expect(statusOf(response)).toBe(408);
+      expect(response).toContain("stream timeout");
+      expect(ms).toBeGreaterThanOrEqual(450);
+      expect(ms).toBeLessThan(3000);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(p.lines.some((l) => l.includes("408 stream_idle_timeout"))).toBe(true);
+    } finally {
+      await p.proxy.stop(1000);
+    }
+  });
+
+  it("stream_idle_timeout after the response started: a reset, logged with its details", async () => {
+    const p = await startProxy(config((y) => y.replace("stat_prefix: ingress_http", "stat_prefix: ingress_http\n          stream_idle_timeout: 0.5s")));
+    try {
+      const { response, ms, closed } = await timed(p.proxy.ports[0], "GET /stall HTTP/1.1\r\nhost: x\r\n\r\n", 5000);
+      expect(statusOf(response)).toBe(200);
+      expect(response).toContain("first");
+      expect(response).not.toContain("late");
+      expect(closed).toBe(true);
+      expect(ms).toBeLessThan(2500);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(p.lines.some((l) => l.includes("200 stream_idle_timeout"))).toBe(true);
+    } finally {
+      await p.proxy.stop(1000);
+    }
+  });
+
+  it("request_timeout: a request body that never completes gets 408", async () => {
+    const p = await startProxy(config((y) => y.replace("stat_prefix: ingress_http", "stat_prefix: ingress_http\n          request_timeout: 0.5s")));
+    try {
+      const { response, ms } = await timed(p.proxy.ports[0], "POST /slow HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-length: 10\r\n\r\nab", 5000);
+      // The request went upstream as it came; the response waits for its end, and the client gets 408.
+      expect(statusOf(response)).toBe(408);
+      expect(ms).toBeLessThan(3000);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(p.lines.some((l) => l.includes("408 request_overall_timeout"))).toBe(true);
+    } finally {
+      await p.proxy.stop(1000);
+    }
+  });
+
+  it("a trickling upstream is cut at the route timeout, a total that chunks do not restart", async () => {
+    const p = await startProxy(config((y) => y.replace("route: { cluster: upstream, timeout: 15s }", "route: { cluster: upstream, timeout: 1s }")));
+    try {
+      const { response, ms, closed } = await timed(p.proxy.ports[0], "GET /trickle HTTP/1.1\r\nhost: x\r\n\r\n", 8000);
+      expect(statusOf(response)).toBe(200);
+      expect(response).toContain("tick");
+      expect(closed).toBe(true);
+      expect(ms).toBeGreaterThanOrEqual(900);
+      expect(ms).toBeLessThan(3000);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(p.lines.some((l) => l.includes("200 upstream_response_timeout"))).toBe(true);
+      expect(await (await fetch(`${p.admin}/stats`)).text()).toContain("cluster.upstream.upstream_rq_timeout: 1");
+    } finally {
+      await p.proxy.stop(1000);
+    }
+  });
+});
+
+describe("a response over a buffering filter's limit", () => {
+  const buffering = (headersAction: number) => wat(`
+    (func (export "proxy_on_context_create") (param i32 i32))
+    (func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32) (i32.const ${headersAction}))
+    (func (export "proxy_on_response_body") (param i32 i32 i32) (result i32)
+      (select (i32.const 0) (i32.const 1) (local.get 2)))`);
+  const limit = "    per_connection_buffer_limit_bytes: 4096\n";
+
+  it("headers not sent yet: 500 with details response_payload_too_large, the limit named in the log", async () => {
+    const p = await startProxy(withModule(buffering(1), "", limit));
+    try {
+      const { response } = await timed(p.proxy.ports[0], "GET /big HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n", 5000);
+      expect(statusOf(response), p.lines.join("\n")).toBe(500);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(p.lines.some((l) => l.includes("500 response_payload_too_large"))).toBe(true);
+      expect(p.lines.some((l) => l.includes("over the buffer limit of 4096 bytes"))).toBe(true);
+    } finally {
+      await p.proxy.stop(1000);
+    }
+  });
+
+  it("headers already sent: a reset, and the access log says so", async () => {
+    const p = await startProxy(withModule(buffering(0), "", limit));
+    try {
+      const { response, closed } = await timed(p.proxy.ports[0], "GET /big HTTP/1.1\r\nhost: x\r\n\r\n", 5000);
+      expect(statusOf(response)).toBe(200);
+      expect(closed).toBe(true);
+      expect(response.length).toBeLessThan(100_000);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(p.lines.some((l) => l.includes(" response_payload_too_large "))).toBe(true);
+    } finally {
+      await p.proxy.stop(1000);
     }
   });
 });
