@@ -11,6 +11,7 @@ import {
 } from "./model.ts";
 import { ConfigError, Node } from "./reader.ts";
 import { closest } from "./envoy-fields.ts";
+import { compileRegex } from "../http/regex.ts";
 
 const HCM = "envoy.filters.network.http_connection_manager";
 const WASM = "envoy.filters.http.wasm";
@@ -330,9 +331,9 @@ function route(n: Node): RouteConfig {
   else if (m.field("safe_regex").present) {
     const source = m.field("safe_regex").only("RegexMatcher", "regex", "google_re2").field("regex").string();
     try {
-      match = { regex: new RegExp(`^(?:${source})$`), source };
+      match = { regex: compileRegex(source), source };
     } catch (e) {
-      m.field("safe_regex").field("regex").fail(`a regular expression (${(e as Error).message})`);
+      m.field("safe_regex").field("regex").fail(`an RE2 regular expression (${(e as Error).message})`);
     }
   } else m.fail("a match with prefix, path or safe_regex");
   if (!m.field("case_sensitive").bool(true)) throw new ConfigError(`${m.field("case_sensitive").where}: case_sensitive: false is not supported by this host`);

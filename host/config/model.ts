@@ -1,5 +1,6 @@
 // The one validated model the proxy runs from, whether it came from an Envoy bootstrap file
 // or from the command line's shorthand.
+import type { Regex } from "../http/regex.ts";
 
 export interface SocketAddress {
   address: string;
@@ -23,7 +24,7 @@ export interface WasmFilterConfig {
   hostEnvKeys?: string[];
 }
 
-export type RouteMatch = { prefix: string } | { path: string } | { regex: RegExp; source: string };
+export type RouteMatch = { prefix: string } | { path: string } | { regex: Regex; source: string };
 
 /** A route's action: to a cluster, or answered by the proxy itself (direct_response, redirect). */
 export type RouteAction =

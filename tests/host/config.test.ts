@@ -67,6 +67,18 @@ describe("Envoy configuration", () => {
     expect(message).not.toContain("\n");
   });
 
+  it("compiles safe_regex as RE2 (whole-path match), refusing what RE2 has not", () => {
+    const at = (regex: string) => example.replace('- match: { prefix: "/" }', `- match: { safe_regex: { regex: ${JSON.stringify(regex)} } }`);
+    const route = parse(at("/api/v[0-9]+/.*")).config.listeners[0];
+    if (route.kind !== "http") throw new Error("expected an HTTP listener");
+    const match = route.virtualHosts[0].routes[0].match;
+    if (!("regex" in match)) throw new Error("expected a regex match");
+    expect(match.regex.test("/api/v2/users")).toBe(true);
+    expect(match.regex.test("/x/api/v2/users")).toBe(false);
+    expect(() => parse(at("(a)\\1"))).toThrow(/safe_regex\.regex: expected an RE2 regular expression \(error parsing regexp: invalid escape sequence/);
+    expect(() => parse(at("(?=a)b"))).toThrow(/safe_regex\.regex: expected an RE2 regular expression/);
+  });
+
   it("reads the HTTP connection manager's options and circuit breakers by Envoy's names", () => {
     const text = example.replace("stat_prefix: ingress_http", `stat_prefix: ingress_http
           use_remote_address: true

@@ -437,3 +437,27 @@ describe("a response over a buffering filter's limit", () => {
     }
   });
 });
+
+describe("safe_regex on RE2", () => {
+  it("/(a|a)+b against a 10 KB path answers in well under a second while a concurrent request is served", async () => {
+    const p = await startProxy(config((y) => y.replace('- match: { prefix: "/" }', `- match: { safe_regex: { regex: "/(a|a)+b" } }
+                direct_response: { status: 203 }
+              - match: { prefix: "/" }`)));
+    try {
+      const path = `/${"a".repeat(10_000)}`;
+      const started = performance.now();
+      const [evil, other] = await Promise.all([
+        timed(p.proxy.ports[0], `GET ${path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n`, 5000),
+        timed(p.proxy.ports[0], "GET /other HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n", 5000),
+      ]);
+      expect(statusOf(evil.response)).toBe(200); // no regex match: the prefix route
+      expect(statusOf(other.response)).toBe(200);
+      expect(performance.now() - started).toBeLessThan(1000);
+      const matching = await timed(p.proxy.ports[0], `GET /${"a".repeat(5000)}b HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n`, 5000);
+      expect(statusOf(matching.response)).toBe(203); // the regex route
+      expect(matching.ms).toBeLessThan(1000);
+    } finally {
+      await p.proxy.stop(1000);
+    }
+  });
+});
