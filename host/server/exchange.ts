@@ -46,6 +46,8 @@ export class Exchange implements HoldSubject {
   private requestEnded = false;
   /** The route's timeout, started once the request has ended and gone upstream (0: none yet). */
   private routeTimeoutMs = 0;
+  /** The cluster's circuit breaker while this request holds a place in it. */
+  private breaker: Cluster["breaker"] | null = null;
 
   constructor(private readonly proxy: Proxy, private readonly listener: HttpListenerConfig, private readonly plugins: import("../plugin.ts").Plugin[],
     private readonly req: IncomingMessage, private readonly res: ServerResponse, private readonly stats: StatScope) {
@@ -239,6 +241,12 @@ export class Exchange implements HoldSubject {
   /** Sends the request upstream through undici's dispatcher, the response streaming back through the filters. */
   private dispatch(cluster: Cluster, method: string, path: string, headers: string[], timeoutMs: number): void {
     if (this.res.destroyed || this.stream.answeredLocally) return;
+    if (!cluster.breaker.admit(this.clusterStats!)) {
+      // Envoy's pool overflow: 503 at once, nothing sent upstream.
+      this.failUpstream(503, "upstream connect error or disconnect/reset before headers. reset reason: overflow", "upstream_reset_before_response_started{overflow}");
+      return;
+    }
+    this.breaker = cluster.breaker;
     const { pool, endpoint, address } = cluster.pick();
     this.upstreamHost = endpoint;
     this.stream.info.upstream = address;
@@ -275,6 +283,7 @@ export class Exchange implements HoldSubject {
       },
       onResponseEnd(_controller, trailers) {
         exchange.upstreamDone = true;
+        exchange.releaseBreaker();
         exchange.timers.routeDone();
         if (exchange.stream.response.ended) return;
         const list: HeaderList = [];
@@ -287,6 +296,7 @@ export class Exchange implements HoldSubject {
       },
       onResponseError(_controller, error) {
         exchange.upstreamDone = true;
+        exchange.releaseBreaker();
         exchange.timers.routeDone();
         exchange.upstreamFailed(error, (error as { code?: string }).code === "UND_ERR_HEADERS_TIMEOUT" || (error as { code?: string }).code === "UND_ERR_BODY_TIMEOUT");
       },
@@ -315,6 +325,11 @@ export class Exchange implements HoldSubject {
       this.details = details;
       this.stream.sendLocalReply(null, { status: 408, body: encoder.encode(which === "idle" ? "stream timeout" : "request timeout"), headers: [], details, grpcStatus: -1 });
     })();
+  }
+
+  private releaseBreaker(): void {
+    this.breaker?.release();
+    this.breaker = null;
   }
 
   private cancelUpstream(): void {
@@ -370,6 +385,7 @@ export class Exchange implements HoldSubject {
     const { stats } = this, { logger } = this.proxy;
     stats.gauge("downstream_rq_active").add(-1);
     this.timers.clear();
+    this.releaseBreaker();
     const status = this.res.headersSent ? this.res.statusCode : 0;
     stats.counter(status ? DOWNSTREAM_RQ_CLASSES[Math.floor(status / 100)] ?? "downstream_rq_other" : "downstream_rq_reset").add();
     this.cancelUpstream();

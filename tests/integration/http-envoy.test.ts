@@ -19,7 +19,7 @@ interface Seen {
   bytes: number;
 }
 
-let upstream: { server: Server; port: number; seen: Seen[]; connections: number };
+let upstream: { server: Server; port: number; seen: Seen[]; connections: number; open: number; maxOpen: number; inFlight: number; maxInFlight: number };
 
 beforeAll(async () => {
   const seen: Seen[] = [];
@@ -47,6 +47,16 @@ beforeAll(async () => {
       res.on("close", () => clearTimeout(timer));
       return;
     }
+    if (req.url!.startsWith("/slow")) {
+      upstream.inFlight++;
+      upstream.maxInFlight = Math.max(upstream.maxInFlight, upstream.inFlight);
+      const timer = setTimeout(() => res.end("slow\n"), 100);
+      res.on("close", () => {
+        upstream.inFlight--;
+        clearTimeout(timer);
+      });
+      return;
+    }
     if (req.url!.startsWith("/big")) {
       res.writeHead(200, { "content-type": "application/octet-stream" });
       res.end(Buffer.alloc(100_000, 0x62));
@@ -62,8 +72,12 @@ beforeAll(async () => {
   });
   server.maxHeadersCount = 0;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  upstream = { server, port: (server.address() as AddressInfo).port, seen, connections: 0 };
-  server.on("connection", () => upstream.connections++);
+  upstream = { server, port: (server.address() as AddressInfo).port, seen, connections: 0, open: 0, maxOpen: 0, inFlight: 0, maxInFlight: 0 };
+  server.on("connection", (socket) => {
+    upstream.connections++;
+    upstream.maxOpen = Math.max(upstream.maxOpen, ++upstream.open);
+    socket.on("close", () => upstream.open--);
+  });
 });
 
 afterAll(async () => {
@@ -458,6 +472,61 @@ describe("safe_regex on RE2", () => {
       expect(matching.ms).toBeLessThan(1000);
     } finally {
       await p.proxy.stop(1000);
+    }
+  });
+});
+
+describe("circuit_breakers.thresholds as Envoy's", () => {
+  const breakers = (thresholds: string) => config((y) => y.replace("    connect_timeout: 1s", `    connect_timeout: 1s
+    circuit_breakers:
+      thresholds:
+      - ${thresholds}`));
+
+  it("1,000 client connections with max_connections: 100 → at most 100 upstream connections, the rest wait and are served", async () => {
+    const p = await startProxy(breakers("{ max_connections: 100 }"));
+    try {
+      upstream.maxOpen = upstream.open;
+      upstream.maxInFlight = 0;
+      const before = upstream.connections;
+      const results = await Promise.all(Array.from({ length: 1000 }, (_, i) =>
+        timed(p.proxy.ports[0], `GET /slow/${i} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n`, 20_000)));
+      expect(results.filter((r) => statusOf(r.response) === 200)).toHaveLength(1000);
+      expect(upstream.connections - before).toBeLessThanOrEqual(100);
+      expect(upstream.maxInFlight).toBeLessThanOrEqual(100);
+      const stats = await (await fetch(`${p.admin}/stats`)).text();
+      expect(Number(/cluster\.upstream\.upstream_cx_overflow: (\d+)/.exec(stats)?.[1])).toBeGreaterThan(0);
+      expect(stats).not.toMatch(/upstream_rq_pending_overflow: [1-9]/);
+    } finally {
+      await p.proxy.stop(1000);
+    }
+  }, 30_000);
+
+  it("past max_pending_requests or max_requests: 503 at once, counted in upstream_rq_pending_overflow, nothing sent upstream", async () => {
+    const p = await startProxy(breakers("{ max_connections: 1, max_pending_requests: 1 }"));
+    try {
+      upstream.maxInFlight = 0;
+      const results = await Promise.all(Array.from({ length: 5 }, (_, i) =>
+        timed(p.proxy.ports[0], `GET /slow/p${i} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n`, 5000)));
+      const statuses = results.map((r) => statusOf(r.response)).sort();
+      expect(statuses).toEqual([200, 200, 503, 503, 503]);
+      expect(results.find((r) => statusOf(r.response) === 503)!.response).toContain("reset reason: overflow");
+      expect(upstream.maxInFlight).toBe(1); // one connection, one request at a time; the overflow never left the proxy
+      await new Promise((r) => setTimeout(r, 50));
+      expect(p.lines.filter((l) => l.includes("503 upstream_reset_before_response_started{overflow}"))).toHaveLength(3);
+      const stats = await (await fetch(`${p.admin}/stats`)).text();
+      expect(stats).toContain("cluster.upstream.upstream_rq_pending_overflow: 3");
+      expect(stats).toContain("cluster.upstream.upstream_cx_overflow: 1");
+    } finally {
+      await p.proxy.stop(1000);
+    }
+    const q = await startProxy(breakers("{ max_requests: 2 }"));
+    try {
+      const results = await Promise.all(Array.from({ length: 5 }, (_, i) =>
+        timed(q.proxy.ports[0], `GET /slow/r${i} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n`, 5000)));
+      expect(results.map((r) => statusOf(r.response)).sort()).toEqual([200, 200, 503, 503, 503]);
+      expect(await (await fetch(`${q.admin}/stats`)).text()).toContain("cluster.upstream.upstream_rq_pending_overflow: 3");
+    } finally {
+      await q.proxy.stop(1000);
     }
   });
 });
