@@ -387,7 +387,7 @@ describe("stream timeouts as Envoy's", () => {
   it("request_timeout: a request body that never completes gets 408", async () => {
     const p = await startProxy(config((y) => y.replace("stat_prefix: ingress_http", "stat_prefix: ingress_http\n          request_timeout: 0.5s")));
     try {
-      const { response, ms } = await timed(p.proxy.ports[0], "POST /slow HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-length: 10\r\n\r\nab", 5000);
+      const { response, ms } = await timed(p.proxy.ports[0], "POST /partial HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-length: 10\r\n\r\nab", 5000);
       // The request went upstream as it came; the response waits for its end, and the client gets 408.
       expect(statusOf(response)).toBe(408);
       expect(ms).toBeLessThan(3000);
