@@ -86,7 +86,7 @@ function distance(a: string, b: string): number {
 }
 
 /** The name in `names` closest to `name`, if one is close enough to be the one meant. */
-export function closest(name: string, names: Iterable<string>): string | null {
+export function closest(name: string, names: Iterable<string>, maxDistance = Math.max(2, Math.floor(name.length / 3))): string | null {
   let best: string | null = null;
   let bestDistance = Infinity;
   for (const candidate of names) {
@@ -96,6 +96,5 @@ export function closest(name: string, names: Iterable<string>): string | null {
       bestDistance = dist;
     }
   }
-  const limit = Math.max(2, Math.floor(name.length / 3));
-  return best !== null && (bestDistance <= limit || best.includes(name) || name.includes(best)) ? best : null;
+  return best !== null && (bestDistance <= maxDistance || best.includes(name) || name.includes(best)) ? best : null;
 }

@@ -177,6 +177,10 @@ function listener(n: Node): ListenerConfig {
   const entries = filters.map(extension);
   const unsupported = (i: number) => {
     const f = filters[i];
+    const kind = entries[i].kind;
+    const guess = kind.startsWith("envoy.filters.network.") ? closest(kind, [HCM, NETWORK_WASM, TCP_PROXY], 2)
+      : kind.startsWith("envoy.extensions.filters.network.") ? closest(kind, Object.keys(EXTENSION_OF_TYPE), 2) : null;
+    if (guess) throw new ConfigError(`${f.field("name").where}: network filter ${entries[i].label} is not one this host knows; did you mean ${guess}?`);
     throw new ConfigError(`${f.field("name").where}: network filter ${entries[i].label} is not supported here by this host (supported: ${SUPPORTED_CHAINS})`);
   };
   if (entries.some((e) => e.kind === HCM)) {
@@ -244,14 +248,14 @@ function httpFilters(n: Node): WasmFilterConfig[] {
   const entries = list.map(extension);
   const last = entries[entries.length - 1];
   if (last && last.kind !== ROUTER && last.kind !== WASM) {
-    const guess = closest(last.kind, [ROUTER, WASM]);
+    const guess = closest(last.kind, [ROUTER, WASM], 2);
     if (guess) throw new ConfigError(`${list[list.length - 1].field("name").where}: HTTP filter ${last.label} is not one this host knows; did you mean ${guess}?`);
   }
   if (list.length === 0 || last.kind !== ROUTER) n.fail(`http_filters ending with ${ROUTER}`);
   const wasm: WasmFilterConfig[] = [];
   for (const [i, f] of entries.slice(0, -1).entries()) {
     if (f.kind !== WASM) {
-      const guess = closest(f.kind, [WASM, ROUTER]);
+      const guess = closest(f.kind, [WASM, ROUTER], 2);
       if (guess && f.kind.startsWith("envoy.filters.http.")) throw new ConfigError(`${list[i].field("name").where}: HTTP filter ${f.label} is not one this host knows; did you mean ${guess}?`);
       throw new ConfigError(`${list[i].field("name").where}: HTTP filter ${f.label} is not supported by this host (supported: ${WASM}, then ${ROUTER} last)`);
     }

@@ -51,6 +51,12 @@ describe("Envoy configuration", () => {
   it("names the filter meant by a misspelt HTTP filter name", () => {
     const typo = example.replace("- name: envoy.filters.http.router\n            typed_config:\n              \"@type\": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router", "- name: envoy.filters.http.routr");
     expect(() => parse(typo)).toThrow(/http_filters\[1\]\.name: HTTP filter envoy\.filters\.http\.routr is not one this host knows; did you mean envoy\.filters\.http\.router\?/);
+    const hcm = example.replace("- name: envoy.filters.network.http_connection_manager", "- name: envoy.filters.network.http_connection_manger")
+      .replace("type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager", "type.googleapis.com/envoy.extensions.filters.network.http_connection_manger.v3.HttpConnectionManager");
+    expect(() => parse(hcm)).toThrow(/filters\[0\]\.name: network filter .* is not one this host knows; did you mean envoy\.extensions\.filters\.network\.http_connection_manager\.v3\.HttpConnectionManager\?/);
+    const byName = example.replace("- name: envoy.filters.network.http_connection_manager", "- name: envoy.filters.network.http_connection_manger")
+      .replace(/\n\s+"@type": type\.googleapis\.com\/envoy\.extensions\.filters\.network\.http_connection_manager\.v3\.HttpConnectionManager/, "");
+    expect(() => parse(byName)).toThrow(/filters\[0\]\.name: network filter envoy\.filters\.network\.http_connection_manger is not one this host knows; did you mean envoy\.filters\.network\.http_connection_manager\?/);
   });
 
   it("refuses an empty file and a YAML alias bomb in one line", () => {
