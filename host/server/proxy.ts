@@ -303,7 +303,8 @@ export class Proxy {
 
   private async listenHttp(config: HttpListenerConfig, chain: FilterChain): Promise<number> {
     const listenerStats = this.stats.scope(`http.${config.statPrefix}`);
-    const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, keepAliveTimeout: 60_000 }, (req, res) => {
+    // requestTimeout 0: Envoy's request_timeout (disabled by default) is the exchange's, not node's 5 min cap on every upload.
+    const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, keepAliveTimeout: 60_000, requestTimeout: 0 }, (req, res) => {
       new Exchange(this, config, chain.plugins, req, res, listenerStats).start();
     });
     server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
