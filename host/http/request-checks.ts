@@ -34,6 +34,12 @@ export interface PreparedRequest {
   path: string;
   /** Whether a body follows (Content-Length other than 0, or chunked). */
   hasBody: boolean;
+  /**
+   * The client's address Envoy trusts when it is not the connection's: the one taken from
+   * x-forwarded-for per use_remote_address and xff_num_trusted_hops (source.address reads it,
+   * port 0), else null.
+   */
+  clientAddress: string | null;
 }
 
 /**
@@ -102,8 +108,8 @@ export function prepareRequest(req: RawRequest, options: HttpOptions): PreparedR
     headers.push([name, value]);
   }
   const hasBody = transferEncoding !== undefined || (contentLength !== undefined && contentLength !== "0");
-  mutateRequestHeaders(headers, options, req, { xff, xffAt, requestId, requestIdAt, forwardedProto });
-  return { headers, authority: authority!, path, hasBody };
+  const clientAddress = mutateRequestHeaders(headers, options, req, { xff, xffAt, requestId, requestIdAt, forwardedProto });
+  return { headers, authority: authority!, path, hasBody, clientAddress };
 }
 
 /** Loopback and RFC 1918 addresses: internal to the mesh, as Envoy's classic default internal_address_config has them. */
@@ -122,18 +128,30 @@ export function isInternalAddress(address: string): boolean {
  * an edge request when that address is external; x-forwarded-proto is set unless a trusted
  * hop set it; x-request-id is generated when absent, and replaced on an edge request unless
  * preserve_external_request_id. x-envoy-internal says whether an edge client was internal.
+ * The client's trusted address, when x-forwarded-for gives it, is returned: without
+ * use_remote_address, the entry xff_num_trusted_hops from the end; with it and trusted hops,
+ * the entry xff_num_trusted_hops - 1 from the end of the header as the client sent it.
  */
 function mutateRequestHeaders(headers: HeaderList, options: HttpOptions, req: RawRequest,
-  seen: { xff?: string; xffAt: number; requestId?: string; requestIdAt: number; forwardedProto?: string }): void {
+  seen: { xff?: string; xffAt: number; requestId?: string; requestIdAt: number; forwardedProto?: string }): string | null {
   let edge = false;
+  const remote = req.remoteAddress.startsWith("::ffff:") ? req.remoteAddress.slice(7) : req.remoteAddress;
+  const fromXff = (skip: number): string | null => {
+    if (seen.xff === undefined) return null;
+    const hops = seen.xff.split(",");
+    const at = hops.length - 1 - skip;
+    const address = at >= 0 ? hops[at].trim() : "";
+    return isIP(address) ? address : null;
+  };
+  let client: string | null = null;
   if (options.useRemoteAddress) {
-    const remote = req.remoteAddress.startsWith("::ffff:") ? req.remoteAddress.slice(7) : req.remoteAddress;
+    if (options.xffNumTrustedHops > 0) client = fromXff(options.xffNumTrustedHops - 1);
     if (seen.xffAt >= 0) headers[seen.xffAt][1] = `${seen.xff},${remote}`;
     else headers.push(["x-forwarded-for", remote]);
-    const internal = isInternalAddress(remote);
+    const internal = isInternalAddress(client ?? remote);
     edge = !internal;
     if (internal) headers.push(["x-envoy-internal", "true"]);
-    else headers.push(["x-envoy-external-address", remote]);
+    else headers.push(["x-envoy-external-address", client ?? remote]);
   }
   if (options.xffNumTrustedHops === 0 || seen.forwardedProto === undefined) {
     const scheme = req.tls ? "https" : "http";
@@ -145,6 +163,8 @@ function mutateRequestHeaders(headers: HeaderList, options: HttpOptions, req: Ra
     if (seen.requestIdAt < 0) headers.push(["x-request-id", randomUUID()]);
     else if (edge && !options.preserveExternalRequestId) headers[seen.requestIdAt][1] = randomUUID();
   }
+  if (!options.useRemoteAddress) client = fromXff(options.xffNumTrustedHops);
+  return client;
 }
 
 /** The body of a local reply Envoy sends for a request refused before the filters: the status's text. */

@@ -135,7 +135,9 @@ export class Exchange implements HoldSubject {
       this.rejectBeforeFilters(prepared.status, prepared.details);
       return;
     }
-    const { headers, authority, path, hasBody } = prepared;
+    const { headers, authority, path, hasBody, clientAddress } = prepared;
+    // Envoy's downstream remote address becomes the client x-forwarded-for names, when trusted.
+    if (clientAddress !== null) this.stream.info.source = { address: clientAddress, port: 0 };
     this.timers.startIdle(this.listener.http.streamIdleTimeoutMs);
     if (hasBody) this.timers.startRequest(this.listener.http.requestTimeoutMs);
     else this.requestEnded = true;

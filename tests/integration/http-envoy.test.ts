@@ -288,6 +288,32 @@ describe("x-request-id and x-forwarded-* as Envoy's connection manager sets them
     }
   });
 
+  it("the client's address per use_remote_address and xff_num_trusted_hops is the filters' source.address", async () => {
+    const ask = async (port: number, xff: string) => {
+      const before = upstream.seen.length;
+      await raw(port, `GET /src HTTP/1.1\r\nhost: x\r\nx-forwarded-for: ${xff}\r\nx-probe: property\r\nx-arg: source.address\r\nconnection: close\r\n\r\n`);
+      return upstream.seen[before].headers;
+    };
+    const p = await startProxy(config(probe));
+    try {
+      // Without use_remote_address, Envoy trusts the last x-forwarded-for entry (xff_num_trusted_hops 0).
+      expect((await ask(p.proxy.ports[0], "198.51.100.7, 203.0.113.9"))["x-result"]).toBe("203.0.113.9:0");
+      expect((await ask(p.proxy.ports[0], "not-an-address"))["x-result"]).toMatch(/^127\.0\.0\.1:\d+$/);
+    } finally {
+      await p.proxy.stop(1000);
+    }
+    const q = await startProxy(config((y) => probe(y).replace("stat_prefix: ingress_http", "stat_prefix: ingress_http\n          use_remote_address: true\n          xff_num_trusted_hops: 1")));
+    try {
+      const headers = await ask(q.proxy.ports[0], "198.51.100.7, 203.0.113.9");
+      expect(headers["x-result"]).toBe("203.0.113.9:0");
+      expect(headers["x-forwarded-for"]).toBe("198.51.100.7, 203.0.113.9,127.0.0.1");
+      expect(headers["x-envoy-external-address"]).toBe("203.0.113.9");
+      expect(headers["x-envoy-internal"]).toBeUndefined();
+    } finally {
+      await q.proxy.stop(1000);
+    }
+  });
+
   it("generate_request_id: false adds none", async () => {
     const p = await startProxy(config((y) => y.replace("stat_prefix: ingress_http", "stat_prefix: ingress_http\n          generate_request_id: false")));
     try {
