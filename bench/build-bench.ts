@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { compile } from "../toolchain/asc-runner.js";
 import { Builder, ascArgs } from "../toolchain/build.ts";
 import { projectModules } from "../toolchain/modules.ts";
-import { noopModule } from "./noop-module.ts";
+import { noopModule } from "./wat-modules.ts";
 import { CALLBACKS_PER_STREAM, loadSubjects, measureThroughput, median } from "./harness-bench.ts";
 import { Harness } from "../host/testing/index.ts";
 
@@ -85,9 +85,9 @@ export interface OptionFigures {
 /** Release option sets for add-header: compile time (warm compiler, median), bytes, µs per stream. */
 export async function measureReleaseOptions(rounds: number): Promise<{ options: OptionFigures[]; noopMicros: number }> {
   const variants: [string, string[]][] = [
-    ["-O3 -Oz (chosen)", ["-O3", "--shrinkLevel", "2", "--noAssert"]],
-    ["-O3 -Oz --converge (before)", ["-O3", "--shrinkLevel", "2", "--converge", "--noAssert"]],
-    ["-O2 -Os", ["-O2", "--shrinkLevel", "1", "--noAssert"]],
+    ["-O2 -Os (chosen)", ["-O2", "--shrinkLevel", "1", "--noAssert"]],
+    ["-O3 -Oz", ["-O3", "--shrinkLevel", "2", "--noAssert"]],
+    ["-O3 -Oz --converge (the first release options)", ["-O3", "--shrinkLevel", "2", "--converge", "--noAssert"]],
     ["-O1 -Os", ["-O1", "--shrinkLevel", "1", "--noAssert"]],
   ];
   const module = projectModules(root).find((m) => m.name === "add-header")!;

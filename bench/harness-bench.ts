@@ -11,10 +11,11 @@ export const REQUEST_HEADERS: [string, string][] = [
 const RESPONSE_HEADERS: [string, string][] = [[":status", "200"], ["content-type", "application/json"], ["content-length", "42"]];
 export const CALLBACKS_PER_STREAM = 2; // request headers + response headers
 
-export async function loadSubjects(noop: Uint8Array, addHeader: string) {
+export async function loadSubjects(noop: Uint8Array, addHeader: string, wat?: Uint8Array) {
   const configuration = JSON.stringify({ request: { "x-added-by": "proxy-wasm-as" }, response: { "x-frame-options": "DENY" } });
   return {
     noop: await Harness.load(noop, { logLevel: "info" }),
+    ...(wat ? { wat: await Harness.load(wat, { logLevel: "info" }) } : {}),
     addHeader: await Harness.load(addHeader, { rootId: "add_header", configuration, logLevel: "info" }),
   };
 }

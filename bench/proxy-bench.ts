@@ -19,10 +19,10 @@ export interface Usage { cpuMicros: number; requests: number }
 /** With two cores or more and taskset at hand, the proxy under test gets core 0 to itself; upstream and load generator share core 1. */
 export const PINNED = process.env.BENCH_PINNED === "1" || (availableParallelism() >= 2 && spawnSync("taskset", ["-c", "0", "true"]).status === 0);
 
-export function startServer(args: string[], core: number): Promise<{ child: ChildProcess; port: number }> {
+export function startServer(args: string[], core: number, env: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number }> {
   const command = [process.execPath, "--import", "tsx", join(import.meta.dirname, "servers.ts"), ...args];
   const [file, ...argv] = PINNED ? ["taskset", "-c", String(core), ...command] : command;
-  const child = spawn(file, argv, { cwd: root, stdio: ["ignore", "pipe", "inherit", "ipc"] });
+  const child = spawn(file, argv, { cwd: root, stdio: ["ignore", "pipe", "inherit", "ipc"], env: { ...process.env, ...env } });
   return new Promise((resolve, reject) => {
     child.stdout!.once("data", (d: Buffer) => resolve({ child, port: Number(String(d).trim()) }));
     child.once("exit", (code) => reject(new Error(`bench server ${args.join(" ")} exited with ${code}`)));
@@ -42,17 +42,28 @@ export function usage(child: ChildProcess): Promise<Usage | null> {
   });
 }
 
-async function measured(target: { child: ChildProcess; port: number }, seconds: number): Promise<LoadResult> {
+/** What the load generator sends: GET /bench, or a POST of `bodyBytes` to /echo (the upstream sends it back). */
+export interface Workload { bodyBytes: number }
+
+async function measured(target: { child: ChildProcess; port: number }, seconds: number, workload: Workload = { bodyBytes: 0 }): Promise<LoadResult> {
   const before = await usage(target.child);
-  const result = await load(target.port, seconds);
+  const result = await load(target.port, seconds, workload);
   const after = before ? await usage(target.child) : null;
   const cpu = before && after && after.requests > before.requests ? (after.cpuMicros - before.cpuMicros) / (after.requests - before.requests) : null;
   return { ...result, cpuMicrosPerRequest: cpu };
 }
 
-function load(port: number, seconds: number): Promise<Omit<LoadResult, "cpuMicrosPerRequest">> {
+/** A text body of `size` bytes in which body-rewrite's rule finds something to replace every 64 bytes. */
+const postBody = (size: number) => Buffer.from("Hello from the client, a body for the upstream to echo back.  \n".repeat(Math.ceil(size / 64)).slice(0, size));
+
+function load(port: number, seconds: number, workload: Workload = { bodyBytes: 0 }): Promise<Omit<LoadResult, "cpuMicrosPerRequest">> {
+  const request = workload.bodyBytes
+    ? { url: `http://127.0.0.1:${port}/echo`, method: "POST" as const, body: postBody(workload.bodyBytes), headers: { "content-type": "text/plain" } }
+    : { url: `http://127.0.0.1:${port}/bench` };
+  // A 1 MB body at 32 connections saturates the loopback: fewer connections keep rounds comparable.
+  const connections = workload.bodyBytes >= 1 << 20 ? 8 : 32;
   return new Promise((resolve, reject) => {
-    autocannon({ url: `http://127.0.0.1:${port}/bench`, connections: 32, duration: seconds }, (err, result) => {
+    autocannon({ ...request, connections, duration: seconds }, (err, result) => {
       if (err) return reject(err);
       if (result.non2xx > 0 || result.errors > 0) return reject(new Error(`port ${port}: ${result.non2xx} non-2xx, ${result.errors} errors`));
       resolve({ rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 });
@@ -60,25 +71,48 @@ function load(port: number, seconds: number): Promise<Omit<LoadResult, "cpuMicro
   });
 }
 
+/** A process under load and what it is sent. */
+interface Subject { server: string; workload: Workload }
+
+const ADD_HEADER = ["build/add-header.wasm", "add_header", JSON.stringify({ request: { "x-added-by": "proxy-wasm-as" }, response: { "x-frame-options": "DENY" } })];
+const BODY_REWRITE = ["build/body-rewrite.wasm", "body_rewrite", JSON.stringify({ rules: [{ find: "Hello", replace: "Goodbye" }], content_types: ["text/"] })];
+export const POST_SIZES = [1024, 10 * 1024, 1024 * 1024];
+
+/**
+ * Every subject, round after round (interleaved, so each sees the same machine): GET through
+ * the upstream alone, the minimal proxy, this host with no filter, add-header and a chain of
+ * four; POST of each size through the minimal proxy, no filter and body-rewrite. Medians.
+ */
 export async function measureProxy(rounds: number, seconds: number): Promise<Record<string, LoadResult>> {
   const upstream = await startServer(["upstream"], 1);
-  const addHeaderConfig = JSON.stringify({ request: { "x-added-by": "proxy-wasm-as" }, response: { "x-frame-options": "DENY" } });
-  const targets: Record<string, { child: ChildProcess; port: number }> = { upstream };
+  const servers: Record<string, { child: ChildProcess; port: number }> = { upstream };
+  const subjects: Record<string, Subject> = {};
   try {
-    targets.minimal = await startServer(["minimal", String(upstream.port)], 0);
-    targets.noFilter = await startServer(["host", String(upstream.port)], 0);
-    targets.addHeader = await startServer(["host", String(upstream.port), "build/add-header.wasm", "add_header", addHeaderConfig], 0);
-    const samples: Record<string, LoadResult[]> = Object.fromEntries(Object.keys(targets).map((k) => [k, []]));
+    const up = String(upstream.port);
+    servers.minimal = await startServer(["minimal", up], 0);
+    servers.noFilter = await startServer(["host", up], 0);
+    servers.addHeader = await startServer(["host", up, ...ADD_HEADER], 0);
+    // The same with no deadline on calls into the module (the module runs uninstrumented).
+    servers.addHeaderNoDeadline = await startServer(["host", up, "--deadline-ms", "0", ...ADD_HEADER], 0);
+    // The same with --inspect: what tracing every request costs (off, it must cost nothing: the row above).
+    servers.addHeaderInspect = await startServer(["host", up, ...ADD_HEADER], 0, { BENCH_INSPECT: "1" });
+    servers.chain4 = await startServer(["host", up, ...ADD_HEADER, ...ADD_HEADER, ...ADD_HEADER, ...ADD_HEADER], 0);
+    servers.bodyRewrite = await startServer(["host", up, ...BODY_REWRITE], 0);
+    for (const server of ["upstream", "minimal", "noFilter", "addHeader", "addHeaderNoDeadline", "addHeaderInspect", "chain4"]) subjects[server] = { server, workload: { bodyBytes: 0 } };
+    for (const size of POST_SIZES) {
+      for (const server of ["minimal", "noFilter", "bodyRewrite"]) subjects[`${server}Post${size}`] = { server, workload: { bodyBytes: size } };
+    }
+    const samples: Record<string, LoadResult[]> = Object.fromEntries(Object.keys(subjects).map((k) => [k, []]));
     // Warm up: JIT and wasm tier-up settle before anything is measured.
-    for (const { port } of Object.values(targets)) await load(port, 3);
+    for (const { server, workload } of Object.values(subjects)) await load(servers[server].port, 2, workload);
     for (let r = 0; r < rounds; r++) {
-      for (const [name, target] of Object.entries(targets)) samples[name].push(await measured(target, seconds));
+      for (const [name, { server, workload }] of Object.entries(subjects)) samples[name].push(await measured(servers[server], seconds, workload));
     }
     return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, {
       rps: median(v.map((x) => x.rps)), p50: median(v.map((x) => x.p50)), p99: median(v.map((x) => x.p99)),
       cpuMicrosPerRequest: v[0].cpuMicrosPerRequest === null ? null : median(v.map((x) => x.cpuMicrosPerRequest!)),
     }]));
   } finally {
-    for (const { child } of Object.values(targets)) child.kill();
+    for (const { child } of Object.values(servers)) child.kill();
   }
 }

@@ -1,7 +1,9 @@
 // The processes the proxy benchmark puts load on, one per child process:
-//   upstream          a plain node:http server answering a small fixed body
+//   upstream          a plain node:http server answering a small fixed body, or on /echo the
+//                     request's body back (text/plain)
 //   minimal <port>    the floor for any Node proxy: node:http in, undici out, no routing, no filters
-//   host <port> [wasm root-id config]   this host, with no filter or with one wasm filter
+//   host <port> [--deadline-ms MS] [wasm root-id config]…   this host, with no filter or a chain of wasm filters
+//                     (BENCH_INSPECT=1: with the inspector on, tracing every request)
 //   tcp-echo          a TCP server sending back what it receives
 //   tcp-minimal <port>  the floor for any Node TCP proxy: each connection piped to the upstream and back
 //   tcp-host <port> [wasm root-id config]   this host's TCP proxy, with no filter or one network filter
@@ -14,9 +16,24 @@ import { Logger } from "../host/log.ts";
 import { Proxy } from "../host/server/proxy.ts";
 import { startTcpEchoUpstream } from "../host/testing/echo-upstream.ts";
 
-const [kind, upstreamPort, wasm, rootId, config] = process.argv.slice(2);
+const [kind, upstreamPort, ...rest] = process.argv.slice(2);
+// `--deadline-ms MS` first: the deadline of each call into the modules (0: none, uninstrumented).
+const deadlineMs = rest[0] === "--deadline-ms" ? rest[1] : undefined;
+const filters = deadlineMs === undefined ? rest : rest.slice(2);
+const wasm = filters[0];
 process.on("SIGINT", () => process.exit(0)); // exit normally, so a --cpu-prof profile is written
 const BODY = Buffer.from("hello from the upstream\n");
+
+/**
+ * Answers "usage" over IPC: CPU time used and the work done so far (requests; bytes received
+ * for TCP), for CPU per unit of work (a figure other processes disturb far less than rates).
+ */
+function reportUsage(work: () => number): void {
+  process.on("message", () => {
+    const { user, system } = process.cpuUsage();
+    process.send!({ cpuMicros: user + system, requests: work() });
+  });
+}
 
 function announce(port: number): void {
   process.stdout.write(`${port}\n`);
@@ -24,6 +41,11 @@ function announce(port: number): void {
 
 if (kind === "upstream") {
   const server = createServer((req, res) => {
+    if (req.url === "/echo") {
+      res.writeHead(200, { "content-type": "text/plain" });
+      req.pipe(res);
+      return;
+    }
     req.resume();
     req.on("end", () => {
       res.writeHead(200, { "content-type": "text/plain", "content-length": BODY.length });
@@ -33,7 +55,10 @@ if (kind === "upstream") {
   server.listen(0, "127.0.0.1", () => announce((server.address() as AddressInfo).port));
 } else if (kind === "minimal") {
   const pool = new Pool(`http://127.0.0.1:${upstreamPort}`, { connections: 128 });
+  let requests = 0;
+  reportUsage(() => requests);
   const server = createServer(async (req, res) => {
+    requests++;
     try {
       const headers: Record<string, string | string[] | undefined> = { ...req.headers };
       delete headers.connection;
@@ -60,19 +85,21 @@ if (kind === "upstream") {
   announce((await startTcpEchoUpstream()).port);
 } else if (kind === "host" || kind === "tcp-host") {
   const tcp = kind === "tcp-host";
+  const chain = { wasm: [] as string[], rootId: [] as string[], config: [] as string[] };
+  for (let i = 0; i + 2 < filters.length; i += 3) {
+    chain.wasm.push(filters[i]);
+    chain.rootId.push(filters[i + 1]);
+    chain.config.push(filters[i + 2]);
+  }
   const cfg = shorthandConfig({
-    wasm: wasm ? [wasm] : ["unused"], rootId: rootId ? [rootId] : [], config: config ? [config] : [], failOpen: false,
+    wasm: wasm ? chain.wasm : ["unused"], rootId: chain.rootId, config: chain.config, failOpen: false,
     upstream: `${tcp ? "tcp" : "http"}://127.0.0.1:${upstreamPort}`, listen: 0, admin: null,
   });
   if (!wasm) cfg.listeners[0].wasmFilters = [];
-  const proxy = await Proxy.start(cfg, new Logger("warn"));
-  // Asked over IPC: CPU time used and the work done so far (requests; bytes received for TCP),
-  // for CPU per unit of work (a figure other processes disturb far less than rates).
+  if (deadlineMs !== undefined) for (const f of cfg.listeners[0].wasmFilters) f.deadlineMs = Number(deadlineMs);
+  const proxy = await Proxy.start(cfg, new Logger("warn"), { inspect: process.env.BENCH_INSPECT === "1" ? {} : null });
   const work = tcp ? "tcp.ingress_tcp.downstream_cx_rx_bytes_total" : "http.ingress_http.downstream_rq_total";
-  process.on("message", () => {
-    const { user, system } = process.cpuUsage();
-    process.send!({ cpuMicros: user + system, requests: proxy.stats.get(work) });
-  });
+  reportUsage(() => proxy.stats.get(work));
   announce(proxy.ports[0]);
 } else {
   throw new Error(`unknown server kind ${kind}`);

@@ -1,5 +1,6 @@
-// The instrumentation behind deadlines, done on the module's bytes: every function entry and
-// every loop head gets `fuel -= 1; if (fuel <= 0) fuel = check();`, where `fuel` is a new
+// The instrumentation behind deadlines, done on the module's bytes: every loop head, and the
+// entry of every function that calls another function of the module (only calls recurse),
+// gets `fuel -= 1; if (fuel <= 0) fuel = check();`, where `fuel` is a new
 // mutable global and `check` one new import (proxy-wasm-as:guard.check, () -> i32) that the
 // host answers. Everything else is copied byte for byte, so each byte of instrumented code
 // maps back to the original exactly (OffsetMap): a trap's frames still name the author's
@@ -68,21 +69,23 @@ class Cursor extends Reader {
   }
 }
 
+function memarg(r: Cursor): void {
+  const align = r.u32();
+  if (align & 0x40) r.u32(); // multi-memory: a memory index
+  r.u32();
+}
+
+function blockType(r: Cursor): void {
+  const b = r.bytes[r.at];
+  if (b === 0x40 || (b >= 0x6f && b <= 0x7f)) r.skip(1);
+  else r.s33();
+}
+
 /** Skips one instruction's immediates after its opcode; calls `funcRef` at each function index immediate. */
 function skipImmediates(r: Cursor, op: number, funcRef: (start: number, index: number) => void): void {
-  const memarg = () => {
-    const align = r.u32();
-    if (align & 0x40) r.u32(); // multi-memory: a memory index
-    r.u32();
-  };
-  const blockType = () => {
-    const b = r.bytes[r.at];
-    if (b === 0x40 || (b >= 0x6f && b <= 0x7f)) r.skip(1);
-    else r.s33();
-  };
   if (op <= 0x01 || op === 0x05 || op === 0x0b || op === 0x0f || op === 0x19 || op === 0x1a || op === 0x1b || op === 0xd1 || (op >= 0x45 && op <= 0xc4)) return;
-  if (op >= 0x02 && op <= 0x04) return blockType();
-  if (op === 0x06) return blockType(); // try
+  if (op >= 0x02 && op <= 0x04) return blockType(r);
+  if (op === 0x06) return blockType(r); // try
   if ((op >= 0x07 && op <= 0x09) || op === 0x0c || op === 0x0d || op === 0x18) return void r.u32();
   if (op === 0x0e) {
     for (let n = r.u32(); n >= 0; n--) r.u32(); // the targets and the default
@@ -102,7 +105,7 @@ function skipImmediates(r: Cursor, op: number, funcRef: (start: number, index: n
     return;
   }
   if (op >= 0x20 && op <= 0x26) return void r.u32();
-  if (op >= 0x28 && op <= 0x3e) return memarg();
+  if (op >= 0x28 && op <= 0x3e) return memarg(r);
   if (op === 0x3f || op === 0x40) return void r.u32();
   if (op === 0x41 || op === 0x42) return r.s33();
   if (op === 0x43) return r.skip(4);
@@ -118,11 +121,11 @@ function skipImmediates(r: Cursor, op: number, funcRef: (start: number, index: n
   }
   if (op === 0xfd) {
     const sub = r.u32();
-    if (sub <= 11 || sub === 92 || sub === 93) return memarg();
+    if (sub <= 11 || sub === 92 || sub === 93) return memarg(r);
     if (sub === 12 || sub === 13) return r.skip(16);
     if (sub >= 21 && sub <= 34) return r.skip(1);
     if (sub >= 84 && sub <= 91) {
-      memarg();
+      memarg(r);
       return r.skip(1);
     }
     return; // the rest of SIMD takes no immediates
@@ -130,7 +133,7 @@ function skipImmediates(r: Cursor, op: number, funcRef: (start: number, index: n
   if (op === 0xfe) {
     const sub = r.u32();
     if (sub === 3) return r.skip(1); // atomic.fence
-    return memarg();
+    return memarg(r);
   }
   throw new InstrumentError(`it uses the opcode 0x${op.toString(16)}, which this host cannot instrument`);
 }
@@ -190,14 +193,15 @@ export function instrumentFuel(bytes: Uint8Array, ticksPerCheck: number): { byte
   const importBody = [...leb(imports.count + 1), ...imports.rest, ...name(GUARD_MODULE), ...name(GUARD_CHECK), 0, ...leb(checkType)];
   const shift = (index: number) => (index >= importedFunctions ? index + 1 : index);
 
-  // Globals: append the fuel (mutable i32).
+  // Globals: append the fuel (mutable i32); a funcref global's ref.func is renumbered.
   const globals = vec(find(6));
   const fuel = importedGlobals + globals.count;
-  const globalBody = [...leb(globals.count + 1), ...globals.rest, 0x7f, 1, 0x41, ...signedLeb(ticksPerCheck), 0x0b];
+  const globalBody = [...renumberGlobals(find(6), shift), 0x7f, 1, 0x41, ...signedLeb(ticksPerCheck), 0x0b];
+  globalBody.splice(0, leb(globals.count).length, ...leb(globals.count + 1));
 
   // The tick: fuel -= 1; if (fuel <= 0) fuel = check();
   const g = leb(fuel), call = leb(importedFunctions);
-  const tick = [0x23, ...g, 0x41, 1, 0x6b, 0x24, ...g, 0x23, ...g, 0x41, 0, 0x4c, 0x04, 0x40, 0x10, ...call, 0x24, ...g, 0x0b];
+  const tickBytes = Uint8Array.from([0x23, ...g, 0x41, 1, 0x6b, 0x24, ...g, 0x23, ...g, 0x41, 0, 0x4c, 0x04, 0x40, 0x10, ...call, 0x24, ...g, 0x0b]);
 
   // Code: ticks at each entry and loop head, function indices renumbered.
   const code = find(10);
@@ -211,28 +215,41 @@ export function instrumentFuel(bytes: Uint8Array, ticksPerCheck: number): { byte
     for (let i = 0; i < count; i++) {
       const size = c.u32();
       const start = c.at, end = start + size;
-      const out: number[] = [];
+      const out: Uint8Array[] = [];
       const inserts: { at: number; size: number }[] = [];
       for (let locals = c.u32(); locals > 0; locals--) {
         c.u32();
         c.byte();
       }
+      const bodyStart = c.at;
+      // A function that calls no other function of the module ends in bounded time but for
+      // its loops, which tick: only callers tick at their entry (calls into the host do not count).
+      let callsModule = false;
+      while (c.at < end) {
+        const op = c.byte();
+        if (op === 0x11 || op === 0x13) callsModule = true;
+        skipImmediates(c, op, (_at, index) => {
+          if (index >= importedFunctions) callsModule = true;
+        });
+      }
+      c.at = bodyStart;
       let copied = start;
       const copyTo = (to: number) => {
-        for (let k = copied; k < to; k++) out.push(bytes[k]);
+        if (to > copied) out.push(bytes.subarray(copied, to));
         copied = to;
       };
       const insert = (at: number) => {
         copyTo(at);
-        inserts.push({ at, size: tick.length });
-        out.push(...tick);
+        inserts.push({ at, size: tickBytes.length });
+        out.push(tickBytes);
       };
-      insert(c.at);
+      if (callsModule) insert(c.at);
       while (c.at < end) {
         const op = c.byte();
         skipImmediates(c, op, (immStart, index) => {
+          if (index < importedFunctions) return; // unchanged
           copyTo(immStart);
-          out.push(...leb(shift(index)));
+          out.push(Uint8Array.from(leb(shift(index))));
           copied = c.at;
           const grown = leb(shift(index)).length - (c.at - immStart);
           if (grown) inserts.push({ at: c.at, size: grown });
@@ -240,7 +257,7 @@ export function instrumentFuel(bytes: Uint8Array, ticksPerCheck: number): { byte
         if (op === 0x03) insert(c.at);
       }
       copyTo(end);
-      outBodies.push({ bytes: Buffer.from(out), originalStart: start, inserts });
+      outBodies.push({ bytes: Buffer.concat(out), originalStart: start, inserts });
     }
   }
 
@@ -330,6 +347,37 @@ function renumberExports(s: { body: Uint8Array } | undefined, shift: (i: number)
   return out;
 }
 
+/** The global section's entries (without the count's change), ref.func in their initializers renumbered. */
+function renumberGlobals(s: { body: Uint8Array } | undefined, shift: (i: number) => number): number[] {
+  if (!s) return [0];
+  const c = new Cursor(s.body);
+  const count = c.u32();
+  const out = [...leb(count)];
+  for (let n = count; n > 0; n--) {
+    const from = c.at;
+    c.byte(); // value type
+    c.byte(); // mutability
+    out.push(...s.body.subarray(from, c.at));
+    constExpr(c, s.body, out, shift);
+  }
+  return out;
+}
+
+/** Copies one constant expression, through its end, renumbering ref.func. */
+function constExpr(c: Cursor, body: Uint8Array, out: number[], shift: (i: number) => number): void {
+  for (;;) {
+    const from = c.at;
+    const op = c.byte();
+    if (op === 0x0b) return void out.push(op);
+    if (op === 0xd2) {
+      out.push(op, ...leb(shift(c.u32())));
+      continue;
+    }
+    skipImmediates(c, op, () => {});
+    out.push(...body.subarray(from, c.at));
+  }
+}
+
 /** Element segments: the forms with function indices (flags 0–3) are renumbered; expression forms with ref.func too. */
 function renumberElements(s: { body: Uint8Array } | undefined, shift: (i: number) => number): number[] | null {
   if (!s) return null;
@@ -337,19 +385,7 @@ function renumberElements(s: { body: Uint8Array } | undefined, shift: (i: number
   const count = c.u32();
   const out = [...leb(count)];
   const copy = (from: number) => out.push(...s.body.subarray(from, c.at));
-  const constExpr = () => {
-    for (;;) {
-      const from = c.at;
-      const op = c.byte();
-      if (op === 0x0b) return void out.push(op);
-      if (op === 0xd2) {
-        out.push(op, ...leb(shift(c.u32())));
-        continue;
-      }
-      skipImmediates(c, op, () => {});
-      copy(from);
-    }
-  };
+  const expr = () => constExpr(c, s.body, out, shift);
   for (let n = count; n > 0; n--) {
     const flags = c.u32();
     out.push(...leb(flags));
@@ -358,7 +394,7 @@ function renumberElements(s: { body: Uint8Array } | undefined, shift: (i: number
       c.u32(); // table index
       copy(from);
     }
-    if (!(flags & 1)) constExpr(); // the offset
+    if (!(flags & 1)) expr(); // the offset
     if (flags & 4) {
       if (flags & 3) {
         const from = c.at;
@@ -367,7 +403,7 @@ function renumberElements(s: { body: Uint8Array } | undefined, shift: (i: number
       }
       const items = c.u32();
       out.push(...leb(items));
-      for (let i = 0; i < items; i++) constExpr();
+      for (let i = 0; i < items; i++) expr();
     } else {
       if (flags & 3) {
         const from = c.at;

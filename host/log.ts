@@ -21,8 +21,11 @@ export class Logger {
     return LOG_LEVEL_NAMES.indexOf(level) >= this.threshold;
   }
 
+  /** One line per message: a CR or LF inside it is written escaped (a filter cannot forge a line). */
   log(level: LogLevelName, scope: string, message: string): void {
-    if (this.enabled(level)) this.write(`[${new Date().toISOString()}][${level}][${scope}] ${message}`);
+    if (!this.enabled(level)) return;
+    if (message.includes("\n") || message.includes("\r")) message = message.replaceAll("\r", "\\r").replaceAll("\n", "\\n");
+    this.write(`[${new Date().toISOString()}][${level}][${scope}] ${message}`);
   }
 
   /** A filter's log line, tagged with its plugin and context id. */

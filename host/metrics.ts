@@ -118,6 +118,11 @@ export class MetricRegistry {
     return { type: m.type === MetricType.Counter ? "counter" : "gauge", value: Number(m.value) };
   }
 
+  /** The name of the metric with this id, or null. */
+  name(id: number): string | null {
+    return this.metric(id)?.name ?? null;
+  }
+
   names(): string[] {
     return this.metrics.map((m) => m.name);
   }

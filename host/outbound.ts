@@ -11,7 +11,6 @@
 import type { CalloutResponse, GrpcReceived, GrpcRequest, HttpCallRequest, Outbound } from "./abi/host.ts";
 import { type HeaderList, LogLevel, Status } from "./abi/types.ts";
 import { IdTable } from "./id-table.ts";
-import { WasmTrap } from "./vm.ts";
 
 /** The kinds of callout, as cpp-host numbers them: a token's residue mod 4. */
 const enum CalloutKind { HttpCall = 0, GrpcCall = 1, GrpcStream = 2 }
@@ -55,7 +54,8 @@ export interface OutboundOwner {
   readonly restarts: number;
   readonly rootContextId: number;
   log(level: LogLevel, message: string): void;
-  callRoot(name: string, a?: number, b?: number, c?: number, d?: number, e?: number): number | undefined;
+  /** A root callback whose failure (a trap, or the host's own error) is contained and logged. */
+  callRootGuarded(what: string, name: string, a?: number, b?: number, c?: number, d?: number, e?: number): void;
 }
 
 export class OutboundCalls implements Outbound {
@@ -108,9 +108,8 @@ export class OutboundCalls implements Outbound {
     this.calloutResponse = response;
     this.callStatus = "response" in result ? { code: Status.Ok, message: "" } : { code: Status.BrokenConnection, message: result.failure };
     try {
-      this.owner.callRoot("proxy_on_http_call_response", this.owner.rootContextId, token, response.headers.length, response.body.length, response.trailers.length);
-    } catch (e) {
-      if (!(e instanceof WasmTrap)) throw e;
+      this.owner.callRootGuarded("an HTTP callout's answer", "proxy_on_http_call_response", this.owner.rootContextId, token,
+        response.headers.length, response.body.length, response.trailers.length);
     } finally {
       this.calloutResponse = null;
     }
@@ -128,9 +127,7 @@ export class OutboundCalls implements Outbound {
       if (this.closed || this.owner.failed || generation !== this.owner.restarts || !this.grpcCalls.has(token)) return;
       this.grpcReceived = received;
       try {
-        this.owner.callRoot(name, this.owner.rootContextId, token, count);
-      } catch (e) {
-        if (!(e instanceof WasmTrap)) throw e;
+        this.owner.callRootGuarded("a gRPC answer", name, this.owner.rootContextId, token, count);
       } finally {
         this.grpcReceived = null;
       }

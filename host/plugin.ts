@@ -1,8 +1,8 @@
 // One plugin: its configuration, its VM (created once, reused by every stream, re-created
 // after a trap), its root context, and the calls into the module with the current context set.
 import { readFile } from "node:fs/promises";
-import { buildImports, hostFunctionNames } from "./abi/index.ts";
-import type { AbiHost, StreamContext } from "./abi/host.ts";
+import { type ImportState, buildImports, hostFunctionNames } from "./abi/index.ts";
+import type { AbiHost, DeferOwner, StreamContext } from "./abi/host.ts";
 import { LOG_LEVEL_NAMES, LogLevel, type LogLevelName } from "./abi/types.ts";
 import { IdTable } from "./id-table.ts";
 import { MetricRegistry } from "./metrics.ts";
@@ -11,6 +11,10 @@ import { DEFAULT_FOREIGN_FUNCTIONS, type ForeignFunction } from "./abi/foreign.t
 import { SharedState } from "./shared.ts";
 import { type Clock, type Timer, wallClock } from "./clock.ts";
 import { type CheckedModule, ModuleError, WasmTrap, WasmVm, checkModule } from "./vm.ts";
+import { DEFAULT_DEADLINE_MS } from "./deadline.ts";
+
+/** Envoy's host caps a VM's memory at 1 GiB. */
+export const DEFAULT_MEMORY_LIMIT_BYTES = 1 << 30;
 
 export interface PluginConfig {
   /** The module's file when it is given as bytes read from one: its map (traps → source) is looked for beside it. */
@@ -50,6 +54,15 @@ export interface PluginConfig {
   grpc?: GrpcSender;
   /** Where HTTP callouts go (the proxy's clusters, or the harness's recorder); none: every callout is refused. */
   callouts?: CalloutSender;
+  /**
+   * The deadline of each call into the module, in ms of wall clock (default 1000; 0: none).
+   * A call past it ends as a trap of the VM (host/deadline.ts).
+   */
+  deadlineMs?: number;
+  /** The most bytes the VM's linear memory may grow to (default 1 GiB, as Envoy's host): memory.grow answers -1 past it. */
+  memoryLimitBytes?: number;
+  /** Wraps the host functions of each VM the plugin builds (the proxy's inspector, when on, observes them). */
+  observeImports?: ImportState["observe"];
 }
 
 export interface LogEntry {
@@ -98,7 +111,7 @@ export class Plugin implements AbiHost {
 
   private nextContextId = ROOT_CONTEXT_ID + 1;
   private readonly contexts = new IdTable<StreamContext>();
-  private deferred: (() => void)[] = [];
+  private deferred: { action: () => void; owner: DeferOwner | undefined }[] = [];
   private depth = 0;
   private logContext = 0;
   private readonly properties = new Map<string, Uint8Array>();
@@ -110,6 +123,7 @@ export class Plugin implements AbiHost {
   private recovery: NodeJS.Timeout | null = null;
   private recoveryDelayMs = 0;
   private readonly foreign: Record<string, ForeignFunction>;
+  private readonly observeImports: ImportState["observe"];
   /** HTTP callouts and gRPC calls the module makes, and what their answers let it read. */
   readonly outbound: OutboundCalls;
   private readonly node: NonNullable<PluginConfig["node"]>;
@@ -118,8 +132,14 @@ export class Plugin implements AbiHost {
   private readonly timedTicks: boolean;
   /** The next onTick, while a period is set and ticks are timed. */
   private tickTimer: Timer | null = null;
+  /** The deadline of each call into the module (ms; 0: none). */
+  readonly deadlineMs: number;
+  /** The module, as errors name it: its file, or "inline module". */
+  readonly moduleName: string;
 
-  private constructor(private readonly checked: CheckedModule, config: PluginConfig, private readonly sink: LogSink) {
+  private constructor(private readonly checked: CheckedModule, config: PluginConfig, private readonly sink: LogSink, moduleName: string) {
+    this.deadlineMs = checked.deadlines ? config.deadlineMs ?? DEFAULT_DEADLINE_MS : 0;
+    this.moduleName = moduleName;
     this.name = config.name ?? config.rootId ?? "plugin";
     this.rootId = config.rootId ?? "";
     this.vmId = config.vmId ?? "";
@@ -134,14 +154,20 @@ export class Plugin implements AbiHost {
     this.timedTicks = this.live || this.clock !== wallClock;
     this.outbound = new OutboundCalls(this, config.callouts ?? null, config.grpc ?? null);
     this.foreign = { ...DEFAULT_FOREIGN_FUNCTIONS, ...config.foreignFunctions };
+    this.observeImports = config.observeImports;
     this.node = config.node ?? { id: "", cluster: "", metadata: {} };
     this.logLevel = LOG_LEVEL_NAMES.indexOf(config.logLevel ?? "info") as LogLevel;
   }
 
   /** Loads a module (path or bytes) and starts the plugin: a ModuleError or PluginStartError names the cause. */
   static async load(source: string | Uint8Array, config: PluginConfig, sink: LogSink): Promise<Plugin> {
-    const checked = await checkModule(await readModule(source), hostFunctionNames, typeof source === "string" ? source : config.modulePath ?? null);
-    const plugin = new Plugin(checked, config, sink);
+    const deadlineMs = config.deadlineMs ?? DEFAULT_DEADLINE_MS;
+    if (!Number.isFinite(deadlineMs) || deadlineMs < 0) throw new RangeError(`deadlineMs: expected a number of ms >= 0, found ${deadlineMs}`);
+    const memoryLimitBytes = config.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES;
+    const path = typeof source === "string" ? source : config.modulePath ?? null;
+    const checked = await checkModule(await readModule(source), hostFunctionNames, { deadlines: deadlineMs > 0, memoryLimitBytes, path });
+    const plugin = new Plugin(checked, config, sink, path ?? "inline module");
+    if (checked.deadlinesOff) plugin.log(LogLevel.Warn, `no deadline on calls into ${plugin.moduleName}: ${checked.deadlinesOff}`);
     try {
       plugin.start();
     } catch (e) {
@@ -167,14 +193,15 @@ export class Plugin implements AbiHost {
     };
     const fail = (what: string): never => {
       const quoted = errors.length ? `; it logged: ${errors.join(" | ")}` : "";
-      throw new PluginStartError(`plugin ${this.name}: ${what}${quoted}`);
+      // One line, whatever the module logged.
+      throw new PluginStartError(`plugin ${this.name} (${this.moduleName}): ${what}${quoted}`.replace(/\r?\n/g, " | "));
     };
     this.startCollectors.push(collect);
     try {
-      this.vm = new WasmVm(this.checked);
+      this.vm = new WasmVm(this.checked, this.deadlineMs);
       this.properties.clear();
       this.setTickPeriod(0);
-      this.vm.instantiate(buildImports(this, { properties: this.properties, metrics: this.metrics, shared: this.shared, foreign: this.foreign }));
+      this.vm.instantiate(buildImports(this, { properties: this.properties, metrics: this.metrics, shared: this.shared, foreign: this.foreign, observe: this.observeImports }));
       this.phase = "start";
       this.vm.start();
       this.callRoot("proxy_on_context_create", ROOT_CONTEXT_ID, 0);
@@ -213,9 +240,25 @@ export class Plugin implements AbiHost {
     this.recovery.unref();
   }
 
-  /** Before a stream: outside a live proxy, a dead VM is re-created now (tests see the next stream work). */
+  /**
+   * Before a stream: a dead VM is re-created now, so the stream runs on a fresh one (a live
+   * proxy also re-creates it in the background; whichever comes first makes it). Once a
+   * re-creation has failed, a live proxy waits for its back-off timer instead of trying per stream.
+   */
   prepareStream(): void {
-    if (!this.live) this.recoverIfFailed();
+    if (!this.failed) return;
+    if (!this.live) {
+      this.recoverIfFailed();
+      return;
+    }
+    if (this.recoveryDelayMs > 0) return;
+    const recovered = this.recoverIfFailed();
+    if (this.recovery) clearTimeout(this.recovery);
+    this.recovery = null;
+    if (!recovered) {
+      this.recoveryDelayMs = 100;
+      this.scheduleRecovery();
+    }
   }
 
   /** After a trap the VM is dead (as in Envoy); this makes a fresh one (not for a plugin replaced by a reload). */
@@ -278,7 +321,8 @@ export class Plugin implements AbiHost {
     try {
       return this.vm.call(name, a, b, c, d, e);
     } catch (e) {
-      if (e instanceof WasmTrap) {
+      // A trap while starting is the start's error (thrown, one line); later, the VM's failure, logged.
+      if (e instanceof WasmTrap && this.phase === "running") {
         trapped = true;
         this.deferred = [];
         const where = e.wasmStack ? `\n${e.wasmStack}` : "";
@@ -308,19 +352,46 @@ export class Plugin implements AbiHost {
     for (const context of held) context.vmFailed?.();
   }
 
-  /** Runs what host functions deferred during the last call (continue, local reply, …). */
+  /**
+   * Runs what host functions deferred during the last call (continue, local reply, …). An
+   * error while acting on one fails the stream it belongs to (or is logged), and never
+   * escapes: these run from timers, callout answers and queue deliveries too.
+   */
   runDeferred(): void {
-    while (this.deferred.length && this.depth === 0) this.deferred.shift()!();
+    while (this.deferred.length && this.depth === 0) {
+      const { action, owner } = this.deferred.shift()!;
+      try {
+        action();
+      } catch (e) {
+        const error = e instanceof Error ? e : new Error(String(e));
+        this.log(LogLevel.Error, `internal error acting on what the module asked: ${error.message}`);
+        try {
+          owner?.internalError(error);
+        } catch (again) {
+          this.log(LogLevel.Error, `internal error failing the stream: ${(again as Error).message}`);
+        }
+      }
+    }
+  }
+
+  /**
+   * A root callback from the host's own event (a tick, a queue item, a callout or gRPC
+   * answer, …): a trap is the VM's failure (already logged); any other error is logged; none
+   * escapes to the event loop.
+   */
+  callRootGuarded(what: string, name: string, a = 0, b = 0, c = 0, d = 0, e = 0): void {
+    if (this.failed) return;
+    try {
+      this.callRoot(name, a, b, c, d, e);
+    } catch (error) {
+      if (!(error instanceof WasmTrap)) this.log(LogLevel.Error, `internal error delivering ${what}: ${(error as Error).message}`);
+    }
   }
 
   /** Calls the root context's onTick now (what the timer does; tests call it directly). */
   tick(): void {
-    if (this.failed || this.released) return;
-    try {
-      this.callRoot("proxy_on_tick", ROOT_CONTEXT_ID);
-    } catch (e) {
-      if (!(e instanceof WasmTrap)) throw e;
-    }
+    if (this.released) return;
+    this.callRootGuarded("a tick", "proxy_on_tick", ROOT_CONTEXT_ID);
   }
 
   /** Stops the plugin's timer; the plugin takes no further ticks. */
@@ -398,12 +469,7 @@ export class Plugin implements AbiHost {
   queueReady(token: number): void {
     // Inside a call into this module (it enqueued on its own queue): once the call returns.
     const deliver = () => {
-      if (this.failed || this.released) return;
-      try {
-        this.callRoot("proxy_on_queue_ready", ROOT_CONTEXT_ID, token);
-      } catch (e) {
-        if (!(e instanceof WasmTrap)) throw e;
-      }
+      if (!this.released) this.callRootGuarded("a queue item", "proxy_on_queue_ready", ROOT_CONTEXT_ID, token);
     };
     if (this.depth > 0) this.defer(deliver);
     else deliver();
@@ -432,8 +498,8 @@ export class Plugin implements AbiHost {
     });
   }
 
-  defer(action: () => void): void {
-    this.deferred.push(action);
+  defer(action: () => void, owner?: DeferOwner): void {
+    this.deferred.push({ action, owner });
   }
 
   setEffectiveContext(contextId: number): boolean {

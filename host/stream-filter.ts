@@ -3,7 +3,9 @@
 // it, and its end. HttpFilter and TcpFilter add what their kind of stream needs.
 import type { ByteBuffer, LocalReply, StreamContext } from "./abi/host.ts";
 import type { HeaderList } from "./abi/types.ts";
+import type { StreamTracer } from "./inspect/trace.ts";
 import type { Plugin } from "./plugin.ts";
+import type { StreamInfo } from "./stream-info.ts";
 import { WasmTrap } from "./vm.ts";
 
 export abstract class StreamFilter implements StreamContext {
@@ -19,6 +21,8 @@ export abstract class StreamFilter implements StreamContext {
 
   /** finish() has run (the plugin counts this stream until then). */
   private ended = false;
+  /** The inspector's tracer of this stream, or null (the inspector is off: nothing is recorded or allocated). */
+  tracer: StreamTracer | null = null;
 
   constructor(readonly plugin: Plugin) {
     this.contextId = plugin.allocateContextId();
@@ -27,6 +31,15 @@ export abstract class StreamFilter implements StreamContext {
 
   /** Calls a stream callback: the module's raw answer (undefined: no such export), or "fail" when it trapped. */
   protected callPlugin(name: string, a: number, b: number): number | undefined | "fail" {
+    const tracer = this.tracer;
+    if (tracer === null) return this.callModule(name, a, b);
+    const mark = tracer.before(this, name, a, b);
+    const result = this.callModule(name, a, b);
+    tracer.after(mark, result);
+    return result;
+  }
+
+  private callModule(name: string, a: number, b: number): number | undefined | "fail" {
     // A dead VM, or one re-created since the context was made there: the stream fails, as in
     // Envoy, where a stream stays with the VM it began in (fail-open lets it pass).
     if (this.plugin.failed || (this.created && this.vmGeneration !== this.plugin.restarts)) {
@@ -53,11 +66,24 @@ export abstract class StreamFilter implements StreamContext {
   finish(): void {
     if (this.ended) return;
     this.ended = true;
+    const mark = this.tracer !== null && this.created ? this.tracer.before(this, "proxy_on_done", 0, 0) : null;
     try {
       if (this.created && this.vmGeneration === this.plugin.restarts) this.plugin.endContext(this);
+      if (mark !== null) this.tracer!.after(mark, 0);
     } finally {
       this.plugin.streamEnded(); // a plugin replaced by a reload goes with its last stream
     }
+  }
+
+  /** The stream's info (its filter state holds what proxy_set_property stored). */
+  protected abstract get streamInfo(): StreamInfo;
+
+  storedProperty(key: string): Uint8Array | undefined {
+    return this.streamInfo.filterState?.get(key);
+  }
+
+  storeProperty(key: string, value: Uint8Array): void {
+    (this.streamInfo.filterState ??= new Map()).set(key, value);
   }
 
   // StreamContext: what the host functions act on, per kind of stream.

@@ -23,6 +23,8 @@ export interface StreamInfo {
   clusterName: string | null;
   upstream: Endpoint | null;
   responseCodeDetails: string | null;
+  /** Values filters stored with proxy_set_property during this stream (Envoy's filter state), by path; made on first use. */
+  filterState: Map<string, Uint8Array> | null;
 }
 
 /** Where a connection's ends are when the driver does not say. */
@@ -33,7 +35,7 @@ export function newStreamInfo(nowNanos: bigint, known: Partial<StreamInfo>): Str
   return {
     connectionId: 0, source: { ...LOOPBACK }, destination: { ...LOOPBACK }, mtls: false,
     protocol: "", startNanos: nowNanos, requestBodyBytes: 0, responseBodyBytes: 0, routeName: null, clusterName: null,
-    upstream: null, responseCodeDetails: null, ...known,
+    upstream: null, responseCodeDetails: null, filterState: null, ...known,
   };
 }
 

@@ -123,6 +123,19 @@ export function functionStarts(bytes: Uint8Array): number[] {
   return starts;
 }
 
+/** Where the code section's contents start (0 without one). */
+function codeStart(bytes: Uint8Array): number {
+  const r = new Reader(bytes);
+  r.at = 8;
+  while (r.at < bytes.length) {
+    const id = r.byte();
+    const size = r.u32();
+    if (id === 10) return r.at;
+    r.at += size;
+  }
+  return 0;
+}
+
 /** Function names from the module's `name` section, by function index (empty without one). */
 export function functionNames(bytes: Uint8Array): (string | null)[] {
   const names: (string | null)[] = [];
@@ -172,10 +185,21 @@ export class ModuleSymbols {
   private starts: number[] | null = null;
   private names: (string | null)[] | null = null;
   /** Set when the VM runs an instrumented copy of the module (deadlines): frames are translated back. */
-  offsets: OffsetMap | null = null;
+  private offsets: OffsetMap | null = null;
+  /** How much later the code starts in the module the VM runs than in the original (a memory cap rewrites a section before it). */
+  private codeShift = 0;
 
   /** The symbols of `bytes`, loaded from `path` (null: given as bytes); the map is read at the first trap. */
   constructor(private readonly bytes: Uint8Array, private readonly path: string | null) {}
+
+  /**
+   * The VM runs `running` (the module with its memory capped), or an instrumented copy of it
+   * whose frames `offsets` takes back to `running`: frames are translated to the original.
+   */
+  runs(running: Uint8Array, offsets: OffsetMap | null = null): void {
+    this.codeShift = codeStart(running) - codeStart(this.bytes);
+    this.offsets = offsets;
+  }
 
   /** The `.map` beside the module, when it is there and belongs to these bytes. */
   private get map(): ModuleMap | null {
@@ -201,7 +225,8 @@ export class ModuleSymbols {
       if (!m) continue;
       const original = this.offsets ? this.offsets.original(Number(m[2]), parseInt(m[3], 16)) : { functionIndex: Number(m[2]), offset: parseInt(m[3], 16) };
       if (!original) continue; // the deadline's own check
-      const { functionIndex, offset } = original;
+      const { functionIndex } = original;
+      const offset = original.offset - this.codeShift;
       this.names ??= this.map?.x_functions ?? functionNames(this.bytes);
       const name = this.names[functionIndex] ?? (m[1] && !m[1].startsWith("wasm-function") ? m[1].replace(/^\$/, "") : null);
       frames.push({ functionIndex, offset, name, source: this.locate(functionIndex, offset, name) });

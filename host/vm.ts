@@ -3,8 +3,9 @@
 import { disallowedImport } from "./abi/allowed-imports.ts";
 import { hostFunctionType } from "./abi/signatures.ts";
 import type { AbiVersion } from "./abi/types.ts";
-import { type FunctionType, formatType, moduleTypes } from "./wasm-types.ts";
+import { type FunctionType, capMemory, formatType, moduleTypes } from "./wasm-types.ts";
 import { type Frame, ModuleSymbols, authorFrame, formatFrame } from "./symbols.ts";
+import { DeadlineExceeded, GUARD_MODULE, TICKS_PER_CHECK, instrumentForDeadlines } from "./deadline.ts";
 
 const ABI_EXPORTS: [string, AbiVersion][] = [
   ["proxy_abi_version_0_2_1", "0.2.1"], ["proxy_abi_version_0_2_0", "0.2.0"], ["proxy_abi_version_0_1_0", "0.1.0"],
@@ -45,14 +46,31 @@ export class WasmTrap extends Error {
   /** The wasm frames, innermost first, mapped to the source where the module's map reaches. */
   readonly frames: Frame[];
   constructor(readonly exportName: string, readonly cause: unknown, symbols: ModuleSymbols | null = null) {
-    const frames = symbols && cause instanceof Error && cause.stack ? symbols.frames(cause.stack) : [];
+    // A trap in a call the host made from inside another (malloc during a callback) is the outer call's.
+    const inner = cause instanceof WasmTrap ? cause : null;
+    const reason = inner ? inner.cause : cause;
+    const what = inner ? `${exportName} (in ${inner.exportName})` : exportName;
+    const frames = inner ? inner.frames : symbols && reason instanceof Error && reason.stack ? symbols.frames(reason.stack) : [];
     const author = authorFrame(frames);
-    super(`${exportName} trapped${author ? ` in ${formatFrame(author)}` : ""}: ${cause instanceof Error ? cause.message : String(cause)}`);
+    const where = author ? ` in ${formatFrame(author)}` : "";
+    super(reason instanceof DeadlineExceeded || reason instanceof HostCallRefused
+      ? `${what} ${reason.message}${where && ` (at ${formatFrame(author!)})`}`
+      : `${what} trapped${where}: ${reason instanceof Error ? reason.message : String(reason)}`);
     this.frames = frames;
   }
   /** The wasm frames of the trap, one `at …` line each, when the engine reported them. */
   get wasmStack(): string {
     return this.frames.map((f) => `    at ${formatFrame(f)}`).join("\n");
+  }
+}
+
+/** A host function called where hosts do not allow it (a start section, start, a host-made malloc). */
+export class HostCallRefused extends Error {
+  override name = "HostCallRefused";
+  constructor(readonly fn: string, readonly where: string) {
+    super(where === "the start section"
+      ? `called ${fn}: a start section may call no host function (Envoy cannot instantiate such a module)`
+      : `called ${fn}, which hosts do not allow during ${where} (only logging, clocks, random and WASI)`);
   }
 }
 
@@ -69,10 +87,23 @@ export interface CheckedModule {
   abiVersion: AbiVersion;
   /** What maps its traps to the source. */
   symbols: ModuleSymbols;
+  /** The module was instrumented for deadlines (its calls end past their deadline). */
+  deadlines: boolean;
+  /** Why deadlines could not be put on this module, if they could not. */
+  deadlinesOff?: string;
+}
+
+export interface CheckOptions {
+  /** Instrument the module so calls into it can be ended at a deadline (host/deadline.ts). */
+  deadlines?: boolean;
+  /** The most bytes its linear memory may grow to (memory.grow answers -1 past it); none: the engine's 4 GiB. */
+  memoryLimitBytes?: number;
+  /** The module's file: its map (traps → source) is looked for beside it. */
+  path?: string | null;
 }
 
 /** Compiles and checks a module: its ABI version, its imports against `provided`, its callbacks' shapes. */
-export async function checkModule(bytes: Uint8Array, provided: (abi: AbiVersion) => Set<string>, path: string | null = null): Promise<CheckedModule> {
+export async function checkModule(bytes: Uint8Array, provided: (abi: AbiVersion) => Set<string>, options: CheckOptions = {}): Promise<CheckedModule> {
   let module: WebAssembly.Module;
   try {
     module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
@@ -101,7 +132,27 @@ export async function checkModule(bytes: Uint8Array, provided: (abi: AbiVersion)
   const memory = exports.find((e) => e.name === "memory")!;
   if (memory.kind !== "memory") throw new ModuleError(`export memory is a ${memory.kind}, not a memory`);
   checkTypes(bytes, abiVersion, exports);
-  return { module, abiVersion, symbols: new ModuleSymbols(bytes, path) };
+  const symbols = new ModuleSymbols(bytes, options.path ?? null);
+  let capped = bytes;
+  if (options.memoryLimitBytes !== undefined) {
+    try {
+      capped = capMemory(bytes, options.memoryLimitBytes);
+    } catch (e) {
+      throw new ModuleError((e as Error).message);
+    }
+    if (capped !== bytes) {
+      module = await WebAssembly.compile(capped as Uint8Array<ArrayBuffer>);
+      symbols.runs(capped);
+    }
+  }
+  if (!options.deadlines) return { module, abiVersion, deadlines: false, symbols };
+  try {
+    const instrumented = instrumentForDeadlines(capped);
+    symbols.runs(capped, instrumented.offsets);
+    return { module: await WebAssembly.compile(instrumented.bytes as Uint8Array<ArrayBuffer>), abiVersion, deadlines: true, symbols };
+  } catch (e) {
+    return { module, abiVersion, deadlines: false, deadlinesOff: (e as Error).message, symbols };
+  }
 }
 
 /** Imports must have the types the host registers, callbacks the types the host calls (as in proxy-wasm-cpp-host). */
@@ -140,12 +191,42 @@ export class WasmVm {
   private allocatorName = "malloc";
   /** Set once a call trapped: the VM is dead and takes no further calls. */
   failure: WasmTrap | null = null;
+  /** Calls into the module under way (a host function may call malloc inside a callback). */
+  private depth = 0;
+  /** When the outermost call under way must have returned (performance.now() ms). */
+  private deadlineAt = Infinity;
+  /**
+   * Where host functions are refused, or null (running): "the start section" refuses every
+   * one; start and host-made malloc calls allow logging, clocks, random and WASI only.
+   */
+  restriction: string | null = null;
 
   /** The VM exists before its instance so host functions can be bound to it; call instantiate next. */
-  constructor(readonly checked: CheckedModule) {}
+  constructor(readonly checked: CheckedModule, readonly deadlineMs = 0) {}
+
+  /** Answers the instrumented code when its fuel runs out: more fuel, or a throw past the deadline. */
+  private readonly checkDeadline = (): number => {
+    if (performance.now() <= this.deadlineAt) return TICKS_PER_CHECK;
+    throw new DeadlineExceeded(this.deadlineMs);
+  };
 
   instantiate(imports: WebAssembly.Imports): void {
-    const exports = new WebAssembly.Instance(this.checked.module, imports).exports as Record<string, unknown>;
+    if (this.checked.deadlines) imports = { ...imports, [GUARD_MODULE]: { check: this.checkDeadline } };
+    let instance: WebAssembly.Instance;
+    this.restriction = "the start section";
+    this.deadlineAt = this.deadlineMs > 0 ? performance.now() + this.deadlineMs : Infinity;
+    try {
+      instance = new WebAssembly.Instance(this.checked.module, imports);
+    } catch (error) {
+      // A start section that traps, runs past the deadline or calls the host.
+      if (error instanceof WebAssembly.LinkError || error instanceof WebAssembly.CompileError) throw error;
+      this.failure = new WasmTrap("the start section", error, this.checked.symbols);
+      throw this.failure;
+    } finally {
+      this.restriction = null;
+      this.deadlineAt = Infinity;
+    }
+    const exports = instance.exports as Record<string, unknown>;
     if (!(exports.memory instanceof WebAssembly.Memory)) throw new ModuleError("export memory is not a memory");
     this.exports = exports;
     this.memory = exports.memory;
@@ -163,12 +244,17 @@ export class WasmVm {
 
   /** Runs the module's start: `_initialize` (then `main`/`__main_void`), else `_start`. */
   start(): void {
-    if (this.has("_initialize")) {
-      this.call("_initialize");
-      if (this.has("main")) this.call("main", 0, 0);
-      else if (this.has("__main_void")) this.call("__main_void");
-    } else if (this.has("_start")) {
-      this.call("_start");
+    this.restriction = "start";
+    try {
+      if (this.has("_initialize")) {
+        this.call("_initialize");
+        if (this.has("main")) this.call("main", 0, 0);
+        else if (this.has("__main_void")) this.call("__main_void");
+      } else if (this.has("_start")) {
+        this.call("_start");
+      }
+    } finally {
+      this.restriction = null;
     }
   }
 
@@ -181,12 +267,15 @@ export class WasmVm {
     if (this.failure) throw this.failure;
     const fn = this.exports[name] as ((a: number, b: number, c: number, d: number, e: number) => number | undefined) | undefined;
     if (fn === undefined) return undefined;
+    if (this.depth++ === 0 && this.deadlineMs > 0) this.deadlineAt = performance.now() + this.deadlineMs;
     try {
       return fn(a, b, c, d, e);
     } catch (error) {
       if (error instanceof ProcExit && error.code === 0 && name === "_start") return undefined;
       this.failure = new WasmTrap(name, error, this.checked.symbols);
       throw this.failure;
+    } finally {
+      this.depth--;
     }
   }
 
@@ -251,7 +340,13 @@ export class WasmVm {
     if (!this.inBounds(ptrPtr, 4) || !this.inBounds(lenPtr, 4)) return -1;
     let ptr = 0;
     if (size > 0) {
-      ptr = (this.call(this.allocatorName, size) ?? 0) >>> 0;
+      const restriction = this.restriction;
+      this.restriction = "a host-made malloc";
+      try {
+        ptr = (this.call(this.allocatorName, size) ?? 0) >>> 0;
+      } finally {
+        this.restriction = restriction;
+      }
       if (ptr === 0 || !this.inBounds(ptr, size)) return -1;
     }
     this.view.setUint32(ptrPtr, ptr, true);

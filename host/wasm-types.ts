@@ -97,3 +97,55 @@ export function moduleTypes(bytes: Uint8Array): ModuleTypes {
 
 export const formatType = (t: FunctionType): string =>
   `(${t.params.join(", ")}) -> ${t.results.length ? t.results.join(", ") : "nothing"}`;
+
+const PAGE = 65536;
+
+function leb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n = Math.floor(n / 128);
+    if (n) b |= 0x80;
+    out.push(b);
+  } while (n);
+  return out;
+}
+
+/**
+ * The module with the maximum of its own (32-bit, unshared) memory lowered to `maxBytes`, so
+ * the engine refuses growth past it (memory.grow answers -1). Throws when the memory starts
+ * larger than that. The bytes come back unchanged when no memory section says otherwise.
+ */
+export function capMemory(bytes: Uint8Array, maxBytes: number): Uint8Array {
+  const cap = Math.floor(maxBytes / PAGE);
+  const r = new Reader(bytes);
+  r.at = 8;
+  while (r.at < bytes.length) {
+    const start = r.at;
+    const id = r.byte();
+    const size = r.u32();
+    const end = r.at + size;
+    if (id !== 5) {
+      r.at = end;
+      continue;
+    }
+    const out: number[] = [];
+    let count = r.u32();
+    out.push(...leb(count));
+    for (; count > 0; count--) {
+      const flags = r.byte();
+      const min = r.u32();
+      const max = flags & 1 ? r.u32() : Infinity;
+      if (flags & ~1) return bytes; // shared or 64-bit: left as it is
+      if (min > cap) throw new Error(`its memory starts at ${min} pages (${min * PAGE} bytes), over the cap of ${cap} pages (${maxBytes} bytes)`);
+      out.push(1, ...leb(min), ...leb(Math.min(max, cap)));
+    }
+    const section = [5, ...leb(out.length), ...out];
+    const result = new Uint8Array(bytes.length - (end - start) + section.length);
+    result.set(bytes.subarray(0, start), 0);
+    result.set(section, start);
+    result.set(bytes.subarray(end), start + section.length);
+    return result;
+  }
+  return bytes;
+}

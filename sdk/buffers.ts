@@ -4,6 +4,7 @@
 import { proxy_get_buffer_bytes, proxy_get_buffer_status, proxy_set_buffer_bytes } from "./abi/imports";
 import { BufferType, Status } from "./abi/types";
 import { OUT_LEN, OUT_PTR, clearOut, takeBytes, utf8 } from "./abi/memory";
+import { Replacer, indexOf, utf8Bytes } from "./bytes";
 
 export class Body {
   constructor(private bufferType: BufferType) {}
@@ -21,6 +22,28 @@ export class Body {
     return takeBytes();
   }
 
+  /** The same range as bytes (a view over the copy the host handed over: no further copy). */
+  bytes(start: u32 = 0, length: u32 = u32.MAX_VALUE): Uint8Array {
+    return Uint8Array.wrap(this.get(start, length));
+  }
+
+  /** Where `needle` (UTF-8 text) first occurs in the body at or after `from`, or -1; searched as bytes. */
+  indexOf(needle: string, from: i32 = 0): i32 {
+    return indexOf(this.bytes(), utf8Bytes(needle), from);
+  }
+
+  /**
+   * Runs this chunk (or this whole buffered body) through `replacer` and puts back what it
+   * gives: call it from each body callback with the callback's endOfStream, and a match that
+   * straddles two chunks is still found (the replacer holds back the bytes that could start
+   * one until the next chunk). Nothing is written back when nothing changed.
+   */
+  rewrite(replacer: Replacer, endOfStream: bool): void {
+    const chunk = this.bytes();
+    const out = replacer.push(chunk, endOfStream);
+    if (out !== chunk) this.setBytes(0, u32.MAX_VALUE, out);
+  }
+
   /** The same range decoded as UTF-8. */
   getText(start: u32 = 0, length: u32 = u32.MAX_VALUE): string {
     return String.UTF8.decode(this.get(start, length));
@@ -36,5 +59,10 @@ export class Body {
   /** Replaces `length` bytes at `start` with `data`: the ABI's own edit, for anything else. */
   set(start: u32, length: u32, data: ArrayBuffer): bool {
     return proxy_set_buffer_bytes(this.bufferType, start, length, changetype<usize>(data), data.byteLength) == Status.Ok;
+  }
+
+  /** As set(), from a byte view (no copy into an ArrayBuffer first). */
+  setBytes(start: u32, length: u32, data: Uint8Array): bool {
+    return proxy_set_buffer_bytes(this.bufferType, start, length, data.dataStart, data.length) == Status.Ok;
   }
 }

@@ -1,11 +1,10 @@
 // Configuration handed to the module: the VM's (`vm_config.configuration`, readable during
 // onVmStart) and the plugin's (`configuration`, readable during onConfigure), as text, bytes,
-// or a class parsed from JSON by json-as.
-import { JSON } from "json-as";
+// or a value of a declared type parsed from JSON (sdk/json.ts).
 import { proxy_get_buffer_bytes } from "./abi/imports";
 import { BufferType, Status } from "./abi/types";
 import { OUT_LEN, OUT_PTR, clearOut, takeBytes } from "./abi/memory";
-import { checkJson } from "./json-check";
+import { safeJson } from "./json";
 import { log } from "./log";
 
 function readAll(bufferType: BufferType): ArrayBuffer {
@@ -23,19 +22,18 @@ export namespace config {
   export function vmBytes(): ArrayBuffer { return readAll(BufferType.VmConfiguration); }
 
   /**
-   * `json` parsed into T (a class marked `@json`, or an array or map of such). Malformed
-   * JSON logs an error saying what was expected where, and gives null: return false from
-   * onConfigure then, and the host refuses to start the plugin.
+   * `text` parsed into T (a class marked `@json`, or an array or map of such), checked first
+   * against T's shape. Anything wrong (malformed JSON, a wrong type, a missing required field,
+   * an unknown field) is logged as an error with its JSON path and position, e.g.
+   * `configuration: $.limits[2].rate: expected an integer from -2147483648 to 2147483647,
+   * found "three" at line 1 column 48`,
+   * and gives null: return false from onConfigure then, and the host refuses to start the
+   * plugin with that message. A field marked `@optional` may be absent and keeps its
+   * initializer (its default); a nullable one may be absent or null.
    */
-  export function parse<T>(json: string): T | null {
-    let problem = checkJson(json);
-    if (problem == null && !isArray<T>() && !isString<T>() && isReference<T>() && !json.trimStart().startsWith("{")) {
-      problem = "expected a JSON object";
-    }
-    if (problem != null) {
-      log.error("configuration is not valid JSON: " + problem);
-      return null;
-    }
-    return JSON.parse<T>(json);
+  export function parse<T>(text: string): T | null {
+    const value = safeJson.tryParse<T>(text);
+    if (value == null) log.error("configuration: " + safeJson.error());
+    return value;
   }
 }

@@ -14,8 +14,23 @@ export class HttpMessage {
   ) {}
 }
 
+/** The request side, with shortcuts for its pseudo-headers. */
+export class HttpRequest extends HttpMessage {
+  /** `:path` (with the query), as the upstream will receive it; "" when not readable now. */
+  get path(): string { return this.pseudo(":path"); }
+  /** `:method`: "GET", "OPTIONS", …; "" when not readable now. */
+  get method(): string { return this.pseudo(":method"); }
+  /** `:authority` (the Host): "example.com:8080"; "" when not readable now. */
+  get authority(): string { return this.pseudo(":authority"); }
+
+  private pseudo(name: string): string {
+    const value = this.headers.get(name);
+    return value != null ? value : "";
+  }
+}
+
 /** The request of the current stream, as the upstream will receive it. */
-export const request = new HttpMessage(
+export const request = new HttpRequest(
   new HeaderMap(HeaderMapType.RequestHeaders), new Body(BufferType.HttpRequestBody), new HeaderMap(HeaderMapType.RequestTrailers));
 
 /** The response of the current stream, as the client will receive it. */

@@ -16,12 +16,13 @@ const USAGE = `usage:
   proxy-wasm-as test [file…] [--watch]       builds the modules the tests load, runs vitest (--watch: reruns
                                              the suites whose module was rebuilt)
   proxy-wasm-as start [envoy.yaml] [--watch] builds what the configuration loads, starts a demo
-                                             upstream at its cluster, runs the proxy
+                                             upstream at its cluster, runs the proxy with the inspector on
   proxy-wasm-as package <module> [--tag name:version] [--envoy envoy.yaml] [--tar]
                                              an OCI image of the module (both Istio variants), an Istio
                                              WasmPlugin and an EnvoyFilter, in build/package/<module>
   proxy-wasm-as run envoy.yaml | --wasm …    runs the proxy; --watch also rebuilds the project's modules it
-                                             loads when their sources change (proxy-wasm-as run --help)`;
+                                             loads when their sources change; --inspect serves the live
+                                             inspector on the admin port (proxy-wasm-as run --help)`;
 
 async function buildCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -51,7 +52,7 @@ export async function main(argv: string[]): Promise<void> {
       case "package": return await packageCommand(rest);
       case "start": return await start(rest);
       case "test": return await test(rest);
-      case "run": return await runMain(argv, buildHook(process.cwd(), false));
+      case "run": return void (await runMain(argv, buildHook(process.cwd(), false)));
       case undefined: case "help": case "--help": case "-h":
         process.stdout.write(`${USAGE}\n`);
         return;

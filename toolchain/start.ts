@@ -64,7 +64,8 @@ export async function start(argv: string[]): Promise<void> {
     const upstream = tcp ? await startTcpEchoUpstream(cluster.port, cluster.address) : await startEchoUpstream(cluster.port, cluster.address);
     process.stderr.write(`demo upstream (${tcp ? "TCP" : "HTTP"} echo) on ${cluster.address}:${upstream.port}\n`);
   }
-  await runMain(["run", file, ...argv], buildHook(process.cwd(), true));
+  // The inspector is on: the author's loop is where watching the filter's callbacks helps most.
+  const { inspectorUrl } = await runMain(["run", file, "--inspect", ...argv], buildHook(process.cwd(), true));
   const listener = config.listeners[0];
   if (listener) {
     const at = `${listener.address.address}:${listener.address.port}`;
@@ -72,4 +73,5 @@ export async function start(argv: string[]): Promise<void> {
     const admin = config.admin ? `   (stats: curl http://${config.admin.address}:${config.admin.port}/stats)` : "";
     process.stderr.write(`try: ${tryIt}${admin}\n`);
   }
+  if (inspectorUrl) process.stderr.write(`inspector: open ${inspectorUrl} to watch each request pass the filters, callback by callback\n`);
 }

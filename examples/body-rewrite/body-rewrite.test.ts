@@ -23,10 +23,41 @@ describe("body-rewrite example", () => {
     expect(s.response.header("content-type")).toBe("text/plain");
   });
 
-  it("buffers until the end, so a match split across chunks is still replaced", async () => {
+  it("streams: each chunk goes on at once, and a match split across chunks is still replaced", async () => {
     const { s, actions } = await respond("text/html; charset=utf-8", ["<p>Hel", "lo, wo", "rld</p>"]);
-    expect(actions).toEqual([DataAction.StopIterationAndBuffer, DataAction.StopIterationAndBuffer, DataAction.Continue]);
+    expect(actions).toEqual([DataAction.Continue, DataAction.Continue, DataAction.Continue]);
     expect(s.response.bodyText).toBe("<p>Goodbye, moon</p>");
+  });
+
+  it("gives the same body however it is cut: at every point, and byte by byte", async () => {
+    const text = "Hello world, Hello world! ¡Hello wörld — world Hello!";
+    const expected = text.replaceAll("Hello", "Goodbye").replaceAll("world", "moon");
+    const bytes = Buffer.from(text);
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const { s } = await respond("text/plain", []);
+      s.sendResponseBody(bytes.subarray(0, cut), false);
+      s.sendResponseBody(bytes.subarray(cut), true);
+      expect(s.response.bodyText, `cut at ${cut}`).toBe(expected);
+    }
+    const { s } = await respond("text/plain", []);
+    for (let i = 0; i < bytes.length; i++) s.sendResponseBody(bytes.subarray(i, i + 1), i === bytes.length - 1);
+    expect(s.response.bodyText).toBe(expected);
+  });
+
+  it("holds back only what could start a match: the rest of a chunk goes on at once", async () => {
+    const { s } = await respond("text/plain", []);
+    s.sendResponseBody("abc Hel", false);
+    expect(s.response.bodyText).toBe("abc "); // "Hel" may be the start of "Hello"
+    s.sendResponseBody("p!", true);
+    expect(s.response.bodyText).toBe("abc Help!");
+  });
+
+  it("handles an empty body and a one-byte body", async () => {
+    const empty = await respond("text/plain", []);
+    empty.s.sendResponseBody("", true);
+    expect(empty.s.response.bodyText).toBe("");
+    const one = await respond("text/plain", ["H"]);
+    expect(one.s.response.bodyText).toBe("H");
   });
 
   it("handles multi-byte UTF-8 split across chunks", async () => {

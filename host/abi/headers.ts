@@ -5,8 +5,8 @@
 // remove removes every value; set_pairs replaces the whole map; size is the map's byte size
 // (names plus values); pseudo-headers (":…") stay ahead of the others, as Envoy keeps them.
 import type { AbiHost, HostFunctions } from "./host.ts";
-import { deserializePairs, writePairs, pairsSize } from "./pairs.ts";
-import { type HeaderList, HeaderMapType, Status } from "./types.ts";
+import { deserializePairs, invalidHeader, invalidPairs, writePairs, pairsSize } from "./pairs.ts";
+import { type HeaderList, HeaderMapType, LogLevel, Status } from "./types.ts";
 
 /** Maps only a callout or gRPC callback fills (4–7): read-only, and empty outside those callbacks. */
 const isCalloutMap = (mapType: number) => mapType >= HeaderMapType.GrpcReceiveInitialMetadata && mapType <= HeaderMapType.HttpCallResponseTrailers;
@@ -50,6 +50,11 @@ export function headerMapFunctions(host: AbiHost): HostFunctions {
   /** A map the module may change, or null (BadArgument). */
   const mutable = (mapType: number): HeaderList | null => (isCalloutMap(mapType) ? null : map(mapType));
   const legacy = () => vm.abiVersion === "0.1.0";
+  /** BadArgument for a header that could not go on the wire (it would split or end the message). */
+  const refuse = (fn: string, reason: string): number => {
+    host.log(LogLevel.Debug, `${fn}: ${reason}; answering BadArgument`);
+    return Status.BadArgument;
+  };
 
   return {
     proxy_get_header_map_value(mapType: number, keyPtr: number, keyLen: number, valuePtrPtr: number, valueLenPtr: number): number {
@@ -67,6 +72,8 @@ export function headerMapFunctions(host: AbiHost): HostFunctions {
       if (key === null || value === null) return Status.InvalidMemoryAccess;
       const headers = mutable(mapType);
       if (headers === null) return Status.BadArgument;
+      const invalid = invalidHeader(key, value);
+      if (invalid !== null) return refuse("proxy_add_header_map_value", invalid);
       addHeader(headers, key.toLowerCase(), value);
       return Status.Ok;
     },
@@ -76,6 +83,8 @@ export function headerMapFunctions(host: AbiHost): HostFunctions {
       if (key === null || value === null) return Status.InvalidMemoryAccess;
       const headers = mutable(mapType);
       if (headers === null) return Status.BadArgument;
+      const invalid = invalidHeader(key, value);
+      if (invalid !== null) return refuse("proxy_replace_header_map_value", invalid);
       const name = key.toLowerCase();
       removeHeader(headers, name);
       addHeader(headers, name, value);
@@ -107,6 +116,8 @@ export function headerMapFunctions(host: AbiHost): HostFunctions {
       const pairs = deserializePairs(bytes);
       if (pairs === null) return Status.BadArgument;
       if (mutable(mapType) === null) return Status.BadArgument;
+      const invalid = invalidPairs(pairs);
+      if (invalid !== null) return refuse("proxy_set_header_map_pairs", invalid);
       const lowered: HeaderList = [];
       for (const [n, v] of pairs) addHeader(lowered, n.toLowerCase(), v);
       return host.current!.replaceHeaderMap(mapType, lowered) ? Status.Ok : Status.BadArgument;

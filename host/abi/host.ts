@@ -33,6 +33,14 @@ export interface StreamContext {
    * the streams of a failed VM (503, or goes on without the filter under fail_open).
    */
   vmFailed?(): void;
+  /** What proxy_set_property stored for this stream (its filter state), by the path's key. */
+  storedProperty(key: string): Uint8Array | undefined;
+  storeProperty(key: string, value: Uint8Array): void;
+}
+
+/** What a deferred action belongs to: an error while it runs fails that stream only. */
+export interface DeferOwner {
+  internalError(error: Error): void;
 }
 
 /** An HTTP callout a module asked for (proxy_http_call). */
@@ -101,7 +109,7 @@ export interface AbiHost {
   /** A plugin-level property (plugin_name, plugin_root_id, …), or undefined when unknown. */
   pluginProperty(path: string[]): Uint8Array | undefined;
   /** Runs `action` when the current call into the module has returned (Envoy's after-VM-call actions). */
-  defer(action: () => void): void;
+  defer(action: () => void, owner?: DeferOwner): void;
   /** Makes `contextId` the current context; false when it is not a live context. */
   setEffectiveContext(contextId: number): boolean;
   /** The plugin's vm_id: shared data and queues are per vm_id. */

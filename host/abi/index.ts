@@ -22,6 +22,24 @@ import { wasiFunctions } from "./wasi.ts";
 import { LogLevel, Status, type AbiVersion } from "./types.ts";
 import { WASI_MODULES } from "./allowed-imports.ts";
 import { PROXY_SIGNATURES } from "./signatures.ts";
+import { HostCallRefused } from "../vm.ts";
+
+/** What a module may call during start and host-made malloc calls, besides WASI (abi.md). */
+const ALLOWED_DURING_START = new Set(["proxy_log", "proxy_get_log_level", "proxy_get_current_time_nanoseconds"]);
+
+type AnyHostFunction = (a?: never, b?: never, c?: never, d?: never, e?: never, f?: never, g?: never, h?: never, i?: never, j?: never, k?: never, l?: never) => number;
+
+/**
+ * The host function as the module gets it: refused (a trap naming it) where hosts do not allow
+ * it. Fixed arity (host functions take at most 12 arguments): no argument array per call.
+ */
+function gated(host: AbiHost, name: string, fn: AnyHostFunction, allowedDuringStart: boolean): AnyHostFunction {
+  return (a, b, c, d, e, f, g, h, i, j, k, l) => {
+    const restriction = host.vm.restriction;
+    if (restriction !== null && (!allowedDuringStart || restriction === "the start section")) throw new HostCallRefused(name, restriction);
+    return fn(a, b, c, d, e, f, g, h, i, j, k, l);
+  };
+}
 
 const ONLY_0_1_0 = ["proxy_get_configuration", "proxy_continue_request", "proxy_continue_response", "proxy_clear_route_cache"];
 /** Every host function of ABI 0.2.1 (abi.md); 0.2.0 and 0.1.0 differ as hostFunctionNames says. */
@@ -42,6 +60,8 @@ export interface ImportState {
   shared: SharedState;
   /** Foreign functions the module may call by name. */
   foreign: Record<string, ForeignFunction>;
+  /** Wraps host functions to watch what the module does (the inspector); absent, they are left as they are. */
+  observe?: (host: AbiHost, env: HostFunctions, metrics: MetricRegistry) => void;
 }
 
 export function buildImports(host: AbiHost, state: ImportState): WebAssembly.Imports {
@@ -60,14 +80,17 @@ export function buildImports(host: AbiHost, state: ImportState): WebAssembly.Imp
   const env: HostFunctions = {};
   const reported = new Set<string>();
   for (const name of hostFunctionNames(host.vm.abiVersion)) {
-    env[name] = implemented[name] ?? (() => {
+    const fn = implemented[name] ?? (() => {
       if (!reported.has(name)) {
         reported.add(name);
         host.log(LogLevel.Warn, `${name} is not implemented by this host yet; it answers Unimplemented`);
       }
       return Status.Unimplemented;
     });
+    env[name] = gated(host, name, fn as AnyHostFunction, ALLOWED_DURING_START.has(name));
   }
-  const wasi = wasiFunctions(host);
+  state.observe?.(host, env, state.metrics);
+  const wasi: HostFunctions = {};
+  for (const [name, fn] of Object.entries(wasiFunctions(host))) wasi[name] = gated(host, name, fn as AnyHostFunction, true);
   return { env, ...Object.fromEntries(WASI_MODULES.map((m) => [m, wasi])) };
 }

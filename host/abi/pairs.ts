@@ -56,6 +56,23 @@ export function deserializePairs(bytes: Uint8Array): HeaderList | null {
   return pairs;
 }
 
+const FORBIDDEN_IN_HEADERS = /[\r\n\0]/;
+
+/** Why a header a module sets cannot go on the wire (CR, LF or NUL in its name or value), or null. */
+export function invalidHeader(name: string, value: string): string | null {
+  if (!FORBIDDEN_IN_HEADERS.test(name) && !FORBIDDEN_IN_HEADERS.test(value)) return null;
+  return `header ${JSON.stringify(name)}: ${JSON.stringify(value)} contains CR, LF or NUL`;
+}
+
+/** The first invalid pair's reason, or null. */
+export function invalidPairs(pairs: HeaderList): string | null {
+  for (let i = 0; i < pairs.length; i++) {
+    const reason = invalidHeader(pairs[i][0], pairs[i][1]);
+    if (reason !== null) return reason;
+  }
+  return null;
+}
+
 /** The pairs with lowercase names, as header maps keep them. */
 export function lowercaseNames(pairs: HeaderList): HeaderList {
   return pairs.map(([n, v]): [string, string] => [n.toLowerCase(), v]);

@@ -6,6 +6,7 @@ import { LogLevel, Status } from "./types.ts";
 
 export function queueFunctions(host: AbiHost, queues: SharedQueues): HostFunctions {
   const { vm } = host;
+  let reportedFull = false;
   return {
     proxy_register_shared_queue(namePtr: number, nameLen: number, tokenPtr: number): number {
       const name = vm.string(namePtr, nameLen);
@@ -26,7 +27,14 @@ export function queueFunctions(host: AbiHost, queues: SharedQueues): HostFunctio
     proxy_enqueue_shared_queue(token: number, dataPtr: number, dataLen: number): number {
       const data = vm.bytes(dataPtr, dataLen);
       if (data === null) return Status.InvalidMemoryAccess;
-      if (queues.enqueue(token >>> 0, data.slice())) return Status.Ok;
+      const result = queues.enqueue(token >>> 0, data.slice());
+      if (result === "ok") return Status.Ok;
+      if (result === "full") {
+        // Bounded (SharedLimits.maxQueueDepth, maxQueueBytes): the queue never grows past it.
+        if (!reportedFull) host.log(LogLevel.Warn, `proxy_enqueue_shared_queue: queue ${token >>> 0} is full; answering InternalFailure (logged once)`);
+        reportedFull = true;
+        return Status.InternalFailure;
+      }
       host.log(LogLevel.Debug, `proxy_enqueue_shared_queue: no queue with token ${token >>> 0}`);
       return Status.NotFound;
     },

@@ -1,8 +1,8 @@
 // The stream: proxy_continue_stream, proxy_close_stream, proxy_send_local_response, and
 // ABI 0.1.0's proxy_continue_request / proxy_continue_response / proxy_clear_route_cache.
 import type { AbiHost, HostFunctions } from "./host.ts";
-import { deserializePairs, lowercaseNames } from "./pairs.ts";
-import { Status, StreamType } from "./types.ts";
+import { deserializePairs, invalidPairs, lowercaseNames } from "./pairs.ts";
+import { LogLevel, Status, StreamType } from "./types.ts";
 
 export function streamFunctions(host: AbiHost): HostFunctions {
   const { vm } = host;
@@ -25,9 +25,16 @@ export function streamFunctions(host: AbiHost): HostFunctions {
       if (details === null || body === null || headerBytes === null) return Status.InvalidMemoryAccess;
       const headers = deserializePairs(headerBytes);
       if (headers === null) return Status.BadArgument;
+      status >>>= 0;
+      // What could not go out as an HTTP response is refused here, where the module can see why.
+      const invalid = status < 200 || status > 599 ? `status ${status} is outside 200-599` : invalidPairs(headers);
+      if (invalid !== null) {
+        host.log(LogLevel.Debug, `proxy_send_local_response: ${invalid}; answering BadArgument`);
+        return Status.BadArgument;
+      }
       if (!host.current) return Status.NotFound;
       return host.current.sendLocalReply({
-        status: status >>> 0, details, body: body.slice(), grpcStatus,
+        status, details, body: body.slice(), grpcStatus,
         headers: lowercaseNames(headers),
       });
     },

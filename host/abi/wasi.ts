@@ -7,9 +7,13 @@ import { LogLevel } from "./types.ts";
 
 const ERRNO_SUCCESS = 0, ERRNO_BADF = 8, ERRNO_FAULT = 21, ERRNO_INVAL = 28, ERRNO_NOSYS = 52;
 
+/** The longest stdout/stderr line kept waiting for its newline; a longer one is logged in pieces of this size. */
+export const MAX_WASI_LINE = 64 * 1024;
+
 export function wasiFunctions(host: AbiHost): Record<string, (...args: never[]) => number> {
   const { vm } = host;
   const lines: Record<number, string> = { 1: "", 2: "" };
+  let reportedLong = false;
   const envEntries = () => Object.entries(host.environment).map(([k, v]) => Buffer.from(`${k}=${v}\0`));
 
   return {
@@ -25,9 +29,20 @@ export function wasiFunctions(host: AbiHost): Record<string, (...args: never[]) 
         text += chunk;
         written += len;
       }
+      const level = fd === 1 ? LogLevel.Info : LogLevel.Error;
+      const shown = level >= host.logLevel; // as proxy_log: lines below the host's level are not made
       const parts = (lines[fd] + text).split("\n");
-      lines[fd] = parts.pop()!;
-      for (const line of parts) host.log(fd === 1 ? LogLevel.Info : LogLevel.Error, line);
+      let pending = parts.pop()!;
+      if (shown) for (const line of parts) host.log(level, line);
+      if (pending.length > MAX_WASI_LINE) {
+        if (!reportedLong) host.log(LogLevel.Warn, `fd_write: a line longer than ${MAX_WASI_LINE} characters is logged in pieces (logged once)`);
+        reportedLong = true;
+        while (pending.length > MAX_WASI_LINE) {
+          if (shown) host.log(level, pending.slice(0, MAX_WASI_LINE));
+          pending = pending.slice(MAX_WASI_LINE);
+        }
+      }
+      lines[fd] = pending;
       return vm.setU32(writtenPtr, written) ? ERRNO_SUCCESS : ERRNO_FAULT;
     },
     fd_read: () => ERRNO_BADF,

@@ -22,6 +22,10 @@ export interface WasmFilterConfig {
   environment: Record<string, string>;
   /** The names of vm_config.environment_variables.host_env_keys (their values are in `environment`, never dumped). */
   hostEnvKeys?: string[];
+  /** The deadline of each call into the module, ms (0: none; unset: the default, 1 s). Not Envoy's: the command line sets it. */
+  deadlineMs?: number;
+  /** The most bytes the module's memory may grow to (unset: 1 GiB). Not Envoy's: the command line sets it. */
+  memoryLimitBytes?: number;
 }
 
 export type RouteMatch = { prefix: string } | { path: string } | { regex: Regex; source: string };

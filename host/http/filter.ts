@@ -105,13 +105,13 @@ export class HttpFilter extends StreamFilter {
   continueStream(streamType: number): number {
     if (streamType !== StreamType.Request && streamType !== StreamType.Response) return Status.BadArgument;
     const side: Side = streamType === StreamType.Request ? "request" : "response";
-    this.plugin.defer(() => this.stream.resume(this, side));
+    this.plugin.defer(() => this.stream.resume(this, side), this.stream);
     return Status.Ok;
   }
 
   closeStream(streamType: number): number {
     if (streamType !== StreamType.Request && streamType !== StreamType.Response) return Status.BadArgument;
-    this.plugin.defer(() => this.stream.reset(`closed by ${this.plugin.name}`));
+    this.plugin.defer(() => this.stream.reset(`closed by ${this.plugin.name}`), this.stream);
     return Status.Ok;
   }
 
@@ -119,7 +119,7 @@ export class HttpFilter extends StreamFilter {
     // Forced stop applies to this filter's own callback under way, not to one that follows
     // a reply sent from elsewhere (a callout's callback on the root context).
     if (this.inCallback) this.stopNext = true;
-    this.plugin.defer(() => this.stream.sendLocalReply(this, reply));
+    this.plugin.defer(() => this.stream.sendLocalReply(this, reply), this.stream);
     return Status.Ok;
   }
 
@@ -136,5 +136,9 @@ export class HttpFilter extends StreamFilter {
       this.stream.resume(this, "request");
       this.stream.resume(this, "response");
     }
+  }
+
+  protected get streamInfo() {
+    return this.stream.info;
   }
 }

@@ -10,6 +10,7 @@ import type { Plugin } from "../plugin.ts";
 import { HttpFilter, type Side } from "./filter.ts";
 import { type StreamInfo, newStreamInfo, streamProperty } from "../stream-info.ts";
 import { type Clock, wallClock } from "../clock.ts";
+import type { HttpTracer } from "../inspect/trace.ts";
 
 /** Where a side's output goes: upstream for the request, to the client for the response. */
 export interface SideSink {
@@ -25,6 +26,8 @@ export interface HttpStreamSink {
   localReply?(reply: LocalReply, filter: HttpFilter | null): void;
   /** The stream was reset (closed by a filter, or a local reply after the response had started). */
   reset?(reason: string): void;
+  /** The host failed acting for this stream: answer 500 if nothing was sent yet, else drop it (default: reset). */
+  internalError?(error: Error): void;
   /** A filter stopped one side (see HttpStream.holds); the proxy watches for streams held too long. */
   held?(): void;
 }
@@ -212,18 +215,24 @@ export class HttpDirection {
     for (const pair of headers) this.headers.push(lowercased(pair));
     this.received = true;
     this.headersEnd = endOfStream;
+    const tracer = this.stream.tracer;
+    if (tracer !== null) tracer.headers(this.side, "in", this.headers, endOfStream);
     this.runHeaders(0);
   }
 
   receiveData(data: Uint8Array, endOfStream: boolean): void {
     if (this.closed) return;
     this.stream.info[this.side === "request" ? "requestBodyBytes" : "responseBodyBytes"] += data.length;
+    const tracer = this.stream.tracer;
+    if (tracer !== null) tracer.data(this.side, "in", data, endOfStream);
     this.runData(0, data, endOfStream);
   }
 
   receiveTrailers(trailers: HeaderList): void {
     if (this.closed) return;
     this.trailers = trailers.map(lowercased);
+    const tracer = this.stream.tracer;
+    if (tracer !== null) tracer.trailers(this.side, "in", this.trailers);
     this.runTrailers(0);
   }
 
@@ -299,6 +308,8 @@ export class HttpDirection {
     }
     this.sent = true;
     if (this.headersEnd) this.ended = true;
+    const tracer = this.stream.tracer;
+    if (tracer !== null) tracer.headers(this.side, "out", this.headers, this.headersEnd);
     this.out.headers(this.headers, this.headersEnd);
   }
 
@@ -331,6 +342,8 @@ export class HttpDirection {
       if (!this.settle(f, verdict) || slot.stoppedOnData) return;
     }
     if (endOfStream) this.ended = true;
+    const tracer = this.stream.tracer;
+    if (tracer !== null) tracer.data(this.side, "out", data, endOfStream);
     this.out.data(data, endOfStream);
   }
 
@@ -359,6 +372,8 @@ export class HttpDirection {
       }
     }
     this.ended = true;
+    const tracer = this.stream.tracer;
+    if (tracer !== null) tracer.trailers(this.side, "out", this.trailers!);
     this.out.trailers(this.trailers!);
   }
 }
@@ -378,13 +393,19 @@ export class HttpStream {
   /** The plugins' clock (a proxy's are all the wall clock; a test's may be manual). */
   private readonly clock: Clock;
 
-  constructor(plugins: Plugin[], private readonly sink: HttpStreamSink, readonly bufferLimitBytes = Infinity, info: Partial<StreamInfo> = {}) {
+  /**
+   * The inspector's tracer (null when it is off): `tracer` is the one check the stream makes
+   * per event, so a proxy without --inspect records and allocates nothing for it.
+   */
+  constructor(plugins: Plugin[], private readonly sink: HttpStreamSink, readonly bufferLimitBytes = Infinity, info: Partial<StreamInfo> = {},
+    readonly tracer: HttpTracer | null = null) {
     this.clock = plugins[0]?.clock ?? wallClock;
     this.info = newStreamInfo(this.clock.nowNanos(), { protocol: "HTTP/1.1", ...info });
     for (const plugin of plugins) plugin.prepareStream();
     this.filters = plugins.map((plugin, i) => new HttpFilter(plugin, this, i));
     this.request = new HttpDirection(this, "request", this.filters, sink.request);
     this.response = new HttpDirection(this, "response", [...this.filters].reverse(), sink.response);
+    if (tracer !== null) tracer.attach(this);
   }
 
   resume(filter: HttpFilter, side: Side): void {
@@ -418,34 +439,31 @@ export class HttpStream {
   /** Data held for filters past the limit: 413 for a request, 500 for a response, as Envoy answers. */
   checkBuffered(side: Side, size: number, filter: HttpFilter): void {
     if (size <= this.bufferLimitBytes) return;
-    const request = side === "request";
     filter.plugin.log(LogLevel.Warn, `context ${filter.contextId} buffered ${size} bytes of the ${side} body, over the buffer limit of ${this.bufferLimitBytes} bytes (per_connection_buffer_limit_bytes)`);
-    if (!request && this.response.sent) {
+    if (side === "request") {
+      this.sendLocalReply(null, { status: 413, body: new TextEncoder().encode("Payload Too Large"), headers: [], details: "request_payload_too_large", grpcStatus: -1 });
+      return;
+    }
+    if (this.response.sent) {
       // The client has the response headers: Envoy resets the stream, with the same details.
       this.info.responseCodeDetails = "response_payload_too_large";
       this.reset("response_payload_too_large");
       return;
     }
-    if (!request) {
-      // As Envoy's responseDataTooLarge: the 500 goes straight to the client, past the filters
-      // (the one that buffered would hold it too).
-      const reply: LocalReply = { status: 500, body: new TextEncoder().encode("Internal Server Error"), headers: [], details: "response_payload_too_large", grpcStatus: -1 };
-      this.answeredLocally = true;
-      this.localReply = reply;
-      this.info.responseCodeDetails = reply.details;
-      this.request.closed = true;
-      this.response.closed = true;
-      this.sink.localReply?.(reply, null);
-      const { headers, body } = localReplyMessage(reply, this.request.headers);
-      this.response.sent = true;
-      this.sink.response.headers(headers, false);
-      this.sink.response.data(body, true);
-      return;
-    }
-    this.sendLocalReply(null, {
-      status: request ? 413 : 500, body: new TextEncoder().encode(request ? "Payload Too Large" : "Internal Server Error"),
-      headers: [], details: request ? "request_payload_too_large" : "response_payload_too_large", grpcStatus: -1,
-    });
+    // As Envoy's responseDataTooLarge: the 500 goes straight to the client, past the filters
+    // (the one that buffered would hold it too).
+    const reply: LocalReply = { status: 500, body: new TextEncoder().encode("Internal Server Error"), headers: [], details: "response_payload_too_large", grpcStatus: -1 };
+    this.answeredLocally = true;
+    this.localReply = reply;
+    if (this.tracer !== null) this.tracer.localReply(null, reply);
+    this.info.responseCodeDetails = reply.details;
+    this.request.closed = true;
+    this.response.closed = true;
+    this.sink.localReply?.(reply, null);
+    const { headers, body } = localReplyMessage(reply, this.request.headers);
+    this.response.sent = true;
+    this.sink.response.headers(headers, false);
+    this.sink.response.data(body, true);
   }
 
   /** A filter's plugin failed (trap, or no VM): true when the stream goes on without it (fail-open). */
@@ -467,6 +485,7 @@ export class HttpStream {
     }
     this.answeredLocally = true;
     this.localReply = reply;
+    if (this.tracer !== null) this.tracer.localReply(filter, reply);
     this.info.responseCodeDetails = reply.details || "local_reply";
     this.request.closed = true;
     this.sink.localReply?.(reply, filter);
@@ -479,9 +498,19 @@ export class HttpStream {
     if (body.length && !response.closed) response.receiveData(body, true);
   }
 
+  /** The host's own error while acting for this stream (a deferred action threw): the stream ends, nothing else goes through it. */
+  internalError(error: Error): void {
+    if (this.sink.internalError && this.resetReason === null) {
+      this.request.closed = true;
+      this.response.closed = true;
+      this.sink.internalError(error);
+    } else this.reset(`internal error: ${error.message}`);
+  }
+
   reset(reason: string): void {
     if (this.resetReason !== null) return;
     this.resetReason = reason;
+    if (this.tracer !== null) this.tracer.reset(reason);
     this.request.closed = true;
     this.response.closed = true;
     this.sink.reset?.(reason);

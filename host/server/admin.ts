@@ -1,5 +1,5 @@
 // The admin endpoint, as Envoy's: /ready, /stats, /stats/prometheus, /clusters, /config_dump,
-// /logging?level=.
+// /logging?level=, and the inspector (/inspector, when the proxy runs with --inspect).
 import { createServer, type Server } from "node:http";
 import { LOG_LEVEL_NAMES, type LogLevelName } from "../abi/types.ts";
 import type { SocketAddress } from "../config/model.ts";
@@ -18,6 +18,12 @@ function configDump(proxy: Proxy): string {
 export async function startAdmin(proxy: Proxy, address: SocketAddress): Promise<Server> {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://admin");
+    if (url.pathname.startsWith("/inspector")) {
+      if (proxy.inspector?.serve(req, res, url)) return;
+      res.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
+      return res.end(proxy.inspector ? "inspector paths: /inspector /inspector/events /inspector/exchanges /inspector/exchanges/<id>\n"
+        : "the inspector is off: run the proxy with --inspect\n");
+    }
     const send = (status: number, body: string, type = "text/plain; charset=utf-8") => {
       res.writeHead(status, { "content-type": type });
       res.end(body);
@@ -43,7 +49,7 @@ export async function startAdmin(proxy: Proxy, address: SocketAddress): Promise<
         return send(200, `active loggers:\n  wasm: ${proxy.logger.level}\n  http: ${proxy.logger.level}\n`);
       }
       default:
-        return send(404, "admin paths: /ready /stats /stats/prometheus /clusters /config_dump /logging?level=\n");
+        return send(404, "admin paths: /ready /stats /stats/prometheus /clusters /config_dump /logging?level= /inspector\n");
     }
   });
   await new Promise<void>((resolve, reject) => {

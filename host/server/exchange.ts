@@ -85,13 +85,16 @@ export class Exchange implements HoldSubject {
         if (res.headersSent && !res.writableEnded) res.flushHeaders();
         res.destroy();
       },
+      internalError(error) {
+        exchange.internalError(error);
+      },
       held() {
         proxy.heldStreams.watch(exchange);
       },
     }, listener.bufferLimitBytes, {
       ...connectionInfo(req.socket),
       protocol: `HTTP/${req.httpVersion}`,
-    });
+    }, proxy.inspector === null ? null : proxy.inspector.http(listener.name, plugins));
   }
 
   // HoldSubject: what the proxy asks of a stream a filter holds.
@@ -107,13 +110,15 @@ export class Exchange implements HoldSubject {
 
   /** An event handler whose errors (the host's own) end this exchange only: a 500 when nothing was sent yet. */
   private guard<A extends unknown[]>(handler: (...args: A) => void): (...args: A) => void {
-    return guarded(handler, (e) => {
-      this.proxy.logger.log("error", "http", `${this.req.method} ${this.req.url}: internal error: ${e.stack ?? e.message}`);
-      this.details = "internal_error";
-      this.cancelUpstream();
-      if (this.res.headersSent) this.res.destroy();
-      else this.res.writeHead(500, { "content-type": "text/plain", connection: "close" }).end("internal error\n");
-    });
+    return guarded(handler, (e) => this.internalError(e));
+  }
+
+  private internalError(e: Error): void {
+    this.proxy.logger.log("error", "http", `${this.req.method} ${this.req.url}: internal error: ${e.stack ?? e.message}`);
+    this.details = "internal_error";
+    this.cancelUpstream();
+    if (this.res.headersSent || this.res.destroyed) this.res.destroy();
+    else this.res.writeHead(500, { "content-type": "text/plain", connection: "close" }).end("internal error\n");
   }
 
   start(): void {
@@ -392,6 +397,8 @@ export class Exchange implements HoldSubject {
     stats.counter(status ? DOWNSTREAM_RQ_CLASSES[Math.floor(status / 100)] ?? "downstream_rq_other" : "downstream_rq_reset").add();
     this.cancelUpstream();
     this.stream.finish();
+    const { tracer } = this.stream;
+    if (tracer !== null) tracer.end(status, this.details);
     if (!logger.enabled("info")) return;
     const ms = Math.round(performance.now() - this.started);
     logger.log("info", "access", `"${this.req.method} ${this.req.url} HTTP/${this.req.httpVersion}" ${status || "-"} ${this.details} ${this.bytesReceived} ${this.bytesSent} ${ms} "${this.cluster}" "${this.upstreamHost}"`);

@@ -23,8 +23,16 @@ import { type StatScope, Stats } from "./stats.ts";
 import { TcpListener } from "./tcp-listener.ts";
 import { ModuleWatcher } from "./watch.ts";
 import { DEFAULT_HELD_STREAM_MS, HeldStreams } from "./held-streams.ts";
+import { Inspector } from "../inspect/inspector.ts";
+import type { InspectLimits } from "../inspect/trace.ts";
 
 const MAX_HEADER_BYTES = 60 * 1024; // Envoy's max_request_headers_kb default
+
+/** How the proxy runs, beyond its configuration. */
+export interface ProxyOptions {
+  /** Trace exchanges and connections for the inspector (/inspector on the admin port), keeping this much; absent: off. */
+  inspect?: Partial<InspectLimits> | null;
+}
 
 /**
  * A listener's wasm filters as new streams take them: a stream binds its filters to these
@@ -95,9 +103,12 @@ export class Proxy {
   adminPort: number | null = null;
   /** Streams a filter holds, logged once past config.heldStreamMs. */
   readonly heldStreams: HeldStreams;
+  /** The live inspector, or null when it is off (then no stream is traced and nothing is kept). */
+  readonly inspector: Inspector | null;
 
-  private constructor(readonly config: ProxyConfig, readonly logger: Logger) {
+  private constructor(readonly config: ProxyConfig, readonly logger: Logger, options: ProxyOptions) {
     this.heldStreams = new HeldStreams(config.heldStreamMs ?? DEFAULT_HELD_STREAM_MS, logger);
+    this.inspector = options.inspect ? new Inspector(options.inspect) : null;
     for (const c of config.clusters) {
       this.clusters.set(c.name, new Cluster(c));
       this.clusterStats.set(c.name, this.stats.scope(`cluster.${c.name}`));
@@ -108,8 +119,8 @@ export class Proxy {
   }
 
   /** Loads every plugin, then binds every listener; a plugin that cannot start stops it all, named. */
-  static async start(config: ProxyConfig, logger: Logger): Promise<Proxy> {
-    const proxy = new Proxy(config, logger);
+  static async start(config: ProxyConfig, logger: Logger, options: ProxyOptions = {}): Promise<Proxy> {
+    const proxy = new Proxy(config, logger, options);
     try {
       // Services first, as Envoy creates bootstrap extensions before the listeners.
       for (const service of config.services) await proxy.startService(service);
@@ -137,11 +148,18 @@ export class Proxy {
 
   /** Starts a plugin for `filter` from its module's bytes (with the proxy's shared state, metrics and clusters). */
   private async loadPlugin(filter: WasmFilterConfig, source: Uint8Array): Promise<Plugin> {
+    const { inspector } = this;
+    let loaded: Plugin | null = null; // what the inspector's wrappers ask which stream is current
     const plugin = await Plugin.load(source, {
       name: filter.name, modulePath: "filename" in filter.code ? filter.code.filename : undefined, rootId: filter.rootId, vmId: filter.vmId, configuration: filter.configuration,
       vmConfiguration: filter.vmConfiguration, failOpen: filter.failOpen, environment: filter.environment,
-      logLevel: "trace", metrics: this.metrics, shared: this.shared, live: true, callouts: this.callouts, grpc: this.grpc, node: this.config.node,
+      logLevel: "trace", metrics: this.metrics, shared: this.shared, live: true, node: this.config.node,
+      callouts: inspector ? inspector.callouts(this.callouts, () => loaded) : this.callouts,
+      grpc: inspector ? inspector.grpc(this.grpc, () => loaded) : this.grpc,
+      observeImports: inspector ? (host, env, metrics) => inspector.observe(host, env, metrics) : undefined,
+      deadlineMs: filter.deadlineMs, memoryLimitBytes: filter.memoryLimitBytes,
     }, (entry) => this.logger.wasm(entry));
+    loaded = plugin;
     plugin.logLevel = LOG_LEVEL_NAMES.indexOf(this.logger.level);
     this.plugins.push(plugin);
     return plugin;
@@ -351,6 +369,7 @@ export class Proxy {
     // Every plugin goes as Envoy removes one at shutdown: its root context's on_done.
     for (const plugin of this.plugins.slice()) plugin.release();
     this.plugins.length = 0;
+    this.inspector?.close(); // its pages' feeds would hold the admin server open
     if (this.admin) await new Promise<void>((resolve) => this.admin!.close(() => resolve()));
     this.admin?.closeAllConnections();
     await Promise.all([...this.clusters.values()].map((c) => c.close()));

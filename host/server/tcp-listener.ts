@@ -78,7 +78,9 @@ class TcpConnection implements TcpSink {
   private bytesSent = 0;
 
   constructor(private readonly listener: TcpListener, private readonly client: Socket, private readonly onDone: () => void) {
-    this.stream = new TcpStream(listener.chain.plugins, this, { ...connectionInfo(client), clusterName: listener.config.cluster });
+    const { inspector } = listener.proxy;
+    this.stream = new TcpStream(listener.chain.plugins, this, { ...connectionInfo(client), clusterName: listener.config.cluster },
+      inspector === null ? null : inspector.tcp(listener.config.name, listener.chain.plugins));
   }
 
   get id(): number {

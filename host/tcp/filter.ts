@@ -37,14 +37,14 @@ export class TcpFilter extends StreamFilter {
     // Envoy resumes reading; upstream bytes have no continue there (they move with the next ones).
     if (streamType === StreamType.Upstream) return Status.Unimplemented;
     if (streamType !== StreamType.Downstream) return Status.BadArgument;
-    this.plugin.defer(() => this.stream.resume(this));
+    this.plugin.defer(() => this.stream.resume(this), this.stream);
     return Status.Ok;
   }
   closeStream(streamType: number): number {
     // Either way it is the client's connection that closes (the upstream follows), after what was written to it.
     if (streamType !== StreamType.Downstream && streamType !== StreamType.Upstream) return Status.BadArgument;
     const detail = streamType === StreamType.Downstream ? "wasm_downstream_close" : "wasm_upstream_close";
-    this.plugin.defer(() => this.stream.close(detail));
+    this.plugin.defer(() => this.stream.close(detail), this.stream);
     return Status.Ok;
   }
   sendLocalReply(_reply: LocalReply): number {
@@ -55,5 +55,9 @@ export class TcpFilter extends StreamFilter {
   }
   vmFailed(): void {
     this.stream.vmFailed(this);
+  }
+
+  protected get streamInfo() {
+    return this.stream.info;
   }
 }

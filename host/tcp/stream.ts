@@ -24,6 +24,7 @@ import { LogLevel, PeerType } from "../abi/types.ts";
 import { type StreamInfo, newStreamInfo, streamProperty } from "../stream-info.ts";
 import type { Plugin } from "../plugin.ts";
 import { type Direction, TcpFilter } from "./filter.ts";
+import type { TcpTracer } from "../inspect/trace.ts";
 
 export interface TcpSink {
   /** Iteration reached the end of the chain for the first time (tcp_proxy's onNewConnection): connect upstream. */
@@ -81,12 +82,14 @@ export class TcpStream {
   /** The last of the two FINs, for the close type when both directions have ended. */
   private lastEnd: Direction | null = null;
 
-  constructor(plugins: Plugin[], private readonly sink: TcpSink, info: Partial<StreamInfo> = {}) {
+  /** `tracer`: the inspector's (null when it is off: nothing is recorded or allocated). */
+  constructor(plugins: Plugin[], private readonly sink: TcpSink, info: Partial<StreamInfo> = {}, readonly tracer: TcpTracer | null = null) {
     for (const plugin of plugins) plugin.prepareStream();
     this.filters = plugins.map((plugin) => new TcpFilter(plugin, this));
     this.initialized = plugins.map(() => false);
     this.clock = plugins[0]?.clock ?? wallClock;
     this.info = newStreamInfo(this.clock.nowNanos(), info);
+    if (tracer !== null) tracer.attach(this);
   }
 
   /** The connection was accepted: onNewConnection on each filter, in order, until one stops. */
@@ -99,6 +102,7 @@ export class TcpStream {
     const flow = this.flows[direction];
     if (this.closed || flow.ended) return;
     append(flow.buffer, data);
+    if (this.tracer !== null) this.tracer.data(direction, "in", data, end);
     this.info[direction === "downstream" ? "requestBodyBytes" : "responseBodyBytes"] += data.length;
     if (end) {
       flow.ended = true;
@@ -162,6 +166,7 @@ export class TcpStream {
     const data = read.buffer.data;
     read.buffer.data = EMPTY;
     read.endPassed = read.ended;
+    if (this.tracer !== null) this.tracer.data("downstream", "out", data, read.ended);
     this.sink.toUpstream(data, read.ended);
     this.closeIfBothEnded();
   }
@@ -183,6 +188,7 @@ export class TcpStream {
       write.endPassed = true;
       this.lastEnd = "upstream";
     }
+    if (this.tracer !== null) this.tracer.data("upstream", "out", data, write.ended);
     this.sink.toDownstream(data, write.ended);
     this.closeIfBothEnded();
   }
@@ -213,9 +219,15 @@ export class TcpStream {
     if (this.closed) return;
     this.closed = reason;
     this.closedBy = peer;
+    if (this.tracer !== null) this.tracer.closed(reason, peer);
     this.sink.close(reason);
     for (const f of this.filters) if (f.created && !f.failed) f.call("proxy_on_downstream_connection_close", peer);
     for (const f of this.filters) f.finish();
+  }
+
+  /** The host's own error while acting for this connection: it closes. */
+  internalError(error: Error): void {
+    this.close(`internal_error: ${error.message}`);
   }
 
   property(path: string[]): Uint8Array | undefined {

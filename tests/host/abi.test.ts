@@ -60,7 +60,10 @@ beforeEach(async () => {
     closeStream: () => OK,
     sendLocalReply: () => OK,
     property: (path) => (path.join(".") === "request.path" ? enc.encode("/x") : undefined),
+    storedProperty: (key) => stored.get(key),
+    storeProperty: (key, value) => void stored.set(key, value),
   };
+  const stored = new Map<string, Uint8Array>();
   const logs: [LogLevel, string][] = [];
   host = {
     vm, rootContextId: 1, current: context, phase: "running",
@@ -352,11 +355,11 @@ describe("shared queues", () => {
     const old = { queueReady: (t: number) => told.push(`old ${t}`) }, replacement = { queueReady: (t: number) => told.push(`new ${t}`) };
     const token = queues.register("vm1", "jobs", old);
     expect(queues.register("vm1", "jobs", replacement)).toBe(token);
-    expect(queues.enqueue(token, enc.encode("one"))).toBe(true);
+    expect(queues.enqueue(token, enc.encode("one"))).toBe("ok");
     queues.disown(replacement);
-    expect(queues.enqueue(token, enc.encode("two"))).toBe(true);
+    expect(queues.enqueue(token, enc.encode("two"))).toBe("ok");
     queues.disown(old);
-    expect(queues.enqueue(token, enc.encode("three"))).toBe(true); // kept for whoever registers next
+    expect(queues.enqueue(token, enc.encode("three"))).toBe("ok"); // kept for whoever registers next
     expect(told).toEqual([`new ${token}`, `old ${token}`]);
     expect(queues.register("vm1", "jobs", replacement)).toBe(token);
     expect([1, 2, 3].map(() => dec.decode(queues.dequeue(token)!))).toEqual(["one", "two", "three"]);

@@ -16,6 +16,7 @@ const sample = assemble(`(module
   (table 2 funcref)
   (elem (i32.const 0) $leaf $middle)
   (global $n (mut i32) (i32.const 0))
+  (global $leafRef funcref (ref.func $leaf))
   (func $leaf (param $x i32) (result i32)
     (if (i32.eq (local.get $x) (i32.const 7)) (then unreachable))
     (local.get $x))
@@ -29,6 +30,9 @@ const sample = assemble(`(module
   (func (export "run") (param $x i32) (result i32)
     (call $middle (local.get $x)))
   (func (export "spin") (loop $forever (br $forever)))
+  (func (export "viaGlobal") (param $x i32) (result i32)
+    (table.set (i32.const 1) (global.get $leafRef))
+    (call_indirect (param i32) (result i32) (local.get $x) (i32.const 1)))
   (func $deep (export "deep") (param $n i32) (result i32)
     (if (result i32) (i32.eqz (local.get $n)) (then (i32.const 0)) (else (call $deep (i32.sub (local.get $n) (i32.const 1)))))))`);
 
@@ -51,6 +55,8 @@ describe("fuel instrumentation", () => {
     expect(copy.exports.run(3)).toBe(original.exports.run(3));
     expect(copy.logged).toEqual(original.logged);
     expect(copy.exports.deep(500)).toBe(0);
+    // A funcref global's ref.func names the same function after the renumbering.
+    expect(copy.exports.viaGlobal(5)).toBe(original.exports.viaGlobal(5));
   });
 
   it("calls the check when the fuel runs out, in a loop and in a recursion, and a throw there ends the call", () => {

@@ -24,7 +24,7 @@ export function moduleFile(name: string): Uint8Array {
  * (memory, a bump malloc, the ABI version) unless `bare` is set; `imports` go first, as the
  * text format requires.
  */
-export function wat(body: string, { bare = false, abi = "0_2_1", imports = "" } = {}): Uint8Array {
+export function wat(body: string, { bare = false, abi = "0_2_1", imports = "", names = false } = {}): Uint8Array {
   const basics = bare ? "" : `
     (memory (export "memory") 1)
     (global $heap (mut i32) (i32.const 4096))
@@ -34,5 +34,5 @@ export function wat(body: string, { bare = false, abi = "0_2_1", imports = "" } 
       (global.set $heap (i32.add (global.get $heap) (local.get $size)))
       (local.get $ptr))
     (func (export "proxy_abi_version_${abi}"))`;
-  return assemble(`(module ${imports} ${basics} ${body})`);
+  return assemble(`(module ${imports} ${basics} ${body})`, { names });
 }

@@ -1,14 +1,15 @@
-// body-rewrite: replaces text in response bodies. The body is buffered to its end (a
-// replacement may straddle two chunks), rewritten once, and sent on. Because the length
-// changes, `content-length` is dropped from the response headers: they leave before the
-// body is known, and the client then receives the body chunked, which is always correct.
+// body-rewrite: replaces text in response bodies as they stream through, chunk by chunk, on
+// the bytes (no string in between): a Replacer holds back only the few bytes at a chunk's end
+// that could start a match straddling the next chunk, so nothing is buffered whole. Because
+// the length changes, `content-length` is dropped from the response headers: they leave
+// before the body is known, and the client then receives the body chunked, always correct.
 //
 //   configuration: {"rules": [{"find": "Hello", "replace": "Goodbye"}], "content_types": ["text/"]}
 //
 // Only responses whose content-type starts with one of `content_types` are touched
 // (default: any text/*, application/json).
 import {
-  RootContext, HttpContext, HeadersAction, DataAction, registerRootContext, response, config, log,
+  RootContext, HttpContext, HeadersAction, DataAction, Replacer, registerRootContext, response, config, log,
 } from "proxy-wasm-as/sdk";
 
 @json
@@ -29,6 +30,8 @@ class BodyRewriteConfig {
 
 class BodyRewriteRoot extends RootContext {
   settings: BodyRewriteConfig = new BodyRewriteConfig();
+  /** The rules, compiled once; each stream takes a fresh() one. */
+  replacer: Replacer = new Replacer();
 
   onConfigure(configurationSize: u32): bool {
     if (configurationSize == 0) return true; // no rules: bodies pass unchanged
@@ -40,7 +43,10 @@ class BodyRewriteRoot extends RootContext {
         return false;
       }
     }
+    const replacer = new Replacer();
+    for (let i = 0; i < parsed.rules.length; i++) replacer.add(parsed.rules[i].find, parsed.rules[i].replace);
     this.settings = parsed;
+    this.replacer = replacer;
     return true;
   }
 
@@ -50,36 +56,31 @@ class BodyRewriteRoot extends RootContext {
 }
 
 class BodyRewrite extends HttpContext {
-  settings: BodyRewriteConfig;
-  rewriting: bool = false;
+  owner: BodyRewriteRoot;
+  /** Set when this response is rewritten. */
+  replacer: Replacer | null = null;
 
   constructor(contextId: u32, root: BodyRewriteRoot) {
     super(contextId, root);
-    this.settings = root.settings;
+    this.owner = root;
   }
 
   onResponseHeaders(headerCount: u32, endOfStream: bool): HeadersAction {
-    if (endOfStream || !this.wantsType(response.headers.get("content-type"))) return HeadersAction.Continue;
-    this.rewriting = true;
+    if (endOfStream || this.owner.settings.rules.length == 0 || !this.wantsType(response.headers.get("content-type"))) return HeadersAction.Continue;
+    this.replacer = this.owner.replacer.fresh();
     response.headers.remove("content-length");
     return HeadersAction.Continue;
   }
 
   onResponseBody(bodySize: u32, endOfStream: bool): DataAction {
-    if (!this.rewriting) return DataAction.Continue;
-    // Hold every chunk until the last: the host hands us the whole buffered body then.
-    if (!endOfStream) return DataAction.StopIterationAndBuffer;
-    const original = response.body.getText();
-    let body = original;
-    const rules = this.settings.rules;
-    for (let i = 0; i < rules.length; i++) body = body.replaceAll(rules[i].find, rules[i].replace);
-    if (body != original) response.body.replace(body);
+    const replacer = this.replacer;
+    if (replacer != null) response.body.rewrite(replacer, endOfStream);
     return DataAction.Continue;
   }
 
   private wantsType(contentType: string | null): bool {
     if (contentType == null) return false;
-    const types = this.settings.content_types;
+    const types = this.owner.settings.content_types;
     for (let i = 0; i < types.length; i++) if (contentType.startsWith(types[i])) return true;
     return false;
   }

@@ -1,0 +1,157 @@
+// jwt: lets a request through only with a valid HS256 JSON Web Token (RFC 7519) in
+// `Authorization: Bearer <token>`: the signature under the configured secret, `exp` and `nbf`
+// against the host's clock (with some leeway), and `iss` when one is configured. Chosen
+// claims are copied into request headers for the upstream; a client cannot set those headers
+// itself (they are removed first). Anything else gets 401 with `WWW-Authenticate: Bearer`
+// (RFC 6750) saying why.
+//
+//   configuration: {
+//     "secret": "a long random string",
+//     "issuer": "https://auth.example.com",
+//     "claims_to_headers": {"sub": "x-jwt-sub", "role": "x-jwt-role"},
+//     "leeway_seconds": 30
+//   }
+import {
+  RootContext, HttpContext, HeadersAction, Header, registerRootContext, request, sendLocalReply, config, safeJson, log, time,
+  base64url, hmacSha256, constantTimeEqual,
+} from "proxy-wasm-as/sdk";
+
+@json
+class JwtConfig {
+  /** The HMAC key, as text (its UTF-8 bytes). */
+  secret: string = "";
+  /** When set, the token's `iss` must be exactly this. */
+  @optional issuer: string | null = null;
+  /** Claim name → request header that carries its value upstream. */
+  @optional claims_to_headers: Map<string, string> = new Map<string, string>();
+  /** Clock skew tolerated for `exp` and `nbf`. */
+  @optional leeway_seconds: u32 = 0;
+  /** Whether the upstream still gets the Authorization header. */
+  @optional forward_token: bool = false;
+}
+
+/** The JOSE header: only `alg` matters here (HS256 and nothing else: never "none"). */
+@json
+class JoseHeader {
+  alg: string = "";
+  @optional typ: string | null = null;
+  @optional kid: string | null = null;
+}
+
+/** The registered claims checked here; others are the issuer's business (ignored when parsing). */
+@json
+class RegisteredClaims {
+  @optional exp: f64 = f64.NaN;
+  @optional nbf: f64 = f64.NaN;
+  @optional iss: string | null = null;
+}
+
+class JwtRoot extends RootContext {
+  settings: JwtConfig = new JwtConfig();
+  key: ArrayBuffer = new ArrayBuffer(0);
+  claimNames: string[] = [];
+
+  onConfigure(configurationSize: u32): bool {
+    const parsed = config.parse<JwtConfig>(config.plugin());
+    if (parsed == null) return false; // config.parse logged the path and position of what is wrong
+    // RFC 7518 §3.2: an HS256 key must be at least as long as the hash (32 bytes).
+    this.key = String.UTF8.encode(parsed.secret);
+    if (this.key.byteLength < 32) {
+      log.error(`jwt: secret is ${this.key.byteLength} bytes; HS256 needs at least 32`);
+      return false;
+    }
+    this.settings = parsed;
+    this.claimNames = parsed.claims_to_headers.keys();
+    log.info(`jwt: HS256, ${this.claimNames.length} claims to headers`);
+    return true;
+  }
+
+  newHttpContext(contextId: u32): HttpContext | null {
+    return new JwtCheck(contextId, this);
+  }
+}
+
+class JwtCheck extends HttpContext {
+  owner: JwtRoot;
+
+  constructor(contextId: u32, root: JwtRoot) {
+    super(contextId, root);
+    this.owner = root;
+  }
+
+  onRequestHeaders(headerCount: u32, endOfStream: bool): HeadersAction {
+    const settings = this.owner.settings;
+    // Only the filter may set the claim headers.
+    for (let i = 0; i < this.owner.claimNames.length; i++) request.headers.remove(settings.claims_to_headers.get(this.owner.claimNames[i]));
+
+    const authorization = request.headers.get("authorization");
+    if (authorization == null) return this.deny("", "no bearer token");
+    // The scheme is case-insensitive (RFC 7235 §2.1).
+    if (authorization.length < 7 || authorization.substring(0, 7).toLowerCase() != "bearer ") {
+      return this.deny("invalid_request", "the Authorization header is not a Bearer token");
+    }
+    const problem = this.check(authorization.substring(7).trim());
+    if (problem != null) return this.deny("invalid_token", problem);
+    if (!settings.forward_token) request.headers.remove("authorization");
+    return HeadersAction.Continue;
+  }
+
+  /** null when `token` is valid (its claims then copied to headers), else why not. */
+  check(token: string): string | null {
+    const parts = token.split(".");
+    if (parts.length != 3) return "the token is not three base64url parts";
+    const headerText = base64url.decodeText(parts[0]);
+    const payloadText = base64url.decodeText(parts[1]);
+    const signature = base64url.decode(parts[2]);
+    if (headerText == null || payloadText == null || signature == null) return "the token is not base64url";
+
+    const header = safeJson.tryParse<JoseHeader>(headerText, true);
+    if (header == null) return "bad token header: " + safeJson.error();
+    if (header.alg != "HS256") return `the token is signed with ${header.alg}; only HS256 is accepted`;
+    // The signature covers the first two parts exactly as they were sent.
+    const expected = hmacSha256(this.owner.key, String.UTF8.encode(parts[0] + "." + parts[1]));
+    if (!constantTimeEqual(expected, signature)) return "the signature does not match";
+
+    const claims = safeJson.tryParse<RegisteredClaims>(payloadText, true);
+    if (claims == null) return "bad token claims: " + safeJson.error();
+    const now = <f64>time.nowMillis() / 1000;
+    const leeway = <f64>this.owner.settings.leeway_seconds;
+    if (!isNaN(claims.exp) && now >= claims.exp + leeway) return "the token has expired";
+    if (!isNaN(claims.nbf) && now < claims.nbf - leeway) return "the token is not valid yet";
+    const issuer = this.owner.settings.issuer;
+    if (issuer != null && claims.iss != issuer) return "the token is from another issuer";
+
+    if (this.owner.claimNames.length > 0) this.copyClaims(payloadText);
+    return null;
+  }
+
+  copyClaims(payloadText: string): void {
+    const names = this.owner.claimNames;
+    for (let i = 0; i < names.length; i++) {
+      // Strings as they are; numbers, booleans, arrays and objects as JSON text.
+      const value = safeJson.member(payloadText, names[i]);
+      if (value != null) request.headers.replace(this.owner.settings.claims_to_headers.get(names[i]), value);
+    }
+  }
+
+  deny(error: string, description: string): HeadersAction {
+    // RFC 6750 §3: no error code when the request carried no credentials at all.
+    let challenge = 'Bearer realm="proxy"';
+    if (error.length > 0) challenge += `, error="${error}", error_description="${quotable(description)}"`;
+    log.debug(`jwt: 401 for ${request.path}: ${description}`);
+    sendLocalReply(401, description + "\n", [new Header("www-authenticate", challenge)], "wasm_jwt_unauthorized");
+    return HeadersAction.StopIteration;
+  }
+}
+
+/** `text` as RFC 6750 §3 allows inside error_description: printable ASCII but `"` and `\` (`'` and `/` stand in), "?" for the rest. */
+function quotable(text: string): string {
+  let out = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    out += c == 0x22 ? "'" : c == 0x5c ? "/" : c >= 0x20 && c <= 0x7e ? String.fromCharCode(c) : "?";
+  }
+  return out;
+}
+
+registerRootContext((contextId: u32): RootContext => new JwtRoot(contextId), "jwt");
