@@ -197,10 +197,13 @@ type ListenerBase = Pick<HttpListenerConfig, "name" | "address" | "bufferLimitBy
 
 function httpListener(base: ListenerBase, tc: Node): HttpListenerConfig {
   tc.only("HttpConnectionManager", "stat_prefix", "route_config", "http_filters", "codec_type", "access_log", "use_remote_address", "xff_num_trusted_hops",
-    "generate_request_id", "preserve_external_request_id", "stream_idle_timeout", "request_timeout", "common_http_protocol_options", "http_protocol_options");
+    "generate_request_id", "preserve_external_request_id", "stream_idle_timeout", "request_timeout", "common_http_protocol_options", "http_protocol_options",
+    "max_request_headers_kb");
   const codec = tc.field("codec_type");
   if (codec.present && !["AUTO", "HTTP1"].includes(String(codec.value))) throw new ConfigError(`${codec.where}: codec_type ${String(codec.value)} is not supported by this host (HTTP/1.1 only: AUTO or HTTP1)`);
-  const common = tc.field("common_http_protocol_options").only("HttpProtocolOptions", "max_headers_count");
+  const common = tc.field("common_http_protocol_options").only("HttpProtocolOptions", "max_headers_count", "idle_timeout");
+  const headersKb = tc.field("max_request_headers_kb").integer(60);
+  if (headersKb < 1 || headersKb > 8192) tc.field("max_request_headers_kb").fail("a size in KiB from 1 to 8192");
   const http1 = tc.field("http_protocol_options").only("Http1ProtocolOptions", "accept_http_10", "default_host_for_http_10", "allow_absolute_url");
   if (!http1.field("allow_absolute_url").bool(true)) throw new ConfigError(`${http1.field("allow_absolute_url").where}: allow_absolute_url: false is not supported by this host`);
   const maxHeaders = common.field("max_headers_count").integer(DEFAULT_MAX_HEADERS_COUNT);
@@ -222,6 +225,8 @@ function httpListener(base: ListenerBase, tc: Node): HttpListenerConfig {
       streamIdleTimeoutMs: tc.field("stream_idle_timeout").duration(DEFAULT_STREAM_IDLE_TIMEOUT_MS),
       requestTimeoutMs: tc.field("request_timeout").duration(0),
       maxHeadersCount: maxHeaders,
+      idleTimeoutMs: common.field("idle_timeout").duration(60 * 60 * 1000),
+      maxRequestHeadersKb: headersKb,
       acceptHttp10: http1.field("accept_http_10").bool(false),
       defaultHostForHttp10: http1.field("default_host_for_http_10").string(""),
     },

@@ -105,6 +105,10 @@ export interface HttpOptions {
   requestTimeoutMs: number;
   /** common_http_protocol_options.max_headers_count (default 100): more request headers get 431. */
   maxHeadersCount: number;
+  /** common_http_protocol_options.idle_timeout: a downstream connection with no stream for this long closes (default 1 h; 0: never). */
+  idleTimeoutMs: number;
+  /** max_request_headers_kb (default 60): larger request headers get 431. */
+  maxRequestHeadersKb: number;
   /** http_protocol_options.accept_http_10 (default false: HTTP/1.0 gets 426). */
   acceptHttp10: boolean;
   /** http_protocol_options.default_host_for_http_10: the authority of an HTTP/1.0 request without Host. */
@@ -177,5 +181,6 @@ export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 5 * 60 * 1000;
 export const DEFAULT_HTTP_OPTIONS: HttpOptions = {
   useRemoteAddress: false, xffNumTrustedHops: 0, generateRequestId: true, preserveExternalRequestId: false,
   streamIdleTimeoutMs: DEFAULT_STREAM_IDLE_TIMEOUT_MS, requestTimeoutMs: 0, maxHeadersCount: DEFAULT_MAX_HEADERS_COUNT,
+  idleTimeoutMs: 60 * 60 * 1000, maxRequestHeadersKb: 60,
   acceptHttp10: false, defaultHostForHttp10: "",
 };

@@ -26,7 +26,7 @@ describe("Envoy configuration", () => {
       circuitBreakers: { maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024 } }]);
     expect(listener.http).toEqual({
       useRemoteAddress: false, xffNumTrustedHops: 0, generateRequestId: true, preserveExternalRequestId: false, streamIdleTimeoutMs: 300_000,
-      requestTimeoutMs: 0, maxHeadersCount: 100, acceptHttp10: false, defaultHostForHttp10: "",
+      requestTimeoutMs: 0, maxHeadersCount: 100, acceptHttp10: false, defaultHostForHttp10: "", idleTimeoutMs: 3_600_000, maxRequestHeadersKb: 60,
     });
   });
 

@@ -182,6 +182,22 @@ describe("requests Envoy's codec refuses or reshapes", () => {
     }
   });
 
+  it("max_request_headers_kb: larger headers get 431; common_http_protocol_options.idle_timeout closes an idle connection", async () => {
+    const p = await startProxy(config((y) => y.replace("stat_prefix: ingress_http",
+      "stat_prefix: ingress_http\n          max_request_headers_kb: 2\n          common_http_protocol_options: { idle_timeout: 0.3s }")));
+    try {
+      expect(statusOf(await raw(p.proxy.ports[0], `GET / HTTP/1.1\r\nhost: x\r\nx-big: ${"b".repeat(3000)}\r\n\r\n`))).toBe(431);
+      expect(p.lines.some((l) => l.includes("431 http1.headers_too_large"))).toBe(true);
+      // A keep-alive connection with no request in flight is closed at the idle timeout.
+      const { response, ms, closed } = await timed(p.proxy.ports[0], "GET /idle HTTP/1.1\r\nhost: x\r\n\r\n", 5000);
+      expect(statusOf(response)).toBe(200);
+      expect(closed).toBe(true);
+      expect(ms).toBeLessThan(2500);
+    } finally {
+      await p.proxy.stop(1000);
+    }
+  });
+
   it("Transfer-Encoding: gzip, chunked → 501; a header named in Connection and keep-alive do not reach the upstream", async () => {
     const p = await startProxy(config());
     try {
