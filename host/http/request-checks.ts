@@ -136,16 +136,9 @@ function mutateRequestHeaders(headers: HeaderList, options: HttpOptions, req: Ra
   seen: { xff?: string; xffAt: number; requestId?: string; requestIdAt: number; forwardedProto?: string }): string | null {
   let edge = false;
   const remote = req.remoteAddress.startsWith("::ffff:") ? req.remoteAddress.slice(7) : req.remoteAddress;
-  const fromXff = (skip: number): string | null => {
-    if (seen.xff === undefined) return null;
-    const hops = seen.xff.split(",");
-    const at = hops.length - 1 - skip;
-    const address = at >= 0 ? hops[at].trim() : "";
-    return isIP(address) ? address : null;
-  };
   let client: string | null = null;
   if (options.useRemoteAddress) {
-    if (options.xffNumTrustedHops > 0) client = fromXff(options.xffNumTrustedHops - 1);
+    if (options.xffNumTrustedHops > 0) client = fromXff(seen.xff, options.xffNumTrustedHops - 1);
     if (seen.xffAt >= 0) headers[seen.xffAt][1] = `${seen.xff},${remote}`;
     else headers.push(["x-forwarded-for", remote]);
     const internal = isInternalAddress(client ?? remote);
@@ -163,8 +156,17 @@ function mutateRequestHeaders(headers: HeaderList, options: HttpOptions, req: Ra
     if (seen.requestIdAt < 0) headers.push(["x-request-id", randomUUID()]);
     else if (edge && !options.preserveExternalRequestId) headers[seen.requestIdAt][1] = randomUUID();
   }
-  if (!options.useRemoteAddress) client = fromXff(options.xffNumTrustedHops);
+  if (!options.useRemoteAddress) client = fromXff(seen.xff, options.xffNumTrustedHops);
   return client;
+}
+
+/** The x-forwarded-for entry `skip` entries from its end, when it is an IP address. (Not a closure: made per request, it would cost a name.) */
+function fromXff(xff: string | undefined, skip: number): string | null {
+  if (xff === undefined) return null;
+  const hops = xff.split(",");
+  const at = hops.length - 1 - skip;
+  const address = at >= 0 ? hops[at].trim() : "";
+  return isIP(address) ? address : null;
 }
 
 /** The body of a local reply Envoy sends for a request refused before the filters: the status's text. */
