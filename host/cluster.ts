@@ -10,6 +10,7 @@ export interface UpstreamPool {
   close(): Promise<void>;
 }
 import type { ClusterConfig, SocketAddress } from "./config/model.ts";
+import { CircuitBreaker, DEFAULT_LIMITS } from "./server/circuit-breaker.ts";
 
 const DNS_REFRESH_MS = 5_000;
 
@@ -28,8 +29,11 @@ export class Cluster {
   private endpoints: Endpoint[] = [];
   private resolvedAt = 0;
   private next = 0;
+  /** circuit_breakers.thresholds: the requests the proxy sends this cluster go through it. */
+  readonly breaker: CircuitBreaker;
 
   constructor(readonly config: ClusterConfig) {
+    this.breaker = new CircuitBreaker(config.circuitBreakers ?? DEFAULT_LIMITS, config.http2);
     if (config.type === "STATIC") this.endpoints = config.endpoints.map(endpoint);
   }
 
@@ -59,7 +63,7 @@ export class Cluster {
     if (!pool) {
       pool = this.config.http2
         ? new H2Pool(`http://${key}`, this.config.connectTimeoutMs)
-        : new Pool(`http://${key}`, { connect: { timeout: this.config.connectTimeoutMs }, keepAliveTimeout: 30_000 }) as unknown as UpstreamPool;
+        : new Pool(`http://${key}`, { connect: { timeout: this.config.connectTimeoutMs }, keepAliveTimeout: 30_000, connections: this.breaker.limits.maxConnections }) as unknown as UpstreamPool;
       this.pools.set(key, pool);
     }
     return { pool, endpoint: key, address };

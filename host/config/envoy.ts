@@ -6,9 +6,12 @@ import { LineCounter, parseDocument } from "yaml";
 import {
   type ClusterConfig, type HttpListenerConfig, type ListenerConfig, type TcpListenerConfig, type NodeConfig, type ProxyConfig, type RouteConfig, type RouteMatch,
   type SocketAddress, type VirtualHostConfig, type WasmFilterConfig, type WasmServiceConfig, type RouteAction, type RedirectConfig,
+  type CircuitBreakerConfig, DEFAULT_CIRCUIT_BREAKER, DEFAULT_MAX_HEADERS_COUNT, DEFAULT_STREAM_IDLE_TIMEOUT_MS,
   DEFAULT_BUFFER_LIMIT_BYTES, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_ROUTE_TIMEOUT_MS, DEFAULT_TCP_IDLE_TIMEOUT_MS,
 } from "./model.ts";
 import { ConfigError, Node } from "./reader.ts";
+import { closest } from "./envoy-fields.ts";
+import { compileRegex } from "../http/regex.ts";
 
 const HCM = "envoy.filters.network.http_connection_manager";
 const WASM = "envoy.filters.http.wasm";
@@ -30,7 +33,7 @@ const EXTENSION_OF_TYPE: Record<string, string> = {
 
 /** An extension entry (name, typed_config): which extension it is, by its config's type (unwrapped), else by its name; and that config. */
 function extension(n: Node): { kind: string; label: string; config: Node } {
-  n.only("name", "typed_config");
+  n.only("Extension", "name", "typed_config");
   const { message, type } = n.field("typed_config").anyMessage();
   const name = String(n.field("name").value ?? "");
   const known = type !== null ? EXTENSION_OF_TYPE[type] : undefined;
@@ -59,9 +62,17 @@ export function parseEnvoyConfig(text: string, file: string): ParsedConfig {
     return `:${at.line}`;
   };
   const warnings: string[] = [];
-  const root = new Node(doc.toJS(), [], { file, locate, warnings });
-  root.only("static_resources", "admin", "node", "layered_runtime", "stats_config", "bootstrap_extensions");
-  const resources = root.field("static_resources").only("listeners", "clusters");
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    throw new ConfigError(`${file}: not accepted: ${(e as Error).message.split("\n")[0]}`);
+  }
+  if (value === null || value === undefined) throw new ConfigError(`${file}: the configuration is empty (expected an Envoy bootstrap: static_resources with listeners and clusters)`);
+  const root = new Node(value, [], { file, locate, warnings });
+  root.mapping();
+  root.only("Bootstrap", "static_resources", "admin", "node", "layered_runtime", "stats_config", "bootstrap_extensions");
+  const resources = root.field("static_resources").only("StaticResources", "listeners", "clusters");
   const clusters = resources.field("clusters").list().map(cluster);
   const listeners = resources.field("listeners").list().map(listener);
   const services = root.field("bootstrap_extensions").list().map(bootstrapExtension).filter((x) => x !== null);
@@ -89,30 +100,33 @@ export function parseEnvoyConfig(text: string, file: string): ParsedConfig {
       }
     }
   }
+  if (listeners.length === 0 && services.length === 0) {
+    resources.field("listeners").fail("at least one listener (or a WasmService in bootstrap_extensions): with none, nothing would run");
+  }
   const config: ProxyConfig = { source: file, node: node(root.field("node")), admin: admin(root.field("admin")), listeners, clusters, services };
   return { config, warnings: [...new Set(warnings)] }; // a node read twice warns once
 }
 
 function node(n: Node): NodeConfig {
-  n.only("id", "cluster", "metadata", "locality");
+  n.only("Node", "id", "cluster", "metadata", "locality");
   return { id: n.field("id").string(""), cluster: n.field("cluster").string(""), metadata: n.field("metadata").mapping() };
 }
 
 function socketAddress(n: Node): SocketAddress {
-  const sa = n.only("socket_address").field("socket_address");
+  const sa = n.only("Address", "socket_address").field("socket_address");
   if (!sa.present) n.fail("an address with socket_address");
-  sa.only("address", "port_value", "protocol");
+  sa.only("SocketAddress", "address", "port_value", "protocol");
   return { address: sa.field("address").string(), port: sa.field("port_value").port() };
 }
 
 function admin(n: Node): SocketAddress | null {
   if (!n.present) return null;
-  n.only("address", "access_log", "access_log_path");
+  n.only("Admin", "address", "access_log", "access_log_path");
   return socketAddress(n.field("address"));
 }
 
 function cluster(n: Node): ClusterConfig {
-  n.only("name", "connect_timeout", "type", "lb_policy", "load_assignment", "typed_extension_protocol_options", "http2_protocol_options", "dns_lookup_family");
+  n.only("Cluster", "name", "connect_timeout", "type", "lb_policy", "load_assignment", "typed_extension_protocol_options", "http2_protocol_options", "dns_lookup_family", "circuit_breakers");
   const name = n.field("name").string();
   const type = n.field("type");
   if (type.present && !CLUSTER_TYPES.includes(type.value as never)) {
@@ -120,10 +134,10 @@ function cluster(n: Node): ClusterConfig {
   }
   const lb = n.field("lb_policy");
   if (lb.present && lb.value !== "ROUND_ROBIN") lb.warn(`lb_policy ${String(lb.value)} is not supported; ROUND_ROBIN is used`);
-  const assignment = n.field("load_assignment").only("cluster_name", "endpoints");
+  const assignment = n.field("load_assignment").only("ClusterLoadAssignment", "cluster_name", "endpoints");
   const endpoints = assignment.field("endpoints").list().flatMap((e) =>
-    e.only("lb_endpoints", "locality", "priority").field("lb_endpoints").list().map((lbe) =>
-      socketAddress(lbe.only("endpoint", "load_balancing_weight", "health_status").field("endpoint").only("address").field("address"))));
+    e.only("LocalityLbEndpoints", "lb_endpoints", "locality", "priority").field("lb_endpoints").list().map((lbe) =>
+      socketAddress(lbe.only("LbEndpoint", "endpoint", "load_balancing_weight", "health_status").field("endpoint").only("Endpoint", "address").field("address"))));
   if (endpoints.length === 0) n.field("load_assignment").fail("at least one endpoint (load_assignment.endpoints[].lb_endpoints[].endpoint.address)");
   const options = n.field("typed_extension_protocol_options").field("envoy.extensions.upstreams.http.v3.HttpProtocolOptions").anyMessage().message;
   const http2 = n.field("http2_protocol_options").present ||
@@ -131,14 +145,29 @@ function cluster(n: Node): ClusterConfig {
   return {
     name, type: type.oneOf(CLUSTER_TYPES, "STATIC"), endpoints, http2,
     connectTimeoutMs: n.field("connect_timeout").duration(DEFAULT_CONNECT_TIMEOUT_MS),
+    circuitBreakers: circuitBreakers(n.field("circuit_breakers")),
   };
 }
 
+/** circuit_breakers: the DEFAULT priority's thresholds (Envoy's defaults 1024 each); HIGH priority is for routes that ask for it, which this host has none of. */
+function circuitBreakers(n: Node): CircuitBreakerConfig {
+  const thresholds = n.only("CircuitBreakers", "thresholds").field("thresholds").list();
+  const result = { maxConnections: DEFAULT_CIRCUIT_BREAKER, maxPendingRequests: DEFAULT_CIRCUIT_BREAKER, maxRequests: DEFAULT_CIRCUIT_BREAKER };
+  for (const t of thresholds) {
+    t.only("Thresholds", "priority", "max_connections", "max_pending_requests", "max_requests", "track_remaining");
+    if (t.field("priority").oneOf(["DEFAULT", "HIGH"] as const, "DEFAULT") === "HIGH") continue;
+    result.maxConnections = t.field("max_connections").integer(DEFAULT_CIRCUIT_BREAKER);
+    result.maxPendingRequests = t.field("max_pending_requests").integer(DEFAULT_CIRCUIT_BREAKER);
+    result.maxRequests = t.field("max_requests").integer(DEFAULT_CIRCUIT_BREAKER);
+  }
+  return result;
+}
+
 function listener(n: Node): ListenerConfig {
-  n.only("name", "address", "filter_chains", "per_connection_buffer_limit_bytes");
+  n.only("Listener", "name", "address", "filter_chains", "per_connection_buffer_limit_bytes");
   const chains = n.field("filter_chains").list();
   if (chains.length !== 1) n.field("filter_chains").fail("exactly one filter chain");
-  const filters = chains[0].only("filters").field("filters").list();
+  const filters = chains[0].only("FilterChain", "filters").field("filters").list();
   if (filters.length === 0) chains[0].field("filters").fail(`network filters: ${SUPPORTED_CHAINS}`);
   const base = {
     name: n.field("name").string("listener"),
@@ -148,6 +177,10 @@ function listener(n: Node): ListenerConfig {
   const entries = filters.map(extension);
   const unsupported = (i: number) => {
     const f = filters[i];
+    const kind = entries[i].kind;
+    const guess = kind.startsWith("envoy.filters.network.") ? closest(kind, [HCM, NETWORK_WASM, TCP_PROXY], 2)
+      : kind.startsWith("envoy.extensions.filters.network.") ? closest(kind, Object.keys(EXTENSION_OF_TYPE), 2) : null;
+    if (guess) throw new ConfigError(`${f.field("name").where}: network filter ${entries[i].label} is not one this host knows; did you mean ${guess}?`);
     throw new ConfigError(`${f.field("name").where}: network filter ${entries[i].label} is not supported here by this host (supported: ${SUPPORTED_CHAINS})`);
   };
   if (entries.some((e) => e.kind === HCM)) {
@@ -163,8 +196,19 @@ function listener(n: Node): ListenerConfig {
 type ListenerBase = Pick<HttpListenerConfig, "name" | "address" | "bufferLimitBytes">;
 
 function httpListener(base: ListenerBase, tc: Node): HttpListenerConfig {
-  tc.only("stat_prefix", "route_config", "http_filters", "codec_type", "access_log", "use_remote_address");
-  const route = tc.field("route_config").only("name", "virtual_hosts");
+  tc.only("HttpConnectionManager", "stat_prefix", "route_config", "http_filters", "codec_type", "access_log", "use_remote_address", "xff_num_trusted_hops",
+    "generate_request_id", "preserve_external_request_id", "stream_idle_timeout", "request_timeout", "common_http_protocol_options", "http_protocol_options",
+    "max_request_headers_kb");
+  const codec = tc.field("codec_type");
+  if (codec.present && !["AUTO", "HTTP1"].includes(String(codec.value))) throw new ConfigError(`${codec.where}: codec_type ${String(codec.value)} is not supported by this host (HTTP/1.1 only: AUTO or HTTP1)`);
+  const common = tc.field("common_http_protocol_options").only("HttpProtocolOptions", "max_headers_count", "idle_timeout");
+  const headersKb = tc.field("max_request_headers_kb").integer(60);
+  if (headersKb < 1 || headersKb > 8192) tc.field("max_request_headers_kb").fail("a size in KiB from 1 to 8192");
+  const http1 = tc.field("http_protocol_options").only("Http1ProtocolOptions", "accept_http_10", "default_host_for_http_10", "allow_absolute_url");
+  if (!http1.field("allow_absolute_url").bool(true)) throw new ConfigError(`${http1.field("allow_absolute_url").where}: allow_absolute_url: false is not supported by this host`);
+  const maxHeaders = common.field("max_headers_count").integer(DEFAULT_MAX_HEADERS_COUNT);
+  if (common.field("max_headers_count").present && maxHeaders < 1) common.field("max_headers_count").fail("a whole number of 1 or more");
+  const route = tc.field("route_config").only("RouteConfiguration", "name", "virtual_hosts");
   if (!route.present) tc.field("route_config").fail("a route_config (RDS is not supported)");
   return {
     kind: "http",
@@ -173,11 +217,24 @@ function httpListener(base: ListenerBase, tc: Node): HttpListenerConfig {
     routeConfigName: route.field("name").string(""),
     virtualHosts: route.field("virtual_hosts").list().map(virtualHost),
     wasmFilters: httpFilters(tc.field("http_filters")),
+    http: {
+      useRemoteAddress: tc.field("use_remote_address").bool(false),
+      xffNumTrustedHops: tc.field("xff_num_trusted_hops").integer(0),
+      generateRequestId: tc.field("generate_request_id").bool(true),
+      preserveExternalRequestId: tc.field("preserve_external_request_id").bool(false),
+      streamIdleTimeoutMs: tc.field("stream_idle_timeout").duration(DEFAULT_STREAM_IDLE_TIMEOUT_MS),
+      requestTimeoutMs: tc.field("request_timeout").duration(0),
+      maxHeadersCount: maxHeaders,
+      idleTimeoutMs: common.field("idle_timeout").duration(60 * 60 * 1000),
+      maxRequestHeadersKb: headersKb,
+      acceptHttp10: http1.field("accept_http_10").bool(false),
+      defaultHostForHttp10: http1.field("default_host_for_http_10").string(""),
+    },
   };
 }
 
 function tcpListener(base: ListenerBase, wasm: Node[], tc: Node): TcpListenerConfig {
-  tc.only("stat_prefix", "cluster", "weighted_clusters", "idle_timeout", "access_log", "max_connect_attempts");
+  tc.only("TcpProxy", "stat_prefix", "cluster", "weighted_clusters", "idle_timeout", "access_log", "max_connect_attempts");
   if (tc.field("weighted_clusters").present) tc.field("weighted_clusters").fail("a single cluster (weighted_clusters is not supported by this host)");
   const attempts = tc.field("max_connect_attempts");
   if (attempts.present && attempts.value !== 1) attempts.warn("this host makes one connect attempt per connection");
@@ -187,20 +244,27 @@ function tcpListener(base: ListenerBase, wasm: Node[], tc: Node): TcpListenerCon
     statPrefix: tc.field("stat_prefix").string(),
     cluster: tc.field("cluster").string(),
     idleTimeoutMs: tc.field("idle_timeout").duration(DEFAULT_TCP_IDLE_TIMEOUT_MS),
-    wasmFilters: wasm.map((tc) => wasmFilter(tc.only("config").field("config"))),
+    wasmFilters: wasm.map((tc) => wasmFilter(tc.only("WasmFilter", "config").field("config"))),
   };
 }
 
 function httpFilters(n: Node): WasmFilterConfig[] {
   const list = n.list();
   const entries = list.map(extension);
-  if (list.length === 0 || entries[entries.length - 1].kind !== ROUTER) n.fail(`http_filters ending with ${ROUTER}`);
+  const last = entries[entries.length - 1];
+  if (last && last.kind !== ROUTER && last.kind !== WASM) {
+    const guess = closest(last.kind, [ROUTER, WASM], 2);
+    if (guess) throw new ConfigError(`${list[list.length - 1].field("name").where}: HTTP filter ${last.label} is not one this host knows; did you mean ${guess}?`);
+  }
+  if (list.length === 0 || last.kind !== ROUTER) n.fail(`http_filters ending with ${ROUTER}`);
   const wasm: WasmFilterConfig[] = [];
   for (const [i, f] of entries.slice(0, -1).entries()) {
     if (f.kind !== WASM) {
+      const guess = closest(f.kind, [WASM, ROUTER], 2);
+      if (guess && f.kind.startsWith("envoy.filters.http.")) throw new ConfigError(`${list[i].field("name").where}: HTTP filter ${f.label} is not one this host knows; did you mean ${guess}?`);
       throw new ConfigError(`${list[i].field("name").where}: HTTP filter ${f.label} is not supported by this host (supported: ${WASM}, then ${ROUTER} last)`);
     }
-    wasm.push(wasmFilter(f.config.only("config").field("config")));
+    wasm.push(wasmFilter(f.config.only("WasmFilter", "config").field("config")));
   }
   return wasm;
 }
@@ -212,7 +276,7 @@ function bootstrapExtension(n: Node): WasmServiceConfig | null {
     n.warn(`bootstrap extension ${label} is not supported by this host; ignored (supported: ${BOOTSTRAP_WASM})`);
     return null;
   }
-  config.only("config", "singleton", "stat_prefix");
+  config.only("WasmService", "config", "singleton", "stat_prefix");
   if (!config.field("config").present) config.field("config").fail("the service's plugin config (config.vm_config.code, …)");
   // singleton or not, one VM here: this host runs one thread.
   return { ...wasmFilter(config.field("config")), singleton: config.field("singleton").bool(false) };
@@ -222,24 +286,26 @@ function bootstrapExtension(n: Node): WasmServiceConfig | null {
 function stringValue(n: Node): string {
   if (!n.present) return "";
   if (typeof n.value === "string") return n.value;
-  return n.anyMessage().message.only("value").field("value").string("");
+  return n.anyMessage().message.only("StringValue", "value").field("value").string("");
 }
 
 function wasmFilter(n: Node): WasmFilterConfig {
-  n.only("name", "root_id", "configuration", "fail_open", "vm_config", "failure_policy");
-  const vm = n.field("vm_config").only("vm_id", "runtime", "code", "configuration", "environment_variables", "allow_precompiled", "nack_on_code_cache_miss");
-  const code = vm.field("code").only("local", "remote");
+  n.only("PluginConfig", "name", "root_id", "configuration", "fail_open", "vm_config", "failure_policy");
+  const vm = n.field("vm_config").only("VmConfig", "vm_id", "runtime", "code", "configuration", "environment_variables", "allow_precompiled", "nack_on_code_cache_miss");
+  const code = vm.field("code").only("AsyncDataSource", "local", "remote");
   if (code.field("remote").present) code.field("remote").fail("code.local (remote code is not supported by this host)");
-  const local = code.field("local").only("filename", "inline_string", "inline_bytes");
+  const local = code.field("local").only("LocalDataSource", "filename", "inline_string", "inline_bytes");
   let source: WasmFilterConfig["code"];
   if (local.field("filename").present) source = { filename: local.field("filename").string() };
   else if (local.field("inline_bytes").present) source = { bytes: new Uint8Array(Buffer.from(local.field("inline_bytes").string(), "base64")), description: `${local.field("inline_bytes").where} (inline_bytes)` };
   else if (local.field("inline_string").present) source = { bytes: new Uint8Array(Buffer.from(local.field("inline_string").string(), "binary")), description: `${local.field("inline_string").where} (inline_string)` };
   else local.fail("code.local with filename, inline_string or inline_bytes");
-  const env = vm.field("environment_variables").only("host_env_keys", "key_values");
+  const env = vm.field("environment_variables").only("EnvironmentVariables", "host_env_keys", "key_values");
   const environment: Record<string, string> = {};
+  const hostEnvKeys: string[] = [];
   for (const key of env.field("host_env_keys").list()) {
     const k = key.string();
+    hostEnvKeys.push(k);
     if (process.env[k] !== undefined) environment[k] = process.env[k]!;
   }
   for (const [k, v] of Object.entries(env.field("key_values").mapping())) environment[k] = String(v);
@@ -251,33 +317,35 @@ function wasmFilter(n: Node): WasmFilterConfig {
     vmId: vm.field("vm_id").string(""),
     configuration: stringValue(n.field("configuration")),
     vmConfiguration: stringValue(vm.field("configuration")),
-    failOpen: n.field("fail_open").bool(false),
+    failOpen: n.field("fail_open").bool(false) || n.field("failure_policy").oneOf(["UNSPECIFIED", "FAIL_CLOSED", "FAIL_OPEN", "FAIL_RELOAD"] as const, "UNSPECIFIED") === "FAIL_OPEN",
     code: source!,
     environment,
+    hostEnvKeys,
   };
 }
 
 function virtualHost(n: Node): VirtualHostConfig {
-  n.only("name", "domains", "routes");
+  n.only("VirtualHost", "name", "domains", "routes");
   const domains = n.field("domains").list().map((d) => d.string().toLowerCase());
   if (domains.length === 0) n.field("domains").fail('at least one domain ("*" matches any)');
   return { name: n.field("name").string(""), domains, routes: n.field("routes").list().map(route) };
 }
 
 function route(n: Node): RouteConfig {
-  n.only("name", "match", "route", "direct_response", "redirect");
-  const m = n.field("match").only("prefix", "path", "safe_regex", "headers", "case_sensitive");
+  n.only("Route", "name", "match", "route", "direct_response", "redirect");
+  const m = n.field("match").only("RouteMatch", "prefix", "path", "safe_regex", "case_sensitive");
   let match: RouteMatch;
   if (m.field("prefix").present) match = { prefix: m.field("prefix").string() };
   else if (m.field("path").present) match = { path: m.field("path").string() };
   else if (m.field("safe_regex").present) {
-    const source = m.field("safe_regex").only("regex", "google_re2").field("regex").string();
+    const source = m.field("safe_regex").only("RegexMatcher", "regex", "google_re2").field("regex").string();
     try {
-      match = { regex: new RegExp(`^(?:${source})$`), source };
+      match = { regex: compileRegex(source), source };
     } catch (e) {
-      m.field("safe_regex").field("regex").fail(`a regular expression (${(e as Error).message})`);
+      m.field("safe_regex").field("regex").fail(`an RE2 regular expression (${(e as Error).message})`);
     }
   } else m.fail("a match with prefix, path or safe_regex");
+  if (!m.field("case_sensitive").bool(true)) throw new ConfigError(`${m.field("case_sensitive").where}: case_sensitive: false is not supported by this host`);
   const actions = ["route", "direct_response", "redirect"].filter((a) => n.field(a).present);
   if (actions.length !== 1) n.fail("a route with exactly one action: route (to a cluster), direct_response or redirect");
   return { name: n.field("name").string(""), match: match!, action: routeAction(n, actions[0], match!) };
@@ -289,13 +357,13 @@ const REDIRECT_CODES: Record<string, number> = {
 
 function routeAction(n: Node, kind: string, match: RouteMatch): RouteAction {
   if (kind === "direct_response") {
-    const d = n.field("direct_response").only("status", "body");
+    const d = n.field("direct_response").only("DirectResponseAction", "status", "body");
     const status = d.field("status").integer(0);
     if (status < 200 || status > 599) d.field("status").fail("an HTTP status from 200 to 599");
     return { kind: "direct", status, body: dataSource(d.field("body")) };
   }
   if (kind === "redirect") {
-    const r = n.field("redirect").only("https_redirect", "scheme_redirect", "host_redirect", "port_redirect", "path_redirect", "prefix_rewrite", "response_code", "strip_query");
+    const r = n.field("redirect").only("RedirectAction", "https_redirect", "scheme_redirect", "host_redirect", "port_redirect", "path_redirect", "prefix_rewrite", "response_code", "strip_query");
     const optional = (name: string) => (r.field(name).present ? r.field(name).string() : null);
     if (r.field("path_redirect").present && r.field("prefix_rewrite").present) r.fail("path_redirect or prefix_rewrite, not both");
     if (r.field("prefix_rewrite").present && !("prefix" in match || "path" in match)) r.field("prefix_rewrite").fail("a prefix or path match to rewrite (this route matches a regex)");
@@ -311,7 +379,7 @@ function routeAction(n: Node, kind: string, match: RouteMatch): RouteAction {
     };
     return { kind: "redirect", redirect };
   }
-  const r = n.field("route").only("cluster", "prefix_rewrite", "timeout");
+  const r = n.field("route").only("RouteAction", "cluster", "prefix_rewrite", "timeout");
   return {
     kind: "cluster",
     cluster: r.field("cluster").string(),
@@ -323,7 +391,7 @@ function routeAction(n: Node, kind: string, match: RouteMatch): RouteAction {
 /** An Envoy DataSource: inline_string, inline_bytes (base64) or filename (read now, as Envoy reads it at load). */
 function dataSource(n: Node): Uint8Array {
   if (!n.present) return new Uint8Array(0);
-  n.only("inline_string", "inline_bytes", "filename");
+  n.only("DataSource", "inline_string", "inline_bytes", "filename");
   if (n.field("inline_string").present) return new TextEncoder().encode(n.field("inline_string").string());
   if (n.field("inline_bytes").present) return new Uint8Array(Buffer.from(n.field("inline_bytes").string(), "base64"));
   if (n.field("filename").present) {

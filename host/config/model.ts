@@ -1,5 +1,6 @@
 // The one validated model the proxy runs from, whether it came from an Envoy bootstrap file
 // or from the command line's shorthand.
+import type { Regex } from "../http/regex.ts";
 
 export interface SocketAddress {
   address: string;
@@ -19,13 +20,15 @@ export interface WasmFilterConfig {
   /** The module: a file, or bytes given inline. */
   code: { filename: string } | { bytes: Uint8Array; description: string };
   environment: Record<string, string>;
+  /** The names of vm_config.environment_variables.host_env_keys (their values are in `environment`, never dumped). */
+  hostEnvKeys?: string[];
   /** The deadline of each call into the module, ms (0: none; unset: the default, 1 s). Not Envoy's: the command line sets it. */
   deadlineMs?: number;
   /** The most bytes the module's memory may grow to (unset: 1 GiB). Not Envoy's: the command line sets it. */
   memoryLimitBytes?: number;
 }
 
-export type RouteMatch = { prefix: string } | { path: string } | { regex: RegExp; source: string };
+export type RouteMatch = { prefix: string } | { path: string } | { regex: Regex; source: string };
 
 /** A route's action: to a cluster, or answered by the proxy itself (direct_response, redirect). */
 export type RouteAction =
@@ -82,6 +85,34 @@ export interface HttpListenerConfig extends ListenerBase {
   kind: "http";
   routeConfigName: string;
   virtualHosts: VirtualHostConfig[];
+  /** The HTTP connection manager's options, Envoy's names and defaults. */
+  http: HttpOptions;
+}
+
+/** What the HTTP connection manager does with each request, as Envoy's options say. */
+export interface HttpOptions {
+  /** use_remote_address: the client's address is the one x-forwarded-for gets and the request's trusted source (default false). */
+  useRemoteAddress: boolean;
+  /** xff_num_trusted_hops: addresses at the end of x-forwarded-for set by trusted proxies (default 0). */
+  xffNumTrustedHops: number;
+  /** generate_request_id (default true). */
+  generateRequestId: boolean;
+  /** preserve_external_request_id: keep a client's x-request-id even from an external client (default false). */
+  preserveExternalRequestId: boolean;
+  /** stream_idle_timeout: a stream with no activity this long ends (408, or a reset once the response began); 0 disables; default 5 min. */
+  streamIdleTimeoutMs: number;
+  /** request_timeout: the whole request must arrive within this; 0 (the default) disables it. */
+  requestTimeoutMs: number;
+  /** common_http_protocol_options.max_headers_count (default 100): more request headers get 431. */
+  maxHeadersCount: number;
+  /** common_http_protocol_options.idle_timeout: a downstream connection with no stream for this long closes (default 1 h; 0: never). */
+  idleTimeoutMs: number;
+  /** max_request_headers_kb (default 60): larger request headers get 431. */
+  maxRequestHeadersKb: number;
+  /** http_protocol_options.accept_http_10 (default false: HTTP/1.0 gets 426). */
+  acceptHttp10: boolean;
+  /** http_protocol_options.default_host_for_http_10: the authority of an HTTP/1.0 request without Host. */
+  defaultHostForHttp10: string;
 }
 
 /** A TCP listener: wasm network filters, then tcp_proxy to one cluster. */
@@ -108,6 +139,15 @@ export interface ClusterConfig {
   connectTimeoutMs: number;
   endpoints: SocketAddress[];
   http2: boolean;
+  /** circuit_breakers.thresholds (DEFAULT priority). */
+  circuitBreakers?: CircuitBreakerConfig;
+}
+
+/** Envoy's circuit breaker thresholds for one cluster (defaults 1024 each). */
+export interface CircuitBreakerConfig {
+  maxConnections: number;
+  maxPendingRequests: number;
+  maxRequests: number;
 }
 
 export interface NodeConfig {
@@ -133,3 +173,14 @@ export const DEFAULT_ROUTE_TIMEOUT_MS = 15_000;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 export const DEFAULT_BUFFER_LIMIT_BYTES = 1024 * 1024;
 export const DEFAULT_TCP_IDLE_TIMEOUT_MS = 60 * 60 * 1000;
+export const DEFAULT_CIRCUIT_BREAKER = 1024;
+export const DEFAULT_MAX_HEADERS_COUNT = 100;
+export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 5 * 60 * 1000;
+
+/** The HTTP connection manager's options when a configuration says nothing of them: Envoy's defaults. */
+export const DEFAULT_HTTP_OPTIONS: HttpOptions = {
+  useRemoteAddress: false, xffNumTrustedHops: 0, generateRequestId: true, preserveExternalRequestId: false,
+  streamIdleTimeoutMs: DEFAULT_STREAM_IDLE_TIMEOUT_MS, requestTimeoutMs: 0, maxHeadersCount: DEFAULT_MAX_HEADERS_COUNT,
+  idleTimeoutMs: 60 * 60 * 1000, maxRequestHeadersKb: 60,
+  acceptHttp10: false, defaultHostForHttp10: "",
+};

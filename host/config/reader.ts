@@ -1,5 +1,6 @@
 // Walks parsed configuration with the path of every value at hand, so an error names the
 // file, the path in it (and its line when known), what was expected and what was found.
+import { closest, ENVOY_MESSAGES } from "./envoy-fields.ts";
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -49,11 +50,24 @@ export class Node {
     return this.value as Record<string, unknown>;
   }
 
-  /** Warns about fields of this mapping outside `known`: Envoy would use them; this host ignores them. */
-  only(...known: string[]): this {
+  /**
+   * Checks the fields of this mapping, an Envoy `message`: those outside `known` (what this
+   * host implements) are warned about when Envoy has them and they cannot change behaviour,
+   * refused when Envoy has them and they would, and refused as unknown (naming the closest
+   * field Envoy has) when Envoy does not have them.
+   */
+  only(message: string, ...known: string[]): this {
+    const envoy = ENVOY_MESSAGES[message] ?? { harmless: [], unsupported: [] };
     for (const key of Object.keys(this.mapping())) {
-      if (!known.includes(key) && key !== "@type") {
-        this.ctx.warnings.push(`${new Node(undefined, [...this.path, key], this.ctx).where}: not supported by this host; ignored`);
+      if (known.includes(key) || key === "@type") continue;
+      const at = new Node(undefined, [...this.path, key], this.ctx).where;
+      if (envoy.harmless.includes(key)) {
+        this.ctx.warnings.push(`${at}: not supported by this host; ignored`);
+      } else if (envoy.unsupported.includes(key)) {
+        throw new ConfigError(`${at}: ${message}.${key} is not supported by this host (it would change what the proxy does)`);
+      } else {
+        const guess = closest(key, [...known, ...envoy.harmless, ...envoy.unsupported]);
+        throw new ConfigError(`${at}: unknown field ${JSON.stringify(key)} in ${message}${guess ? `; did you mean ${guess}?` : ""}`);
       }
     }
     return this;
@@ -68,7 +82,7 @@ export class Node {
     const typeOf = (url: unknown) => (typeof url === "string" && url.length ? url.slice(url.lastIndexOf("/") + 1) : null);
     const type = typeOf(this.mapping()["@type"]);
     if (type !== "udpa.type.v1.TypedStruct" && type !== "xds.type.v3.TypedStruct") return { message: this, type };
-    this.only("type_url", "value");
+    this.only("TypedStruct", "type_url", "value");
     const url = this.field("type_url");
     const inner = typeOf(url.value);
     if (inner === null) url.fail(`the type_url of the message this ${type} carries`);

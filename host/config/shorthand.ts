@@ -4,7 +4,7 @@
 // An upstream given as tcp://host:port makes a TCP listener (network filters, then tcp_proxy).
 // The n-th --root-id and --config belong to the n-th --wasm.
 import {
-  type ListenerConfig, type ProxyConfig, DEFAULT_BUFFER_LIMIT_BYTES, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_ROUTE_TIMEOUT_MS,
+  type ListenerConfig, type ProxyConfig, DEFAULT_BUFFER_LIMIT_BYTES, DEFAULT_HTTP_OPTIONS, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_ROUTE_TIMEOUT_MS,
   DEFAULT_TCP_IDLE_TIMEOUT_MS,
 } from "./model.ts";
 import { ConfigError } from "./reader.ts";
@@ -58,7 +58,7 @@ function listener(kind: "http" | "tcp", args: Shorthand): ListenerConfig {
   };
   if (kind === "tcp") return { kind, ...base, statPrefix: "ingress_tcp", cluster: "upstream", idleTimeoutMs: DEFAULT_TCP_IDLE_TIMEOUT_MS };
   return {
-    kind, ...base, statPrefix: "ingress_http", routeConfigName: "local_route",
+    kind, ...base, statPrefix: "ingress_http", routeConfigName: "local_route", http: { ...DEFAULT_HTTP_OPTIONS },
     virtualHosts: [{ name: "all", domains: ["*"], routes: [{ name: "", match: { prefix: "/" }, action: { kind: "cluster", cluster: "upstream", prefixRewrite: null, timeoutMs: DEFAULT_ROUTE_TIMEOUT_MS } }] }],
   };
 }

@@ -320,7 +320,7 @@ export class HttpDirection {
         slot.unseenData.push(data);
         slot.unseenEnd ||= endOfStream;
         slot.unseenSize += data.length;
-        this.stream.checkBuffered(this.side, slot.unseenSize);
+        this.stream.checkBuffered(this.side, slot.unseenSize, this.order[i]);
         return;
       }
       if (this.skip(i)) continue;
@@ -337,7 +337,7 @@ export class HttpDirection {
         slot.stoppedOnData = true;
         slot.bufferedEnd = endOfStream;
         if (verdict === "drop") buffer.data = EMPTY;
-        else this.stream.checkBuffered(this.side, buffer.data.length);
+        else this.stream.checkBuffered(this.side, buffer.data.length, f);
       }
       if (!this.settle(f, verdict) || slot.stoppedOnData) return;
     }
@@ -437,13 +437,33 @@ export class HttpStream {
   }
 
   /** Data held for filters past the limit: 413 for a request, 500 for a response, as Envoy answers. */
-  checkBuffered(side: Side, size: number): void {
+  checkBuffered(side: Side, size: number, filter: HttpFilter): void {
     if (size <= this.bufferLimitBytes) return;
-    const request = side === "request";
-    this.sendLocalReply(null, {
-      status: request ? 413 : 500, body: new TextEncoder().encode(request ? "Payload Too Large" : "Internal Server Error"),
-      headers: [], details: request ? "request_payload_too_large" : "response_payload_too_large", grpcStatus: -1,
-    });
+    filter.plugin.log(LogLevel.Warn, `context ${filter.contextId} buffered ${size} bytes of the ${side} body, over the buffer limit of ${this.bufferLimitBytes} bytes (per_connection_buffer_limit_bytes)`);
+    if (side === "request") {
+      this.sendLocalReply(null, { status: 413, body: new TextEncoder().encode("Payload Too Large"), headers: [], details: "request_payload_too_large", grpcStatus: -1 });
+      return;
+    }
+    if (this.response.sent) {
+      // The client has the response headers: Envoy resets the stream, with the same details.
+      this.info.responseCodeDetails = "response_payload_too_large";
+      this.reset("response_payload_too_large");
+      return;
+    }
+    // As Envoy's responseDataTooLarge: the 500 goes straight to the client, past the filters
+    // (the one that buffered would hold it too).
+    const reply: LocalReply = { status: 500, body: new TextEncoder().encode("Internal Server Error"), headers: [], details: "response_payload_too_large", grpcStatus: -1 };
+    this.answeredLocally = true;
+    this.localReply = reply;
+    if (this.tracer !== null) this.tracer.localReply(null, reply);
+    this.info.responseCodeDetails = reply.details;
+    this.request.closed = true;
+    this.response.closed = true;
+    this.sink.localReply?.(reply, null);
+    const { headers, body } = localReplyMessage(reply, this.request.headers);
+    this.response.sent = true;
+    this.sink.response.headers(headers, false);
+    this.sink.response.data(body, true);
   }
 
   /** A filter's plugin failed (trap, or no VM): true when the stream goes on without it (fail-open). */

@@ -9,6 +9,8 @@ function configDump(proxy: Proxy): string {
   return JSON.stringify(proxy.config, (key, value) => {
     if (value instanceof RegExp) return value.source;
     if (value instanceof Uint8Array) return `(${value.length} bytes)`;
+    // An environment's values may be secrets from the proxy's own environment: names only.
+    if (key === "environment" && value && typeof value === "object") return Object.keys(value);
     return value;
   }, 2);
 }

@@ -14,10 +14,10 @@ import { type StatScope, statusClassNames } from "./stats.ts";
 import { type Hold, HttpStream } from "../http/stream.ts";
 import type { HoldSubject } from "./held-streams.ts";
 import { redirectLocation, rewritePath, selectRoute, selectVirtualHost } from "../http/router.ts";
+import { HOP_BY_HOP, prepareRequest, STATUS_TEXT } from "../http/request-checks.ts";
+import { type StreamTimeout, StreamTimers } from "./stream-timers.ts";
 import type { Proxy } from "./proxy.ts";
 
-/** Headers that describe one connection, not the message: never forwarded. */
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer", "host", "http2-settings"]);
 const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
 
@@ -41,6 +41,13 @@ export class Exchange implements HoldSubject {
   private readonly started = performance.now();
   private bytesReceived = 0;
   private bytesSent = 0;
+  /** stream_idle_timeout, request_timeout and the route's timeout. */
+  private readonly timers = new StreamTimers(this.timedOut.bind(this));
+  private requestEnded = false;
+  /** The route's timeout, started once the request has ended and gone upstream (0: none yet). */
+  private routeTimeoutMs = 0;
+  /** The cluster's circuit breaker while this request holds a place in it. */
+  private breaker: Cluster["breaker"] | null = null;
 
   constructor(private readonly proxy: Proxy, private readonly listener: HttpListenerConfig, private readonly plugins: import("../plugin.ts").Plugin[],
     private readonly req: IncomingMessage, private readonly res: ServerResponse, private readonly stats: StatScope) {
@@ -55,8 +62,9 @@ export class Exchange implements HoldSubject {
         trailers() { exchange.upstreamBody?.end(); },
       },
       response: {
-        headers(headers, end) { exchange.writeHead(headers, end); },
+        headers(headers, end) { exchange.timers.touch(); exchange.writeHead(headers, end); },
         data(data, end) {
+          exchange.timers.touch();
           exchange.bytesSent += data.length;
           if (data.length) res.write(data);
           if (end) res.end();
@@ -73,6 +81,8 @@ export class Exchange implements HoldSubject {
       reset(reason) {
         exchange.details = reason.replaceAll(" ", "_");
         exchange.cancelUpstream();
+        // Response headers written but still queued reach the client before the reset, as Envoy's codec had sent them.
+        if (res.headersSent && !res.writableEnded) res.flushHeaders();
         res.destroy();
       },
       internalError(error) {
@@ -122,32 +132,51 @@ export class Exchange implements HoldSubject {
     res.on("close", this.guard(() => this.finish()));
     res.on("drain", this.guard(() => this.upstream?.resume()));
 
-    const headers: HeaderList = [[":method", req.method ?? "GET"], [":path", req.url ?? "/"], [":authority", req.headers.host ?? ""], [":scheme", "http"]];
-    for (let i = 0; i < req.rawHeaders.length; i += 2) {
-      const name = req.rawHeaders[i].toLowerCase();
-      if (!HOP_BY_HOP.has(name)) headers.push([name, req.rawHeaders[i + 1]]);
+    const prepared = prepareRequest({
+      method: req.method ?? "GET", url: req.url ?? "/", httpVersion: req.httpVersion, rawHeaders: req.rawHeaders,
+      remoteAddress: req.socket.remoteAddress ?? "", tls: false,
+    }, this.listener.http);
+    if ("status" in prepared) {
+      this.rejectBeforeFilters(prepared.status, prepared.details);
+      return;
     }
+    const { headers, authority, path, hasBody, clientAddress } = prepared;
+    // Envoy's downstream remote address becomes the client x-forwarded-for names, when trusted.
+    if (clientAddress !== null) this.stream.info.source = { address: clientAddress, port: 0 };
+    this.timers.startIdle(this.listener.http.streamIdleTimeoutMs);
+    if (hasBody) this.timers.startRequest(this.listener.http.requestTimeoutMs);
+    else this.requestEnded = true;
     // Envoy picks the route as the headers arrive (filters may change it later): route_name
     // and cluster_name are readable from the first callback.
-    const route = this.selectRoute(req.headers.host ?? "", req.url ?? "/");
+    const route = this.selectRoute(authority, path);
     if (route) {
       this.stream.info.routeName = route.name || null;
       if (route.action.kind === "cluster") this.stream.info.clusterName = route.action.cluster;
     }
-    const length = req.headers["content-length"];
-    const hasBody = req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
     this.stream.request.receiveHeaders(headers, !hasBody);
     if (!hasBody) return;
     req.on("data", this.guard((chunk: Buffer) => {
+      this.timers.touch();
       this.bytesReceived += chunk.length;
       this.stream.request.receiveData(chunk, false);
     }));
     req.on("end", this.guard(() => {
+      this.requestEnded = true;
+      this.timers.requestDone();
+      if (this.routeTimeoutMs) this.timers.startRoute(this.routeTimeoutMs);
       const trailers: HeaderList = [];
       for (let i = 0; i < req.rawTrailers.length; i += 2) trailers.push([req.rawTrailers[i].toLowerCase(), req.rawTrailers[i + 1]]);
       if (trailers.length) this.stream.request.receiveTrailers(trailers);
       else this.stream.request.receiveData(EMPTY, true);
     }));
+  }
+
+  /** A request Envoy's codec refuses before any filter: its status and text, the connection closed after. */
+  private rejectBeforeFilters(status: number, details: string): void {
+    this.details = details;
+    const body = STATUS_TEXT[status] ?? "";
+    this.res.writeHead(status, { "content-length": String(body.length), "content-type": "text/plain", connection: "close" }).end(body);
+    this.req.resume(); // a body sent anyway is read and dropped until the close
   }
 
   private routed: { authority: string; path: string; route: RouteConfig | null } | null = null;
@@ -219,15 +248,23 @@ export class Exchange implements HoldSubject {
   /** Sends the request upstream through undici's dispatcher, the response streaming back through the filters. */
   private dispatch(cluster: Cluster, method: string, path: string, headers: string[], timeoutMs: number): void {
     if (this.res.destroyed || this.stream.answeredLocally) return;
+    if (!cluster.breaker.admit(this.clusterStats!)) {
+      // Envoy's pool overflow: 503 at once, nothing sent upstream.
+      this.failUpstream(503, "upstream connect error or disconnect/reset before headers. reset reason: overflow", "upstream_reset_before_response_started{overflow}");
+      return;
+    }
+    this.breaker = cluster.breaker;
     const { pool, endpoint, address } = cluster.pick();
     this.upstreamHost = endpoint;
     this.stream.info.upstream = address;
     const noBody = method === "HEAD";
+    this.routeTimeoutMs = timeoutMs;
+    if (this.requestEnded) this.timers.startRoute(timeoutMs);
     const exchange = this; // the handler's methods are shorthand (see the constructor)
     pool.dispatch({
       path, method, headers, body: this.upstreamBody,
-      // Envoy's route timeout; here: the wait for headers, and for each body chunk after.
-      headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
+      // Envoy's route timeout is a total (stream timers), not undici's per-wait ones.
+      headersTimeout: 0, bodyTimeout: 0,
     }, {
       onRequestStart(controller) {
         exchange.upstream = controller;
@@ -253,6 +290,8 @@ export class Exchange implements HoldSubject {
       },
       onResponseEnd(_controller, trailers) {
         exchange.upstreamDone = true;
+        exchange.releaseBreaker();
+        exchange.timers.routeDone();
         if (exchange.stream.response.ended) return;
         const list: HeaderList = [];
         for (const name in trailers) {
@@ -264,9 +303,40 @@ export class Exchange implements HoldSubject {
       },
       onResponseError(_controller, error) {
         exchange.upstreamDone = true;
+        exchange.releaseBreaker();
+        exchange.timers.routeDone();
         exchange.upstreamFailed(error, (error as { code?: string }).code === "UND_ERR_HEADERS_TIMEOUT" || (error as { code?: string }).code === "UND_ERR_BODY_TIMEOUT");
       },
     });
+  }
+
+  /**
+   * A stream timer fired. The route's: 504 (upstream_response_timeout), or a reset once the
+   * response started. stream_idle_timeout and request_timeout: 408 through the response
+   * filters as Envoy's local reply, or a reset once the response started.
+   */
+  private timedOut(which: StreamTimeout): void {
+    this.guard(() => {
+      if (this.stream.resetReason !== null || this.res.destroyed) return;
+      if (which === "route") {
+        this.clusterStats?.counter("upstream_rq_timeout").add();
+        this.failUpstream(504, "upstream request timeout", "upstream_response_timeout");
+        return;
+      }
+      const details = which === "idle" ? "stream_idle_timeout" : "request_overall_timeout";
+      this.stats.counter(which === "idle" ? "downstream_rq_idle_timeout" : "downstream_rq_timeout").add();
+      if (this.stream.response.sent || this.stream.answeredLocally) {
+        this.stream.reset(details);
+        return;
+      }
+      this.details = details;
+      this.stream.sendLocalReply(null, { status: 408, body: encoder.encode(which === "idle" ? "stream timeout" : "request timeout"), headers: [], details, grpcStatus: -1 });
+    })();
+  }
+
+  private releaseBreaker(): void {
+    this.breaker?.release();
+    this.breaker = null;
   }
 
   private cancelUpstream(): void {
@@ -321,6 +391,8 @@ export class Exchange implements HoldSubject {
   private finish(): void {
     const { stats } = this, { logger } = this.proxy;
     stats.gauge("downstream_rq_active").add(-1);
+    this.timers.clear();
+    this.releaseBreaker();
     const status = this.res.headersSent ? this.res.statusCode : 0;
     stats.counter(status ? DOWNSTREAM_RQ_CLASSES[Math.floor(status / 100)] ?? "downstream_rq_other" : "downstream_rq_reset").add();
     this.cancelUpstream();

@@ -26,7 +26,6 @@ import { DEFAULT_HELD_STREAM_MS, HeldStreams } from "./held-streams.ts";
 import { Inspector } from "../inspect/inspector.ts";
 import type { InspectLimits } from "../inspect/trace.ts";
 
-const MAX_HEADER_BYTES = 60 * 1024; // Envoy's max_request_headers_kb default
 
 /** How the proxy runs, beyond its configuration. */
 export interface ProxyOptions {
@@ -321,17 +320,34 @@ export class Proxy {
 
   private async listenHttp(config: HttpListenerConfig, chain: FilterChain): Promise<number> {
     const listenerStats = this.stats.scope(`http.${config.statPrefix}`);
-    const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, keepAliveTimeout: 60_000 }, (req, res) => {
+    // requestTimeout 0: Envoy's request_timeout (disabled by default) is the exchange's, not node's 5 min cap on every upload.
+    // max_request_headers_kb (Envoy's default 60); common_http_protocol_options.idle_timeout closes a connection with no stream (default 1 h).
+    const server = createServer({
+      maxHeaderSize: config.http.maxRequestHeadersKb * 1024, keepAliveTimeout: config.http.idleTimeoutMs, requestTimeout: 0,
+    }, (req, res) => {
       new Exchange(this, config, chain.plugins, req, res, listenerStats).start();
     });
     server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
       listenerStats.counter("downstream_rq_rx_reset").add();
       this.logger.log("debug", "http", `malformed request on ${config.name}: ${err.code ?? err.message}`);
       if (!socket.writable) return socket.destroy();
-      const status = err.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : "400 Bad Request";
+      const overflow = err.code === "HPE_HEADER_OVERFLOW";
+      const status = overflow ? "431 Request Header Fields Too Large" : "400 Bad Request";
+      // The codec's refusal in the access log too, with Envoy's details.
+      this.logger.log("info", "access", `"- - -" ${status.slice(0, 3)} ${overflow ? "http1.headers_too_large" : "http1.codec_error"} 0 0 0 "-" "-"`);
       socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
     });
     server.on("connection", () => listenerStats.counter("downstream_cx_total").add());
+    // Every header reaches the exchange, which answers 431 past max_headers_count as Envoy (node's own cap drops the rest silently).
+    server.maxHeadersCount = 0;
+    // CONNECT with no route for it: Envoy's 403 (upgrade_failed), not a silent close.
+    server.on("connect", (req, socket) => {
+      listenerStats.counter("downstream_rq_total").add();
+      listenerStats.counter("downstream_rq_4xx").add();
+      this.logger.log("info", "access", `"CONNECT ${req.url} HTTP/${req.httpVersion}" 403 upgrade_failed 0 0 0 "-" "-"`);
+      socket.on("error", () => {});
+      socket.end("HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+    });
     await new Promise<void>((resolve, reject) => {
       server.once("error", (e) => reject(new Error(`listener ${config.name} cannot listen on ${config.address.address}:${config.address.port}: ${e.message}`)));
       server.listen(config.address.port, config.address.address, () => resolve());

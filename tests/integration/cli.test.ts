@@ -55,6 +55,26 @@ describe("proxy-wasm-as run", () => {
     expect(stderr).toContain(`${file}:8: static_resources.listeners[0].address.socket_address.port_value: expected a port number (0-65535), found the string "lots"`);
   });
 
+  it("refuses a typo'd field (naming line and the field meant), an empty file and an alias bomb, each in one line, exit 1", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pwa-"));
+    const typo = join(dir, "typo.yaml");
+    writeFileSync(typo, readFileSync(join(root, "examples/add-header/envoy.yaml"), "utf8").replace("vm_id: add_header", "vm_idd: add_header"));
+    const t = await exit(["run", typo]);
+    expect(t.code).toBe(1);
+    expect(t.stderr).toMatch(new RegExp(`${typo}:\\d+: .*vm_config\\.vm_idd: unknown field "vm_idd" in VmConfig; did you mean vm_id\\?`));
+    const empty = join(dir, "empty.yaml");
+    writeFileSync(empty, "");
+    const e = await exit(["run", empty]);
+    expect(e.code).toBe(1);
+    expect(e.stderr).toContain(`${empty}: the configuration is empty`);
+    const bomb = join(dir, "bomb.yaml");
+    writeFileSync(bomb, ["a: &a [x, x, x, x, x, x, x, x, x]", ..."bcdefghi".split("").map((c, i) => `${c}: &${c} [${Array(9).fill(`*${"abcdefghi"[i]}`).join(", ")}]`)].join("\n"));
+    const b = await exit(["run", bomb]);
+    expect(b.code).toBe(1);
+    expect(b.stderr.trim().split("\n")).toHaveLength(1);
+    expect(b.stderr).toContain(`${bomb}: not accepted:`);
+  });
+
   it("names a missing configuration file and a missing module", async () => {
     expect((await exit(["run", "no/such/envoy.yaml"])).stderr).toContain("no/such/envoy.yaml: cannot read the configuration");
     const missing = await exit(["run", "--wasm", "build/nothing.wasm", "--upstream", `http://127.0.0.1:${upstream.port}`, "--listen", "0"]);
