@@ -6,7 +6,7 @@ import type { ProxyConfig, WasmFilterConfig } from "./config/model.ts";
 import { Logger } from "./log.ts";
 import { PluginStartError } from "./plugin.ts";
 import { Proxy } from "./server/proxy.ts";
-import { ModuleError } from "./vm.ts";
+import { ModuleError } from "./vm/vm.ts";
 import { DEFAULT_LIMITS, type InspectLimits } from "./inspect/trace.ts";
 
 const USAGE = `usage:

@@ -5,13 +5,13 @@ import { type ImportState, buildImports, hostFunctionNames } from "./abi/index.t
 import type { AbiHost, DeferOwner, StreamContext } from "./abi/host.ts";
 import { LOG_LEVEL_NAMES, LogLevel, type LogLevelName } from "./abi/types.ts";
 import { IdTable } from "./id-table.ts";
-import { MetricRegistry } from "./metrics.ts";
-import { type CalloutSender, type GrpcSender, OutboundCalls } from "./outbound.ts";
+import { MetricRegistry } from "./state/metrics.ts";
+import { type CalloutSender, type GrpcSender, OutboundCalls } from "./upstream/outbound.ts";
 import { DEFAULT_FOREIGN_FUNCTIONS, type ForeignFunction } from "./abi/foreign.ts";
-import { SharedState } from "./shared.ts";
+import { SharedState } from "./state/shared.ts";
 import { type Clock, type Timer, wallClock } from "./clock.ts";
-import { type CheckedModule, ModuleError, WasmTrap, WasmVm, checkModule } from "./vm.ts";
-import { DEFAULT_DEADLINE_MS } from "./deadline.ts";
+import { type CheckedModule, ModuleError, WasmTrap, WasmVm, checkModule } from "./vm/vm.ts";
+import { DEFAULT_DEADLINE_MS } from "./vm/deadline.ts";
 
 /** Envoy's host caps a VM's memory at 1 GiB. */
 export const DEFAULT_MEMORY_LIMIT_BYTES = 1 << 30;
@@ -56,7 +56,7 @@ export interface PluginConfig {
   callouts?: CalloutSender;
   /**
    * The deadline of each call into the module, in ms of wall clock (default 1000; 0: none).
-   * A call past it ends as a trap of the VM (host/deadline.ts).
+   * A call past it ends as a trap of the VM (host/vm/deadline.ts).
    */
   deadlineMs?: number;
   /** The most bytes the VM's linear memory may grow to (default 1 GiB, as Envoy's host): memory.grow answers -1 past it. */

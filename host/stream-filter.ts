@@ -6,7 +6,7 @@ import type { HeaderList } from "./abi/types.ts";
 import type { StreamTracer } from "./inspect/trace.ts";
 import type { Plugin } from "./plugin.ts";
 import type { StreamInfo } from "./stream-info.ts";
-import { WasmTrap } from "./vm.ts";
+import { WasmTrap } from "./vm/vm.ts";
 
 export abstract class StreamFilter implements StreamContext {
   readonly contextId: number;

@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { CompileResult } from "./asc-runner.js";
 import { checkModule } from "./check-module.ts";
-import { type ModuleMap, functionNames, moduleDigest, withoutDebugSections } from "../host/symbols.ts";
+import { type ModuleMap, functionNames, moduleDigest, withoutDebugSections } from "../host/vm/symbols.ts";
 import { type ModuleSpec, projectModules, selectModules } from "./modules.ts";
 
 export type Target = "release" | "debug";

@@ -1,6 +1,6 @@
 // What the host functions act on. The plugin provides it; during a stream callback
 // `current` is that stream's context, so every area file stays free of plugin and stream logic.
-import type { WasmVm } from "../vm.ts";
+import type { WasmVm } from "../vm/vm.ts";
 import type { Clock } from "../clock.ts";
 import type { HeaderList, LogLevel } from "./types.ts";
 
@@ -76,7 +76,7 @@ export interface GrpcReceived {
   message?: Uint8Array;
 }
 
-/** The module's calls out of the proxy (host/outbound.ts). */
+/** The module's calls out of the proxy (host/upstream/outbound.ts). */
 export interface Outbound {
   /** Sends an HTTP callout: its token, or the status that refuses it. */
   httpCall(request: HttpCallRequest): { token: number } | { status: number };

@@ -14,15 +14,15 @@ import { httpCallFunctions } from "./http-call.ts";
 import { queueFunctions } from "./queues.ts";
 import { grpcFunctions } from "./grpc.ts";
 import { type ForeignFunction, foreignFunctions } from "./foreign.ts";
-import type { MetricRegistry } from "../metrics.ts";
-import type { SharedState } from "../shared.ts";
+import type { MetricRegistry } from "../state/metrics.ts";
+import type { SharedState } from "../state/shared.ts";
 import { timeFunctions } from "./time.ts";
 import { contextFunctions } from "./context.ts";
 import { wasiFunctions } from "./wasi.ts";
 import { LogLevel, Status, type AbiVersion } from "./types.ts";
 import { WASI_MODULES } from "./allowed-imports.ts";
 import { PROXY_SIGNATURES } from "./signatures.ts";
-import { HostCallRefused } from "../vm.ts";
+import { HostCallRefused } from "../vm/vm.ts";
 
 /** What a module may call during start and host-made malloc calls, besides WASI (abi.md). */
 const ALLOWED_DURING_START = new Set(["proxy_log", "proxy_get_log_level", "proxy_get_current_time_nanoseconds"]);

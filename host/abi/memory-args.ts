@@ -1,6 +1,6 @@
 // Reading structured arguments host functions receive. A bad pointer never throws: the
 // caller answers InvalidMemoryAccess.
-import type { WasmVm } from "../vm.ts";
+import type { WasmVm } from "../vm/vm.ts";
 
 /** A property path: segments joined by NUL, with or without a trailing NUL. */
 export function readPath(vm: WasmVm, ptr: number, len: number): string[] | null {

@@ -1,5 +1,5 @@
 // Metrics: proxy_define_metric, proxy_increment_metric, proxy_record_metric, proxy_get_metric.
-import type { MetricRegistry } from "../metrics.ts";
+import type { MetricRegistry } from "../state/metrics.ts";
 import type { AbiHost, HostFunctions } from "./host.ts";
 import { LogLevel, Status } from "./types.ts";
 

@@ -1,6 +1,6 @@
 // Shared queues: proxy_register_shared_queue, proxy_resolve_shared_queue,
 // proxy_enqueue_shared_queue, proxy_dequeue_shared_queue; on_queue_ready goes to the owner.
-import type { SharedQueues } from "../shared.ts";
+import type { SharedQueues } from "../state/shared.ts";
 import type { AbiHost, HostFunctions } from "./host.ts";
 import { LogLevel, Status } from "./types.ts";
 

@@ -1,7 +1,7 @@
 // Shared data: proxy_get_shared_data, proxy_set_shared_data (per vm_id, compare-and-swap).
 // Bounded (SharedLimits): a key or value too large answers BadArgument; a vm_id whose data
 // would pass its bound answers InternalFailure. Each refusal kind is logged once per VM.
-import type { SharedState } from "../shared.ts";
+import type { SharedState } from "../state/shared.ts";
 import type { AbiHost, HostFunctions } from "./host.ts";
 import { LogLevel, Status } from "./types.ts";
 

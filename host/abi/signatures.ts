@@ -2,7 +2,7 @@
 // importing one with another type fails to link in Envoy, so the host refuses it at load.
 // Each entry is the parameter list ("i" = i32, "I" = i64); every result is one i32 unless
 // listed in NO_RESULT.
-import type { FunctionType } from "../wasm-types.ts";
+import type { FunctionType } from "../vm/wasm-types.ts";
 
 export const PROXY_SIGNATURES: Readonly<Record<string, string>> = {
   proxy_log: "iii", proxy_get_log_level: "i", proxy_get_status: "iii",

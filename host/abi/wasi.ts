@@ -2,7 +2,7 @@
 // the plugin's configuration, clocks and random work; files and sockets are refused.
 import { randomFillSync } from "node:crypto";
 import type { AbiHost } from "./host.ts";
-import { ProcExit } from "../vm.ts";
+import { ProcExit } from "../vm/vm.ts";
 import { LogLevel } from "./types.ts";
 
 const ERRNO_SUCCESS = 0, ERRNO_BADF = 8, ERRNO_FAULT = 21, ERRNO_INVAL = 28, ERRNO_NOSYS = 52;

@@ -3,9 +3,9 @@
 import { Readable } from "node:stream";
 import type { Dispatcher } from "undici";
 import type { HeaderList } from "../abi/types.ts";
-import type { Cluster } from "../cluster.ts";
+import type { Cluster } from "../upstream/cluster.ts";
 import type { HttpCallRequest as CalloutRequest } from "../abi/host.ts";
-import type { CalloutResult, CalloutSender } from "../outbound.ts";
+import type { CalloutResult, CalloutSender } from "../upstream/outbound.ts";
 
 const DEFAULT_TIMEOUT_MS = 5_000;
 

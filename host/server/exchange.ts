@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { PassThrough } from "node:stream";
 import type { Dispatcher } from "undici";
 import type { HeaderList } from "../abi/types.ts";
-import type { Cluster } from "../cluster.ts";
+import type { Cluster } from "../upstream/cluster.ts";
 import type { HttpListenerConfig, RouteConfig } from "../config/model.ts";
 import { connectionInfo } from "./connections.ts";
 import { guarded } from "./guard.ts";

@@ -2,8 +2,8 @@
 // endpoint, messages framed as gRPC frames (1 byte compressed flag, 4 bytes length).
 import { type ClientHttp2Session, type IncomingHttpHeaders, connect, constants } from "node:http2";
 import type { HeaderList } from "../abi/types.ts";
-import type { Cluster } from "../cluster.ts";
-import type { GrpcEvents, GrpcHandle, GrpcSender } from "../outbound.ts";
+import type { Cluster } from "../upstream/cluster.ts";
+import type { GrpcEvents, GrpcHandle, GrpcSender } from "../upstream/outbound.ts";
 import type { GrpcRequest } from "../abi/host.ts";
 
 const UNAVAILABLE = 14, DEADLINE_EXCEEDED = 4, CANCELLED = 1;

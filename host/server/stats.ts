@@ -1,7 +1,7 @@
 // Counters and gauges in Envoy's naming (`http.<prefix>.downstream_rq_2xx`, `cluster.<name>.upstream_rq_total`, …),
 // rendered in Envoy's text form and in Prometheus' exposition format, together with the
 // metrics filters define (under `wasmcustom.`).
-import type { MetricRegistry } from "../metrics.ts";
+import type { MetricRegistry } from "../state/metrics.ts";
 
 /** One counter's or gauge's value, updated by whoever holds it: no name to build or hash per update. */
 export class StatValue {

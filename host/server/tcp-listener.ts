@@ -5,7 +5,7 @@
 // Envoy's names (tcp.<prefix>.*, listener.<address>_<port>.*, cluster.<name>.upstream_cx_*).
 import { type NetConnectOpts, type Server, type Socket, connect, createServer } from "node:net";
 import type { AddressInfo } from "node:net";
-import type { Cluster } from "../cluster.ts";
+import type { Cluster } from "../upstream/cluster.ts";
 import { IdTable } from "../id-table.ts";
 import type { TcpListenerConfig } from "../config/model.ts";
 import type { Direction } from "../tcp/filter.ts";

@@ -7,7 +7,7 @@ import { type HeaderList, type LogLevelName, PeerType } from "../abi/types.ts";
 import { type HttpDirection, HttpStream, describeHold, type HttpStreamSink, type SideSink } from "../http/stream.ts";
 import { TcpStream, type TcpSink } from "../tcp/stream.ts";
 import { Plugin, type LogEntry, type PluginConfig } from "../plugin.ts";
-import type { CalloutResult, CalloutSender, GrpcEvents, GrpcHandle, GrpcSender } from "../outbound.ts";
+import type { CalloutResult, CalloutSender, GrpcEvents, GrpcHandle, GrpcSender } from "../upstream/outbound.ts";
 import type { GrpcRequest, HttpCallRequest } from "../abi/host.ts";
 import { type Endpoint, LOOPBACK, type StreamInfo } from "../stream-info.ts";
 import { type Clock, ManualClock, wallClock } from "../clock.ts";
@@ -15,14 +15,14 @@ import { type Clock, ManualClock, wallClock } from "../clock.ts";
 export { HeadersAction, DataAction, TrailersAction, LogLevel } from "../abi/types.ts";
 export type { HeaderList, LogLevelName } from "../abi/types.ts";
 export type { LogEntry, PluginConfig } from "../plugin.ts";
-export { ModuleError } from "../vm.ts";
+export { ModuleError } from "../vm/vm.ts";
 export { PluginStartError } from "../plugin.ts";
-export type { MetricView } from "../metrics.ts";
-export { SharedState } from "../shared.ts";
+export type { MetricView } from "../state/metrics.ts";
+export { SharedState } from "../state/shared.ts";
 export { ManualClock } from "../clock.ts";
 export type { Clock } from "../clock.ts";
-import { SharedState } from "../shared.ts";
-import type { MetricView } from "../metrics.ts";
+import { SharedState } from "../state/shared.ts";
+import type { MetricView } from "../state/metrics.ts";
 
 export interface HarnessOptions extends Omit<PluginConfig, "logLevel" | "name" | "callouts" | "grpc" | "clock"> {
   /** The plugin's name (Envoy's `config.name`; the plugin_name property); default the root id, else "plugin". */

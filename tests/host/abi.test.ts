@@ -9,14 +9,14 @@ import { deserializePairs, serializePairs } from "../../host/abi/pairs.ts";
 import { propertyFunctions } from "../../host/abi/properties.ts";
 import { timeFunctions } from "../../host/abi/time.ts";
 import { metricFunctions } from "../../host/abi/metrics.ts";
-import { MetricRegistry } from "../../host/metrics.ts";
+import { MetricRegistry } from "../../host/state/metrics.ts";
 import { sharedDataFunctions } from "../../host/abi/shared-data.ts";
 import { timerFunctions } from "../../host/abi/timers.ts";
-import { SharedState } from "../../host/shared.ts";
+import { SharedState } from "../../host/state/shared.ts";
 import { queueFunctions } from "../../host/abi/queues.ts";
 import { DEFAULT_FOREIGN_FUNCTIONS, foreignFunctions } from "../../host/abi/foreign.ts";
 import { type HeaderList, LogLevel } from "../../host/abi/types.ts";
-import { WasmVm, checkModule } from "../../host/vm.ts";
+import { WasmVm, checkModule } from "../../host/vm/vm.ts";
 import { ManualClock, wallClock } from "../../host/clock.ts";
 import { wat } from "./wat.ts";
 

@@ -1,6 +1,6 @@
 // Deadlines on calls into a module, and the one-line errors of a module whose start goes
 // wrong. Durations are only checked against generous bounds: the point is that the call ends.
-import { InstrumentError, instrumentFuel } from "../../host/fuel.ts";
+import { InstrumentError, instrumentFuel } from "../../host/vm/fuel.ts";
 import { describe, expect, it } from "vitest";
 import { Harness } from "../../host/testing/index.ts";
 import { IMPORTS, watPairs } from "./hostile.ts";

@@ -1,10 +1,10 @@
-// The fuel instrumentation behind deadlines (host/fuel.ts): the copy runs the same code with a
+// The fuel instrumentation behind deadlines (host/vm/fuel.ts): the copy runs the same code with a
 // check at every function entry and loop head, and each frame of the copy maps back exactly to
 // the original's (so a trap still names the author's line).
 import { describe, expect, it } from "vitest";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { GUARD_CHECK, GUARD_MODULE, instrumentFuel } from "../../host/fuel.ts";
+import { GUARD_CHECK, GUARD_MODULE, instrumentFuel } from "../../host/vm/fuel.ts";
 import { assemble } from "./wat.ts";
 
 const build = join(import.meta.dirname, "../../build");

@@ -9,8 +9,8 @@ export interface UpstreamPool {
   dispatch(options: H2DispatchOptions, handler: Dispatcher.DispatchHandler): unknown;
   close(): Promise<void>;
 }
-import type { ClusterConfig, SocketAddress } from "./config/model.ts";
-import { CircuitBreaker, DEFAULT_LIMITS } from "./server/circuit-breaker.ts";
+import type { ClusterConfig, SocketAddress } from "../config/model.ts";
+import { CircuitBreaker, DEFAULT_LIMITS } from "../server/circuit-breaker.ts";
 
 const DNS_REFRESH_MS = 5_000;
 

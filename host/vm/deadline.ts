@@ -4,7 +4,7 @@
 // the code calls one host import, which compares the clock with the deadline of the call
 // under way and throws past it (the throw unwinds the wasm as a trap), else refills the
 // counter. So a module that loops, recurses or spins ends within its deadline plus one
-// refill's worth of work. host/fuel.ts rewrites the bytes; docs/isolation.md has the choice,
+// refill's worth of work. host/vm/fuel.ts rewrites the bytes; docs/isolation.md has the choice,
 // the alternatives and the measured cost.
 import { GUARD_CHECK, GUARD_MODULE, type OffsetMap, instrumentFuel } from "./fuel.ts";
 

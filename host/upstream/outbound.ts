@@ -8,9 +8,9 @@
 // names its kind); a unary gRPC call ends with exactly one callback, proxy_on_grpc_receive
 // with its one message on success or proxy_on_grpc_close with the status on failure, while
 // a stream gets initial metadata, messages, trailing metadata and its close.
-import type { CalloutResponse, GrpcReceived, GrpcRequest, HttpCallRequest, Outbound } from "./abi/host.ts";
-import { type HeaderList, LogLevel, Status } from "./abi/types.ts";
-import { IdTable } from "./id-table.ts";
+import type { CalloutResponse, GrpcReceived, GrpcRequest, HttpCallRequest, Outbound } from "../abi/host.ts";
+import { type HeaderList, LogLevel, Status } from "../abi/types.ts";
+import { IdTable } from "../id-table.ts";
 
 /** The kinds of callout, as cpp-host numbers them: a token's residue mod 4. */
 const enum CalloutKind { HttpCall = 0, GrpcCall = 1, GrpcStream = 2 }

@@ -1,8 +1,8 @@
 // One instance of a Proxy-Wasm module: loading and checking it, calling its exports with
 // traps contained, and bounds-checked access to its memory.
-import { disallowedImport } from "./abi/allowed-imports.ts";
-import { hostFunctionType } from "./abi/signatures.ts";
-import type { AbiVersion } from "./abi/types.ts";
+import { disallowedImport } from "../abi/allowed-imports.ts";
+import { hostFunctionType } from "../abi/signatures.ts";
+import type { AbiVersion } from "../abi/types.ts";
 import { type FunctionType, capMemory, formatType, moduleTypes } from "./wasm-types.ts";
 import { type Frame, ModuleSymbols, authorFrame, formatFrame } from "./symbols.ts";
 import { DeadlineExceeded, GUARD_MODULE, TICKS_PER_CHECK, instrumentForDeadlines } from "./deadline.ts";
@@ -94,7 +94,7 @@ export interface CheckedModule {
 }
 
 export interface CheckOptions {
-  /** Instrument the module so calls into it can be ended at a deadline (host/deadline.ts). */
+  /** Instrument the module so calls into it can be ended at a deadline (host/vm/deadline.ts). */
   deadlines?: boolean;
   /** The most bytes its linear memory may grow to (memory.grow answers -1 past it); none: the engine's 4 GiB. */
   memoryLimitBytes?: number;
