@@ -3,7 +3,7 @@
 // test`, build + vitest: what `npm test` costs after saving a file) and in a long-lived one
 // (`build --watch`). Then the release options: for add-header, what each costs to compile
 // and what it buys in bytes and in time per stream in the harness.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { compile } from "../toolchain/asc-runner.js";
@@ -23,6 +23,8 @@ export interface LoopFigures {
   editTest: number;
   /** The same edit rebuilt by a long-lived builder (watch mode), both variants (ms). */
   warmRebuild: number;
+  /** Under `proxy-wasm-as test --watch`: from saving the file to the suite's rerun finished (ms). */
+  watchLoop: number;
 }
 
 function scratchProject(): string {
@@ -35,6 +37,11 @@ function scratchProject(): string {
   // The template's test, importing the harness by path (a scratch folder is not a project with node_modules of its own).
   const test = readFileSync(join(root, "tests/filter.test.ts"), "utf8").replace('"proxy-wasm-as/testing"', JSON.stringify(join(root, "host/testing/index.ts")));
   writeFileSync(join(dir, "tests/filter.test.ts"), test);
+  // The plugin that reruns a suite when a module it names is rebuilt, as init writes it.
+  writeFileSync(join(dir, "vitest.config.ts"), `import { defineConfig } from "vitest/config";
+import { proxyWasm } from ${JSON.stringify(join(root, "toolchain/vitest-plugin.js"))};
+export default defineConfig({ plugins: [proxyWasm()] });
+`);
   return dir;
 }
 
@@ -50,6 +57,36 @@ function timed(args: string[], cwd: string): number {
   const r = spawnSync(process.execPath, args, { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
   if (r.status !== 0) throw new Error(`${args.join(" ")} failed:\n${r.stdout}\n${r.stderr}`);
   return performance.now() - start;
+}
+
+/** `proxy-wasm-as test --watch`, then `rounds` edits: each from the save to the rerun's end. */
+async function watchLoop(dir: string, rounds: number): Promise<number[]> {
+  const child = spawn(process.execPath, [cli, "test", "--watch", "tests/filter.test.ts"], { cwd: dir, env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" } });
+  let out = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (out += d));
+  const waitFor = async (pattern: RegExp, from: number) => {
+    const deadline = Date.now() + 120_000;
+    while (!pattern.test(out.slice(from))) {
+      if (Date.now() > deadline) throw new Error(`test --watch: no ${pattern} in:\n${out.slice(from)}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  try {
+    await waitFor(/Waiting for file changes/, 0);
+    const times: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const mark = out.length;
+      const start = performance.now();
+      edit(dir);
+      await waitFor(/Tests\s+\d+ passed[\s\S]*Waiting for file changes/, mark);
+      times.push(performance.now() - start);
+      await new Promise((r) => setTimeout(r, 300)); // the debug variant's write settles
+    }
+    return times;
+  } finally {
+    child.kill();
+  }
 }
 
 export async function measureLoop(rounds: number): Promise<LoopFigures> {
@@ -69,9 +106,10 @@ export async function measureLoop(rounds: number): Promise<LoopFigures> {
     }
   } finally {
     builder.close();
-    rmSync(dir, { recursive: true, force: true });
   }
-  return { cold: median(cold), editTest: median(editTest), warmRebuild: median(warm) };
+  const watch = await watchLoop(dir, rounds);
+  rmSync(dir, { recursive: true, force: true });
+  return { cold: median(cold), editTest: median(editTest), warmRebuild: median(warm), watchLoop: median(watch) };
 }
 
 export interface OptionFigures {
