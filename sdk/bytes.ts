@@ -54,6 +54,8 @@ export class Replacer {
   private finds: Uint8Array[] = [];
   private replacements: Uint8Array[] = [];
   private longest: i32 = 0;
+  /** 1 for each byte some find begins with: most bytes are passed with one load. */
+  private starts: StaticArray<u8> = new StaticArray<u8>(256);
   private held: Uint8Array = new Uint8Array(0);
   /** Replacements made so far. */
   count: u32 = 0;
@@ -67,6 +69,7 @@ export class Replacer {
     assert(find.length > 0, "Replacer: an empty find matches everywhere");
     this.finds.push(find);
     this.replacements.push(replace);
+    this.starts[find[0]] = 1;
     if (find.length > this.longest) this.longest = find.length;
     return this;
   }
@@ -77,6 +80,7 @@ export class Replacer {
     r.finds = this.finds;
     r.replacements = this.replacements;
     r.longest = this.longest;
+    r.starts = this.starts;
     return r;
   }
 
@@ -111,15 +115,21 @@ export class Replacer {
     const limit = end ? data.length : max(0, data.length - this.longest + 1);
     const start = data.dataStart;
     const finds = this.finds, rules = finds.length;
+    const starts = changetype<usize>(this.starts);
+    const size = data.length;
     let out: Output | null = null;
     let copied = 0, i = 0;
     while (i < limit) {
       const byte = load<u8>(start + <usize>i);
+      if (load<u8>(starts + <usize>byte) == 0) {
+        i++;
+        continue;
+      }
       let matched = -1;
       for (let r = 0; r < rules; r++) {
         const find = unchecked(finds[r]);
         const n = find.length;
-        if (load<u8>(find.dataStart) == byte && i + n <= data.length && memory.compare(start + <usize>i, find.dataStart, <usize>n) == 0) {
+        if (load<u8>(find.dataStart) == byte && i + n <= size && memory.compare(start + <usize>i, find.dataStart, <usize>n) == 0) {
           matched = r;
           break;
         }
