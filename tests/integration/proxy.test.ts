@@ -367,24 +367,53 @@ describe("gRPC through the proxy", () => {
     }, (yaml) => yaml.replace("port_value: 9003", "port_value: 1")));
 });
 
+/**
+ * The sdk-probe filter in the proxy, with a cluster "c" (HTTP/2) to a gRPC service answering
+ * each stream with `handle`; `done` stops them both.
+ */
+async function probeWithGrpcService(handle: (stream: import("node:http2").ServerHttp2Stream, headers: import("node:http2").IncomingHttpHeaders) => void) {
+  const { createServer } = await import("node:http2");
+  const { shorthandConfig } = await import("../../host/config/shorthand.ts");
+  const h2 = createServer();
+  h2.on("stream", handle);
+  const sessions = new Set<import("node:http2").ServerHttp2Session>();
+  h2.on("session", (session) => sessions.add(session));
+  await new Promise<void>((resolve) => h2.listen(0, "127.0.0.1", () => resolve()));
+  const port = (h2.address() as import("node:net").AddressInfo).port;
+  const config = shorthandConfig({
+    wasm: [`${process.cwd()}/build/test-sdk-probe.wasm`], rootId: ["sdk_probe"], config: [], failOpen: false,
+    upstream: `http://127.0.0.1:${upstream.port}`, listen: 0, admin: null,
+  });
+  config.clusters.push({ name: "c", type: "STATIC", connectTimeoutMs: 1000, endpoints: [{ address: "127.0.0.1", port }], http2: true });
+  const p = await startProxy(config);
+  const done = async () => {
+    await p.proxy.stop(1000);
+    for (const session of sessions) session.destroy();
+    await new Promise<void>((resolve) => h2.close(() => resolve()));
+  };
+  return { p, done };
+}
+
+/** `text` as one gRPC message frame. */
+function grpcFrame(text: string): Buffer {
+  const reply = Buffer.from(text);
+  const framed = Buffer.alloc(5 + reply.length);
+  framed.writeUInt32BE(reply.length, 1);
+  reply.copy(framed, 5);
+  return framed;
+}
+
 describe("gRPC streams through the proxy", () => {
   it("a stream's messages reach the service over HTTP/2 and its replies come back to the filter", async () => {
-    const { createServer } = await import("node:http2");
-    const { shorthandConfig } = await import("../../host/config/shorthand.ts");
     // A streaming service: answers each framed message with "echo:<message>", then OK when the client half-closes.
-    const h2 = createServer();
-    h2.on("stream", (stream, headers) => {
+    const { p, done } = await probeWithGrpcService((stream, headers) => {
       stream.respond({ ":status": 200, "content-type": "application/grpc", "x-path": String(headers[":path"]) }, { waitForTrailers: true });
       let pending = Buffer.alloc(0);
       stream.on("data", (d: Buffer) => {
         pending = Buffer.concat([pending, d]);
         while (pending.length >= 5 && pending.length >= 5 + pending.readUInt32BE(1)) {
-          const reply = Buffer.from(`echo:${pending.subarray(5, 5 + pending.readUInt32BE(1))}`);
+          stream.write(grpcFrame(`echo:${pending.subarray(5, 5 + pending.readUInt32BE(1))}`));
           pending = pending.subarray(5 + pending.readUInt32BE(1));
-          const framed = Buffer.alloc(5 + reply.length);
-          framed.writeUInt32BE(reply.length, 1);
-          reply.copy(framed, 5);
-          stream.write(framed);
         }
       });
       stream.on("end", () => {
@@ -392,16 +421,6 @@ describe("gRPC streams through the proxy", () => {
         stream.end();
       });
     });
-    const sessions = new Set<import("node:http2").ServerHttp2Session>();
-    h2.on("session", (s) => sessions.add(s));
-    await new Promise<void>((resolve) => h2.listen(0, "127.0.0.1", () => resolve()));
-    const port = (h2.address() as import("node:net").AddressInfo).port;
-    const config = shorthandConfig({
-      wasm: [`${process.cwd()}/build/test-sdk-probe.wasm`], rootId: ["sdk_probe"], config: [], failOpen: false,
-      upstream: `http://127.0.0.1:${upstream.port}`, listen: 0, admin: null,
-    });
-    config.clusters.push({ name: "c", type: "STATIC", connectTimeoutMs: 1000, endpoints: [{ address: "127.0.0.1", port }], http2: true });
-    const p = await startProxy(config);
     try {
       // /delay keeps the request (and so the filter's context) open while the replies come.
       const token = JSON.parse((await get(`${p.url}/delay/400`, { "x-probe": "grpc-stream", "x-arg": "one,two" })).text).headers["x-result"];
@@ -410,20 +429,15 @@ describe("gRPC streams through the proxy", () => {
       expect(events[0]).toMatch(/^initial metadata content-type=application\/grpc,x-path=\/probe.Service\/Chat/);
       expect(events.slice(1)).toEqual(["message echo:one", "message echo:two", "trailing metadata x-count=2", "closed 0 "]);
     } finally {
-      await p.proxy.stop(1000);
-      for (const s of sessions) s.destroy();
-      await new Promise<void>((resolve) => h2.close(() => resolve()));
+      await done();
     }
   });
 });
 
 describe("unary gRPC calls through the proxy", () => {
   it("a unary call gets exactly one callback: receive on success (metadata sent or not), close with the status on failure", async () => {
-    const { createServer } = await import("node:http2");
-    const { shorthandConfig } = await import("../../host/config/shorthand.ts");
     // Answers "pong:<message>" with initial and trailing metadata; the message "fail" gets UNAVAILABLE (trailers-only).
-    const h2 = createServer();
-    h2.on("stream", (stream) => {
+    const { p, done } = await probeWithGrpcService((stream) => {
       const chunks: Buffer[] = [];
       stream.on("data", (d: Buffer) => chunks.push(d));
       stream.on("end", () => {
@@ -433,24 +447,10 @@ describe("unary gRPC calls through the proxy", () => {
           return;
         }
         stream.respond({ ":status": 200, "content-type": "application/grpc", "x-server": "a" }, { waitForTrailers: true });
-        const reply = Buffer.from(`pong:${message}`);
-        const framed = Buffer.alloc(5 + reply.length);
-        framed.writeUInt32BE(reply.length, 1);
-        reply.copy(framed, 5);
         stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0", "x-done": "yes" }));
-        stream.end(framed);
+        stream.end(grpcFrame(`pong:${message}`));
       });
     });
-    const sessions = new Set<import("node:http2").ServerHttp2Session>();
-    h2.on("session", (session) => sessions.add(session));
-    await new Promise<void>((resolve) => h2.listen(0, "127.0.0.1", () => resolve()));
-    const port = (h2.address() as import("node:net").AddressInfo).port;
-    const config = shorthandConfig({
-      wasm: [`${process.cwd()}/build/test-sdk-probe.wasm`], rootId: ["sdk_probe"], config: [], failOpen: false,
-      upstream: `http://127.0.0.1:${upstream.port}`, listen: 0, admin: null,
-    });
-    config.clusters.push({ name: "c", type: "STATIC", connectTimeoutMs: 1000, endpoints: [{ address: "127.0.0.1", port }], http2: true });
-    const p = await startProxy(config);
     try {
       const call = async (message: string) => JSON.parse((await get(`${p.url}/delay/300`, { "x-probe": "grpc-call", "x-arg": message })).text).headers["x-result"] as string;
       const [ok, failed] = await Promise.all([call("ping"), call("fail")]);
@@ -461,9 +461,7 @@ describe("unary gRPC calls through the proxy", () => {
       expect(events(ok)).toEqual(["message pong:ping"]);
       expect(events(failed)).toEqual(["closed 14 no backend"]);
     } finally {
-      await p.proxy.stop(1000);
-      for (const session of sessions) session.destroy();
-      await new Promise<void>((resolve) => h2.close(() => resolve()));
+      await done();
     }
   });
 });
