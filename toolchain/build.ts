@@ -115,13 +115,15 @@ export function ascArgs(root: string, job: BuildJob, targetArgs = TARGET_ARGS[jo
   ];
 }
 
-/** What a job's cached result depends on besides its input files. */
-function cacheKey(args: string[]): string {
+/** What every job's cached result depends on besides its options and input files: read once per build. */
+function toolchainKey(): string {
   return sha1(JSON.stringify({
-    args, asc: installedVersion("assemblyscript"), jsonAs: installedVersion("json-as"),
+    asc: installedVersion("assemblyscript"), jsonAs: installedVersion("json-as"),
     transform: readFileSync(SDK_TRANSFORM, "utf8"), runner: readFileSync(join(PACKAGE_ROOT, "toolchain/asc-runner.js"), "utf8"),
   }));
 }
+
+const cacheKey = (toolchain: string, args: string[]) => sha1(JSON.stringify({ toolchain, args }));
 
 interface CacheEntry {
   key: string;
@@ -237,11 +239,12 @@ export class Builder {
     checkToolchain();
     const jobs = this.jobs(options.only, options.targets);
     const hashes = new FileHashes();
+    const toolchain = toolchainKey();
     const outcomes: JobOutcome[] = [];
     const pending: { job: BuildJob; args: string[]; key: string }[] = [];
     for (const job of jobs) {
       const args = ascArgs(this.root, job);
-      const key = cacheKey(args);
+      const key = cacheKey(toolchain, args);
       const cached = options.force ? null : isUpToDate(this.root, job, key, hashes);
       if (cached) outcomes.push({ ...job, status: "unchanged", errors: "", bytes: 0, ms: 0, stats: {}, inputs: cached.inputs.map(([p]) => p) });
       else pending.push({ job, args, key });

@@ -153,6 +153,11 @@ class Slot {
   stoppedAt = 0n;
   stoppedBy = "";
   stoppedWith = 0;
+
+  /** This filter stopped the side and has not continued. */
+  get holding(): boolean {
+    return this.stoppedOnHeaders || this.stoppedOnData || this.trailers === "seen";
+  }
 }
 
 /** `plugin "x" holds the request: its onRequestHeaders returned StopIteration 5.2 s ago and it has not continued`. */
@@ -193,7 +198,7 @@ export class HttpDirection {
     if (this.closed) return null;
     for (let i = 0; i < this.slots.length; i++) {
       const slot = this.slots[i];
-      if (slot.stoppedOnHeaders || slot.stoppedOnData || slot.trailers === "seen") {
+      if (slot.holding) {
         return { side: this.side, filter: this.order[i], callback: slot.stoppedBy, action: slot.stoppedWith, sinceNanos: slot.stoppedAt };
       }
     }
@@ -274,8 +279,7 @@ export class HttpDirection {
   heldAt(filter: HttpFilter): boolean {
     const i = this.order.indexOf(filter);
     if (i < 0 || this.closed) return false;
-    const slot = this.slots[i];
-    return slot.stoppedOnHeaders || slot.stoppedOnData || slot.trailers === "seen";
+    return this.slots[i].holding;
   }
 
   /** Whether filter i takes part; a failed one is handled (bypass or fail the stream). */
