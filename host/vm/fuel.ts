@@ -9,7 +9,7 @@
 // The import goes after the module's own imports, so the module's functions move up by one:
 // calls, ref.func, exports, the start function and element segments are renumbered. The
 // name section is left out of the copy (OffsetMap names functions from the original's).
-import { Reader } from "./wasm-types.ts";
+import { Reader, type Section, sections as moduleSections } from "./wasm-types.ts";
 
 export const GUARD_MODULE = "proxy-wasm-as:guard";
 export const GUARD_CHECK = "check";
@@ -143,17 +143,11 @@ function skipImmediates(r: Cursor, op: number, funcRef: (start: number, index: n
  * `check` answers the next one.
  */
 export function instrumentFuel(bytes: Uint8Array, ticksPerCheck: number): { bytes: Uint8Array; offsets: OffsetMap } {
-  const r = new Cursor(bytes);
-  r.at = 8;
-  interface Section { id: number; start: number; body: Uint8Array; bodyStart: number }
-  const sections: Section[] = [];
-  while (r.at < bytes.length) {
-    const start = r.at;
-    const id = r.byte();
-    const size = r.u32();
-    if (r.at + size > bytes.length) throw new InstrumentError("a section runs past the end of the module");
-    sections.push({ id, start, body: bytes.subarray(r.at, r.at + size), bodyStart: r.at });
-    r.at += size;
+  let sections: Section[];
+  try {
+    sections = moduleSections(bytes);
+  } catch (e) {
+    throw new InstrumentError((e as Error).message);
   }
   const find = (id: number) => sections.find((s) => s.id === id);
   const vec = (s: Section | undefined) => {
@@ -280,8 +274,7 @@ export function instrumentFuel(bytes: Uint8Array, ticksPerCheck: number): { byte
     offset += data.length;
   };
   const custom = (s: Section) => {
-    const c = new Cursor(s.body);
-    if (c.name() !== "name") place(bytes.subarray(s.start, s.bodyStart + s.body.length));
+    if (s.name !== "name") place(bytes.subarray(s.start, s.bodyStart + s.body.length));
   };
   // Custom sections keep their place after the known section they followed.
   let lastKnown = 0;

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import type { OffsetMap } from "./fuel.ts";
-import { Reader } from "./wasm-types.ts";
+import { Reader, sections } from "./wasm-types.ts";
 
 /** What proxy-wasm-as build writes next to a release module: a source map, plus two fields. */
 export interface ModuleMap {
@@ -125,15 +125,7 @@ export function functionStarts(bytes: Uint8Array): number[] {
 
 /** Where the code section's contents start (0 without one). */
 function codeStart(bytes: Uint8Array): number {
-  const r = new Reader(bytes);
-  r.at = 8;
-  while (r.at < bytes.length) {
-    const id = r.byte();
-    const size = r.u32();
-    if (id === 10) return r.at;
-    r.at += size;
-  }
-  return 0;
+  return sections(bytes).find((s) => s.id === 10)?.bodyStart ?? 0;
 }
 
 /** Function names from the module's `name` section, by function index (empty without one). */
@@ -159,19 +151,8 @@ export function functionNames(bytes: Uint8Array): (string | null)[] {
 
 /** The module without its `name` and `sourceMappingURL` sections: the code and data, byte for byte. */
 export function withoutDebugSections(bytes: Uint8Array): Uint8Array {
-  const r = new Reader(bytes);
-  r.at = 8;
-  const kept: Uint8Array[] = [bytes.subarray(0, 8)];
-  while (r.at < bytes.length) {
-    const start = r.at;
-    const id = r.byte();
-    const size = r.u32();
-    const end = r.at + size;
-    const name = id === 0 ? r.name() : null;
-    if (name !== "name" && name !== "sourceMappingURL") kept.push(bytes.subarray(start, end));
-    r.at = end;
-  }
-  return Buffer.concat(kept);
+  const kept = sections(bytes).filter((s) => s.name !== "name" && s.name !== "sourceMappingURL");
+  return Buffer.concat([bytes.subarray(0, 8), ...kept.map((s) => bytes.subarray(s.start, s.bodyStart + s.body.length))]);
 }
 
 export const moduleDigest = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");

@@ -52,6 +52,35 @@ export class Reader {
   }
 }
 
+/** One section of a module: its id, where it starts (its id byte), and its contents; custom sections' name. */
+export interface Section {
+  id: number;
+  start: number;
+  bodyStart: number;
+  body: Uint8Array;
+  /** A custom section's name (id 0). */
+  name?: string;
+}
+
+/** The module's sections in order; throws when one runs past the end. */
+export function sections(bytes: Uint8Array): Section[] {
+  const r = new Reader(bytes);
+  r.at = 8;
+  const out: Section[] = [];
+  while (r.at < bytes.length) {
+    const start = r.at;
+    const id = r.byte();
+    const size = r.u32();
+    const bodyStart = r.at;
+    if (bodyStart + size > bytes.length) throw new Error("a section runs past the end of the module");
+    const section: Section = { id, start, bodyStart, body: bytes.subarray(bodyStart, bodyStart + size) };
+    if (id === 0) section.name = r.name();
+    out.push(section);
+    r.at = bodyStart + size;
+  }
+  return out;
+}
+
 /** Reads the function types; the module must already have compiled (so it is well-formed). */
 export function moduleTypes(bytes: Uint8Array): ModuleTypes {
   const r = new Reader(bytes);
