@@ -1,10 +1,12 @@
 // `npm run bench`: measures side by side in one run, prints the figures and writes them into
 // the README's performance table. Needs `npm run asbuild` first (the bench runs it). `npm run bench -- proxy`
-// runs the proxy section alone and only prints it; `npm run bench -- build` the build section.
+// runs the proxy section alone and only prints it; `npm run bench -- module` the module's cost
+// (µs per stream against the WAT floor, sizes); `npm run bench -- build` the build section.
 import { execFileSync, spawnSync } from "node:child_process";
-import { readFile, readdir, stat, writeFile } from "node:fs/promises";
+import { readFile, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { availableParallelism } from "node:os";
+import { gzipSync } from "node:zlib";
 import { noopModule, watModule } from "./wat-modules.ts";
 import { measureLoop, measureReleaseOptions } from "./build-bench.ts";
 import { loadSubjects, measureAllocation, measureThroughput } from "./harness-bench.ts";
@@ -29,9 +31,13 @@ function allocationInChild(): Record<string, number> {
   return JSON.parse(out);
 }
 
-async function moduleSizes(): Promise<[string, number][]> {
+/** Each release module's name, bytes and gzip bytes (what a registry stores and Envoy pulls). */
+async function moduleSizes(): Promise<[string, number, number][]> {
   const names = (await readdir(build)).filter((f) => f.endsWith(".wasm") && !f.endsWith(".debug.wasm")).sort();
-  return Promise.all(names.map(async (n): Promise<[string, number]> => [n, (await stat(join(build, n))).size]));
+  return Promise.all(names.map(async (n): Promise<[string, number, number]> => {
+    const bytes = await readFile(join(build, n));
+    return [n, bytes.length, gzipSync(bytes).length];
+  }));
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
@@ -41,13 +47,41 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 
 /** `npm run bench -- proxy`: the proxy section alone, printed (the README's table is left as it is). */
 const PROXY_ONLY = process.argv.includes("proxy");
+/** `npm run bench -- module`: the harness's µs per stream against the WAT floor and the module sizes, printed. */
+const MODULE_ONLY = process.argv.includes("module");
+
+/** What a module costs in Envoy: µs per stream against the WAT floor, and bytes. */
+function moduleRows(rate: Record<string, number>, sizes: [string, number, number][]): string[] {
+  const us = (name: string) => 2e6 / rate[name];
+  return [
+    "| harness, µs per stream (request + response headers, create to delete) | µs |",
+    "|---|---:|",
+    `| no-op module (the host's floor) | ${us("noop").toFixed(2)} |`,
+    `| hand-written WAT doing add-header's host calls (the module floor) | ${us("wat").toFixed(2)} |`,
+    `| add-header example | ${us("addHeader").toFixed(2)} |`,
+    `| ratio add-header / WAT floor, above the host's floor (target ≤ 1.3) | ${((us("addHeader") - us("noop")) / (us("wat") - us("noop"))).toFixed(2)} |`,
+    "",
+    "| module (release build; target: add-header ≤ 16 KB, every example ≤ 24 KB) | bytes | gzip |",
+    "|---|---:|---:|",
+    ...sizes.map(([n, s, z]) => `| ${n} | ${fmt(s)} | ${fmt(z)} |`),
+  ];
+}
+
+/** The harness's rates (9 interleaved rounds) for the no-op module, the WAT floor and add-header. */
+async function measureModules(): Promise<Record<string, number>> {
+  const subjects = await loadSubjects(await noopModule(), join(build, "add-header.wasm"), await watModule("add-header"));
+  console.log("harness: request + response headers callbacks, 20 request headers, 9 rounds interleaved…");
+  return measureThroughput(subjects, 9, 3000);
+}
 
 async function main(): Promise<void> {
   execFileSync("npm", ["run", "--silent", "asbuild"], { cwd: root, stdio: "inherit" });
   if (PROXY_ONLY) return proxySection();
-  const subjects = await loadSubjects(await noopModule(), join(build, "add-header.wasm"), await watModule("add-header"));
-  console.log("harness: request + response headers callbacks, 20 request headers, 9 rounds interleaved…");
-  const rate = measureThroughput(subjects, 9, 3000);
+  if (MODULE_ONLY) {
+    console.log(`\n${moduleRows(await measureModules(), await moduleSizes()).join("\n")}\n`);
+    return;
+  }
+  const rate = await measureModules();
   const bytes = allocationInChild();
   const sizes = await moduleSizes();
   console.log("proxy: autocannon, GET and POST 1 KB / 10 KB / 1 MB, 5 rounds of 5 s per target, interleaved…");
@@ -102,16 +136,7 @@ async function main(): Promise<void> {
     `| add-header example | ${fmt(rate.addHeader)} | ${fmt(bytes.addHeader)} |`,
     `| ratio add-header / no-op | ${(rate.addHeader / rate.noop).toFixed(2)} | |`,
     "",
-    "| harness, µs per stream (request + response headers, create to delete) | µs |",
-    "|---|---:|",
-    `| no-op module (the host's floor) | ${(2e6 / rate.noop).toFixed(2)} |`,
-    `| hand-written WAT doing add-header's host calls (the module floor) | ${(2e6 / rate.wat).toFixed(2)} |`,
-    `| add-header example | ${(2e6 / rate.addHeader).toFixed(2)} |`,
-    `| ratio add-header / WAT floor, above the host's floor (target ≤ 1.3) | ${((2e6 / rate.addHeader - 2e6 / rate.noop) / (2e6 / rate.wat - 2e6 / rate.noop)).toFixed(2)} |`,
-    "",
-    "| module (release build) | bytes |",
-    "|---|---:|",
-    ...sizes.map(([n, s]) => `| ${n} | ${fmt(s)} |`),
+    ...moduleRows(rate, sizes),
   ];
   const pinning = PINNED ? "proxy under test pinned to core 0, upstream and load generator to core 1" : "processes not pinned (no taskset or one core)";
   const table = `Measured ${new Date().toISOString().slice(0, 10)} on ${process.platform}/${process.arch}, Node ${process.version}, ${pinning}; a shared machine, so read the ratios more than the rates.\n\n${rows.join("\n")}`;
@@ -173,5 +198,5 @@ else {
     if (result.status !== 0) process.exit(result.status ?? 1);
   } else await main();
   // Unpinned: builds use every core.
-  if (!PROXY_ONLY) await buildSection();
+  if (!PROXY_ONLY && !MODULE_ONLY) await buildSection();
 }

@@ -4,8 +4,10 @@
 // outside the alphabet, misplaced or missing padding, or leftover bits that are not zero all
 // give null.
 
-const STANDARD = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-const URL_SAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+// @ts-ignore: decorator
+@lazy const STANDARD = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+// @ts-ignore: decorator
+@lazy const URL_SAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 function encodeWith(data: ArrayBuffer, alphabet: string, pad: bool): string {
   const n = data.byteLength;

@@ -6,11 +6,14 @@ import { HttpCallResponse, dispatchHttpCall } from "./http-call";
 import { dispatchGrpcCall, dispatchGrpcStream } from "./grpc-call";
 
 /** Callouts made by stream contexts, by token: their responses go back to them. */
-export const httpCallers = new Map<u32, StreamContext>();
+// @ts-ignore: decorator
+@lazy export const httpCallers = new Map<u32, StreamContext>();
 /** gRPC calls made by stream contexts, by token. */
-export const grpcCallers = new Map<u32, StreamContext>();
+// @ts-ignore: decorator
+@lazy export const grpcCallers = new Map<u32, StreamContext>();
 /** Tokens of unary calls in grpcCallers: as in Envoy, a unary call ends with one callback (receive on success, close on failure). */
-export const grpcUnaryCalls = new Set<u32>();
+// @ts-ignore: decorator
+@lazy export const grpcUnaryCalls = new Set<u32>();
 
 // The root id of the root context being constructed: the dispatcher sets it just before it
 // calls the registered factory, so `rootId` is known from the constructor on.

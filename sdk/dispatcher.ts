@@ -32,6 +32,9 @@ class Stream {
 
 const streams = new Map<u32, Stream>();
 
+/** How many streams are open (the collector scales its pace to them). */
+export function streamCount(): i32 { return streams.size; }
+
 /**
  * Registers a root context: `factory` makes it for a plugin whose root id is `rootId`.
  * With one registration, or with one registered under "" (the default), a plugin whose
@@ -58,7 +61,8 @@ function registeredNames(): string[] {
 export function onContextCreate(contextId: u32, parentId: u32): void {
   forgetLogLevel();
   if (parentId != 0) {
-    if (roots.has(parentId)) streams.set(contextId, new Stream(roots.get(parentId)));
+    const root = rootOf(parentId);
+    if (root != null) streams.set(contextId, new Stream(root));
     else log.error(`context ${contextId} created under ${parentId}, which is not a root context`);
     return;
   }
@@ -75,8 +79,15 @@ export function onContextCreate(contextId: u32, parentId: u32): void {
   roots.set(contextId, registrations[chosen].factory(contextId));
 }
 
+// The root last looked up: a plugin has one, so a stream's creation skips the map.
+let lastRootId: u32 = 0;
+let lastRoot: RootContext | null = null;
+
 function rootOf(contextId: u32): RootContext | null {
-  return roots.has(contextId) ? roots.get(contextId) : null;
+  if (contextId == lastRootId && lastRoot != null) return lastRoot;
+  if (!roots.has(contextId)) return null;
+  lastRootId = contextId;
+  return lastRoot = roots.get(contextId);
 }
 
 /** The root made no context for this stream: the stream passes through untouched. */
@@ -330,6 +341,8 @@ export function onDelete(contextId: u32): void {
   } else if (roots.has(contextId)) {
     const root = roots.get(contextId);
     roots.delete(contextId);
+    lastRootId = 0;
+    lastRoot = null;
     root.onDelete();
   }
 }

@@ -6,7 +6,8 @@
 // that hashes nothing links none of it.
 
 // FIPS 180-4 §4.2.2: the first 32 bits of the fractional parts of the cube roots of the first 64 primes.
-const K: usize = memory.data<u32>([
+// @ts-ignore: decorator
+@lazy const K: usize = memory.data<u32>([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
   0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
   0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
@@ -16,7 +17,8 @@ const K: usize = memory.data<u32>([
   0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
   0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 ]);
-const W: usize = memory.data(64 * 4, 4); // the message schedule of the block being compressed
+// @ts-ignore: decorator
+@lazy const W: usize = memory.data(64 * 4, 4); // the message schedule of the block being compressed
 
 /** An incremental SHA-256: update() with the message in any pieces, then digest() once. */
 export class Sha256 {

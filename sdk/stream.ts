@@ -69,8 +69,10 @@ export function sendLocalReplyBytes(status: u32, body: ArrayBuffer, headers: Hea
 }
 
 /** The data of the current TCP connection's callback: what the client sent, what the upstream sent. */
-export const downstreamData = new Body(BufferType.NetworkDownstreamData);
-export const upstreamData = new Body(BufferType.NetworkUpstreamData);
+// @ts-ignore: decorator
+@lazy export const downstreamData = new Body(BufferType.NetworkDownstreamData);
+// @ts-ignore: decorator
+@lazy export const upstreamData = new Body(BufferType.NetworkUpstreamData);
 
 /**
  * Resumes the client's data held by this filter's StopIteration (in onNewConnection or

@@ -47,8 +47,15 @@ export default class ProxyWasmTransform extends Transform {
     addJsonShapes(parser.sources);
     const internal = `${SDK}abi/exports`;
     if (parser.sources.some((source) => source.internalPath === internal)) return;
+    const used = usedCallbacks(parser.sources);
     // asc parses this entry's imports (the dispatcher, contexts, …) right after afterParse.
     parser.parseFile(readFileSync(EXPORTS_FILE, "utf8"), `${internal}.ts`, true);
+    const exports = parser.sources.find((source) => source.internalPath === internal);
+    for (const statement of exports.statements) {
+      // Not exported, a callback nothing handles is not compiled: the host treats a missing
+      // proxy_on_* as "continue", as Envoy's does.
+      if (statement.kind === NodeKind.FunctionDeclaration && !used(statement.name.text)) statement.flags &= ~CommonFlags.Export;
+    }
   }
 
   // After every transform's afterParse (json-as's included), before compilation.
@@ -61,6 +68,29 @@ export default class ProxyWasmTransform extends Transform {
     }
   }
 }
+
+// The callbacks a filter can handle, each with the names whose presence in the filter's sources
+// (its own files and any library besides the SDK) says it may: a module exports only those, so
+// it links no dispatch code for what it never does (TCP, callouts, gRPC, ticks, queues).
+const CALLBACKS = [
+  [/^proxy_on_(request|response)_/, /\bHttpContext\b/],
+  [/^proxy_on_(new_connection|downstream_|upstream_)/, /\bTcpContext\b/],
+  [/^proxy_on_tick$/, /\bonTick\b/],
+  [/^proxy_on_queue_ready$/, /\bonQueueReady\b/],
+  [/^proxy_on_http_call_response$/, /\b(httpCall|onHttpCallResponse)\b/],
+  [/^proxy_on_grpc_/, /\b(grpcCall|grpcStream|onGrpc\w*)\b/],
+  [/^proxy_on_foreign_function$/, /\bonForeignFunction\b/],
+];
+
+/** Whether an export of sdk/abi/exports.ts is needed, judged from the text of every source outside the SDK and the standard library. */
+function usedCallbacks(sources) {
+  const texts = sources.filter((s) => !s.internalPath.startsWith(SDK) && !isStandardLibrary(s)).map((s) => s.text);
+  return (name) => {
+    const rule = CALLBACKS.find(([exported]) => exported.test(name));
+    return !rule || texts.some((text) => rule[1].test(text));
+  };
+}
+const isStandardLibrary = (source) => source.internalPath.startsWith("~lib/") && !source.normalizedPath.includes("node_modules/");
 
 const hasDecorator = (node, ...names) => node.decorators?.some((d) => names.includes(d.name.text)) ?? false;
 const isJsonClass = (node) => node.kind === NodeKind.ClassDeclaration && hasDecorator(node, "json", "serializable");

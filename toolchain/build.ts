@@ -108,7 +108,7 @@ const sha1 = (data: string | Uint8Array) => createHash("sha1").update(data).dige
 export function ascArgs(root: string, job: BuildJob, targetArgs = TARGET_ARGS[job.target]): string[] {
   return [
     job.module.entry, "--baseDir", root, "--config", "proxy-wasm-as.no-asconfig.json",
-    "--runtime", "incremental", "--exportStart", "_initialize",
+    "--runtime", "minimal", "--exportStart", "_initialize",
     "--use", "abort=~lib/proxy-wasm-as/sdk/log/abortFilter", "--use", "JSON_CACHE_SIZE=128",
     "--transform", require.resolve("json-as"), "--transform", SDK_TRANSFORM,
     ...targetArgs, "--outFile", job.outFile,

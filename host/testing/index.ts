@@ -282,6 +282,11 @@ export class Harness {
     return info;
   }
 
+  /** The module's linear memory, in bytes. It only grows: a filter that leaks shows it growing over many streams. */
+  get memorySize(): number {
+    return this.plugin.vm.memoryBytes.byteLength;
+  }
+
   /** The time the plugin sees (h.clock.nowNanos()). */
   get clock(): Clock {
     return this.plugin.clock;

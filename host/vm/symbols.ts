@@ -12,6 +12,7 @@ import { Reader, sections } from "./wasm-types.ts";
 export interface ModuleMap {
   version: number;
   sources: string[];
+  sourcesContent?: (string | null)[];
   mappings: string;
   /** Function names by function index (imports first). */
   x_functions?: (string | null)[];
@@ -209,10 +210,20 @@ export class ModuleSymbols {
       const { functionIndex } = original;
       const offset = original.offset - this.codeShift;
       this.names ??= this.map?.x_functions ?? functionNames(this.bytes);
-      const name = this.names[functionIndex] ?? (m[1] && !m[1].startsWith("wasm-function") ? m[1].replace(/^\$/, "") : null);
-      frames.push({ functionIndex, offset, name, source: this.locate(functionIndex, offset, name) });
+      let name = this.names[functionIndex] ?? (m[1] && !m[1].startsWith("wasm-function") ? m[1].replace(/^\$/, "") : null);
+      const source = this.locate(functionIndex, offset, name);
+      // The author's code inlined into a function of the SDK's (a method called from the
+      // dispatcher): name the frame by the author's declaration around that line.
+      if (source && !isLibrary(source.file) && (name === null || isLibrary(name))) name = this.declarationAt(source.file, source.line) ?? name;
+      frames.push({ functionIndex, offset, name, source });
     }
     return frames;
+  }
+
+  /** `Class#method` or `function` declared around `line` of `file`, from the map's copy of the source. */
+  private declarationAt(file: string, line: number): string | null {
+    const text = this.map?.sourcesContent?.[this.map.sources.indexOf(file)];
+    return text ? enclosingDeclaration(text.split("\n"), line - 1) : null;
   }
 
   /**
@@ -226,7 +237,9 @@ export class ModuleSymbols {
     const m = this.mappings;
     let i = m.at(offset);
     if (i < 0) return null;
-    if (name !== null && !isLibrary(name) && isLibrary(this.map.sources[m.sources[i]])) {
+    // An SDK function may hold the author's code too: the dispatcher calls a filter's method, which the optimizer often inlines.
+    const mayHoldAuthorCode = name !== null && (!isLibrary(name) || name.startsWith("~lib/proxy-wasm-as/"));
+    if (mayHoldAuthorCode && isLibrary(this.map.sources[m.sources[i]])) {
       this.starts ??= functionStarts(this.bytes);
       const start = this.starts[functionIndex] ?? 0;
       for (let j = i; j >= 0 && m.offsets[j] >= start; j--) {
@@ -238,6 +251,31 @@ export class ModuleSymbols {
     }
     return { file: this.map.sources[m.sources[i]], line: m.lines[i], column: m.columns[i] };
   }
+}
+
+const FUNCTION = /^(\s*)(?:export\s+)?function\s+([\w$]+)/;
+const METHOD = /^(\s*)(?:(?:public|private|protected|static|override|readonly|get|set)\s+)*([\w$]+)\s*(?:<[^>]*>)?\s*\(/;
+const CLASS = /^(\s*)(?:export\s+)?(?:abstract\s+)?class\s+([\w$]+)/;
+const NOT_METHODS = new Set(["if", "for", "while", "switch", "return", "catch", "do", "else", "new", "throw", "typeof", "super", "this"]);
+const indent = (m: RegExpExecArray) => m[1].length;
+
+/** The function, or class and method, whose body holds line `at` (0-based): the nearest declaration above it indented less. */
+export function enclosingDeclaration(lines: string[], at: number): string | null {
+  let depth = (/^\s*/.exec(lines[at] ?? "") ?? [""])[0].length;
+  for (let i = at; i >= 0; i--) {
+    const fn = FUNCTION.exec(lines[i]);
+    if (fn && indent(fn) < depth) return fn[2];
+    const method = METHOD.exec(lines[i]);
+    if (method && indent(method) < depth && !NOT_METHODS.has(method[2])) {
+      depth = indent(method);
+      for (let j = i - 1; j >= 0; j--) {
+        const cls = CLASS.exec(lines[j]);
+        if (cls && indent(cls) < depth) return `${cls[2]}#${method[2]}`;
+      }
+      return method[2];
+    }
+  }
+  return null;
 }
 
 /** Code that is not the author's: AssemblyScript's library, the SDK, json-as (all under ~lib/). */

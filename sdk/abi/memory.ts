@@ -7,9 +7,14 @@ export const OUT_LEN: usize = OUT_PTR + 4;
 
 /** The allocator the host calls to hand the module a value (`malloc` / `proxy_on_memory_allocate`). */
 export function allocateForHost(size: usize): usize {
+  hostBytesSinceCollect += <u32>size;
   // A raw block the collector never moves or reuses until freed below.
   return heap.alloc(size);
 }
+
+/** Bytes handed in by the host since the last collection: most become garbage once read (sdk/collector.ts). */
+export let hostBytesSinceCollect: u32 = 0;
+export function resetHostBytes(): void { hostBytesSinceCollect = 0; }
 
 /** The bytes the host handed over at OUT_PTR/OUT_LEN, copied into a managed buffer; the block is freed. */
 export function takeBytes(): ArrayBuffer {
