@@ -8,6 +8,30 @@ import {
 import { HeaderMapType, Status } from "./abi/types";
 import { OUT_LEN, OUT_PTR, clearOut, scratchLength, takeBytes, takeString, toScratch, utf8 } from "./abi/memory";
 
+/**
+ * `text` with A-Z lowercased and every other character kept: how header names (ASCII) compare.
+ * String#toLowerCase does the same for ASCII but links the Unicode case tables, about 5 KB.
+ */
+export function lowerAscii(text: string): string {
+  const length = text.length;
+  let i = 0;
+  while (i < length && !isUpperAscii(text.charCodeAt(i))) i++;
+  if (i == length) return text;
+  // @ts-ignore: AssemblyScript runtime builtin
+  const out = changetype<string>(__new(<usize>length << 1, idof<string>()));
+  const from = changetype<usize>(text);
+  const to = changetype<usize>(out);
+  memory.copy(to, from, <usize>i << 1);
+  for (; i < length; i++) {
+    const c = load<u16>(from + (<usize>i << 1));
+    store<u16>(to + (<usize>i << 1), isUpperAscii(c) ? c | 0x20 : c);
+  }
+  return out;
+}
+
+// @ts-ignore: decorator
+@inline function isUpperAscii(c: i32): bool { return <u32>(c - 0x41) < 26; }
+
 export class Header {
   constructor(public name: string, public value: string) {}
 }

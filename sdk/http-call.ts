@@ -3,7 +3,7 @@
 import { proxy_get_buffer_bytes, proxy_get_header_map_pairs, proxy_http_call } from "./abi/imports";
 import { BufferType, HeaderMapType, Status } from "./abi/types";
 import { OUT_LEN, OUT_PTR, clearOut, takeBytes, utf8 } from "./abi/memory";
-import { Header, deserializePairs, serializePairs } from "./headers";
+import { Header, deserializePairs, lowerAscii, serializePairs } from "./headers";
 import { log } from "./log";
 
 const TOKEN_PTR: usize = memory.data(4, 4);
@@ -28,7 +28,7 @@ export class HttpCallResponse {
   }
 
   header(name: string): string | null {
-    const lower = name.toLowerCase();
+    const lower = lowerAscii(name);
     for (let i = 0; i < this.headers.length; i++) if (this.headers[i].name == lower) return this.headers[i].value;
     return null;
   }

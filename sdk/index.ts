@@ -5,7 +5,7 @@ export {
 } from "./abi/types";
 export { RootContext, StreamContext, HttpContext, TcpContext } from "./contexts";
 export { registerRootContext, RootFactory } from "./dispatcher";
-export { Header, EncodedHeader, HeaderMap } from "./headers";
+export { Header, EncodedHeader, HeaderMap, lowerAscii } from "./headers";
 export { Body } from "./buffers";
 export { Replacer, indexOf, utf8Bytes } from "./bytes";
 export { HttpMessage, HttpRequest, request, response, continueRequest, continueResponse, closeStream, sendLocalReply, sendLocalReplyBytes } from "./stream";

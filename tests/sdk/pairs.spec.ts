@@ -1,4 +1,4 @@
-import { Header, deserializePairs, serializePairs } from "../../sdk/headers";
+import { Header, deserializePairs, lowerAscii, serializePairs } from "../../sdk/headers";
 
 function roundTrip(pairs: Header[]): Header[] {
   return deserializePairs(serializePairs(pairs));
@@ -36,5 +36,19 @@ describe("pairs encoding", () => {
     const full = serializePairs([new Header("a", "1"), new Header("b", "2")]);
     expect(deserializePairs(full.slice(0, full.byteLength - 2)).length).toBe(1);
     expect(deserializePairs(full.slice(0, 3)).length).toBe(0);
+  });
+});
+
+describe("lowerAscii", () => {
+  it("lowercases A-Z and keeps everything else, non-ASCII included", () => {
+    expect(lowerAscii("Content-Type")).toBe("content-type");
+    expect(lowerAscii("X-ÄBC-Ω")).toBe("x-Äbc-Ω");
+    expect(lowerAscii("@[`{")).toBe("@[`{");
+    expect(lowerAscii("")).toBe("");
+  });
+
+  it("answers the same string when there is nothing to lowercase", () => {
+    const text = "already-lower";
+    expect(changetype<usize>(lowerAscii(text))).toBe(changetype<usize>(text));
   });
 });

@@ -13,7 +13,7 @@
 //     "max_age": 600
 //   }
 import {
-  RootContext, HttpContext, HeadersAction, Header, registerRootContext, request, response, sendLocalReply, config, log,
+  RootContext, HttpContext, HeadersAction, Header, registerRootContext, request, response, sendLocalReply, config, log, lowerAscii,
 } from "proxy-wasm-as/sdk";
 
 @json
@@ -45,7 +45,7 @@ function matches(pattern: string, origin: string): bool {
 function variesByOrigin(vary: string): bool {
   const names = vary.split(",");
   for (let i = 0; i < names.length; i++) {
-    const name = names[i].trim().toLowerCase();
+    const name = lowerAscii(names[i].trim());
     if (name == "origin" || name == "*") return true;
   }
   return false;
@@ -69,7 +69,7 @@ class CorsRoot extends RootContext {
       return false;
     }
     for (let i = 0; i < parsed.allow_origins.length; i++) {
-      const origin = parsed.allow_origins[i].toLowerCase();
+      const origin = lowerAscii(parsed.allow_origins[i]);
       if (origin == "*") this.anyOrigin = true;
       else if (origin.indexOf("*") != origin.lastIndexOf("*")) {
         log.error(`cors: allow_origins[${i}] "${origin}" has more than one "*"`);
@@ -77,7 +77,7 @@ class CorsRoot extends RootContext {
       } else this.patterns.push(origin);
     }
     for (let i = 0; i < parsed.allow_headers.length; i++) {
-      const name = parsed.allow_headers[i].toLowerCase();
+      const name = lowerAscii(parsed.allow_headers[i]);
       if (name == "*") this.anyHeader = true;
       else this.allowHeaders.push(name);
     }
@@ -92,7 +92,7 @@ class CorsRoot extends RootContext {
 
   allows(origin: string): bool {
     if (this.anyOrigin) return true;
-    const lower = origin.toLowerCase();
+    const lower = lowerAscii(origin);
     for (let i = 0; i < this.patterns.length; i++) if (matches(this.patterns[i], lower)) return true;
     return false;
   }
@@ -153,7 +153,7 @@ class Cors extends HttpContext {
     if (requested == null || this.owner.anyHeader) return "";
     const names = requested.split(",");
     for (let i = 0; i < names.length; i++) {
-      const name = names[i].trim().toLowerCase();
+      const name = lowerAscii(names[i].trim());
       if (name.length > 0 && !this.owner.allowHeaders.includes(name)) return `header ${name} is not allowed`;
     }
     return "";

@@ -13,7 +13,7 @@
 //   }
 import {
   RootContext, HttpContext, HeadersAction, Header, registerRootContext, request, sendLocalReply, config, safeJson, log, time,
-  base64url, hmacSha256, constantTimeEqual,
+  base64url, hmacSha256, constantTimeEqual, lowerAscii,
 } from "proxy-wasm-as/sdk";
 
 @json
@@ -87,7 +87,7 @@ class JwtCheck extends HttpContext {
     const authorization = request.headers.get("authorization");
     if (authorization == null) return this.deny("", "no bearer token");
     // The scheme is case-insensitive (RFC 7235 §2.1).
-    if (authorization.length < 7 || authorization.substring(0, 7).toLowerCase() != "bearer ") {
+    if (authorization.length < 7 || lowerAscii(authorization.substring(0, 7)) != "bearer ") {
       return this.deny("invalid_request", "the Authorization header is not a Bearer token");
     }
     const problem = this.check(authorization.substring(7).trim());
