@@ -51,7 +51,10 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe("a filter project of one's own", () => {
   let project = "";
   let running: ChildProcess | null = null;
-  afterAll(() => running?.kill("SIGTERM"));
+  // npm start runs the proxy in a child of its own: end the whole process group, not npm alone.
+  afterAll(() => {
+    if (running?.pid !== undefined) process.kill(-running.pid, "SIGTERM");
+  });
 
   it("is made by init and installs from the packed package", async () => {
     project = await newProject("my-filter");
@@ -97,7 +100,7 @@ describe("a filter project of one's own", () => {
     const yaml = readFileSync(join(project, "envoy.yaml"), "utf8")
       .replace("port_value: 10000", `port_value: ${listen}`).replace("port_value: 9901", `port_value: ${admin}`).replace("port_value: 8080", `port_value: ${upstream}`);
     writeFileSync(join(project, "envoy.yaml"), yaml);
-    running = spawn(NPM, ["start"], { cwd: project, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+    running = spawn(NPM, ["start"], { cwd: project, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"], detached: true });
     let output = "";
     running.stdout!.on("data", (d) => (output += d));
     running.stderr!.on("data", (d) => (output += d));
