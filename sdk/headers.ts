@@ -115,6 +115,24 @@ export class HeaderMap {
     return status == Status.Ok ? takeString() : null;
   }
 
+  /** The value of `name` as the host holds it (UTF-8), not decoded, or null when absent: to compare or copy bytes. */
+  getBytes(name: string): ArrayBuffer | null {
+    const key = toScratch(0, name), keyLen = scratchLength;
+    clearOut();
+    const status = proxy_get_header_map_value(this.mapType, key, keyLen, OUT_PTR, OUT_LEN);
+    return status == Status.Ok ? takeBytes() : null;
+  }
+
+  /** Whether the map holds `name`; its value is not decoded. */
+  has(name: string): bool {
+    const key = toScratch(0, name), keyLen = scratchLength;
+    clearOut();
+    if (proxy_get_header_map_value(this.mapType, key, keyLen, OUT_PTR, OUT_LEN) != Status.Ok) return false;
+    const ptr = load<usize>(OUT_PTR);
+    if (ptr != 0) heap.free(ptr);
+    return true;
+  }
+
   /** Every pair, in order (a name may appear more than once). */
   getAll(): Header[] {
     clearOut();

@@ -30,6 +30,13 @@ describe("SDK helpers against the host", () => {
     expect(await probe(h, "echo", "")).toBe("");
   });
 
+  it("a header's value as bytes (UTF-8, not decoded) and whether it is there", async () => {
+    const h = await Harness.load(wasm);
+    expect(await probe(h, "header-bytes", "x-token", { "x-token": "h\u00e9" })).toBe("true 68c3a9");
+    expect(await probe(h, "header-bytes", "x-empty", { "x-empty": "" })).toBe("true ");
+    expect(await probe(h, "header-bytes", "x-absent")).toBe("false null");
+  });
+
   it("properties: request attributes, the connection, and the plugin", async () => {
     const h = await Harness.load(wasm, {
       rootId: "sdk_probe", pluginName: "probe", vmId: "vm7",

@@ -75,7 +75,7 @@ class Deny extends HttpContext {
   private refusal(): string | null {
     const required = this.settings.required;
     for (let i = 0; i < required.length; i++) {
-      if (request.headers.get(required[i]) == null) return `missing header ${required[i]}`;
+      if (!request.headers.has(required[i])) return `missing header ${required[i]}`;
     }
     const rules = this.settings.deny;
     for (let i = 0; i < rules.length; i++) {

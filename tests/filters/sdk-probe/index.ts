@@ -79,6 +79,10 @@ class Probe extends HttpContext {
     } else if (probe == "property-bytes") {
       const value = properties.getBytes(input.split("."));
       result = value != null ? hex(value) : "null";
+    } else if (probe == "header-bytes") {
+      // x-arg names a request header: whether it is there, and its value's bytes in hex.
+      const bytes = request.headers.getBytes(input);
+      result = `${request.headers.has(input)} ${bytes != null ? hex(bytes) : "null"}`;
     } else if (probe == "now") {
       result = time.nowNanos().toString();
     }
