@@ -1,8 +1,8 @@
-// Parsing JSON into typed values without the risk of aborting the VM: json-as aborts on
-// malformed input (AssemblyScript has no try/catch), so the text is checked first against
-// the grammar and T's shape (sdk/json-check.ts) and json-as only ever sees text it can parse.
-import { JSON } from "json-as";
-import { checkJsonAs, memberText } from "./json-check";
+// Parsing JSON into typed values without the risk of aborting the VM: the SDK's reader
+// (sdk/json-reader.ts) checks the text against the grammar and T's shape while it builds the
+// T, and reports what is wrong, where, instead of trapping as json-as alone would.
+import { JsonReader, memberText } from "./json-reader";
+import { jsonAsStringify } from "./json-fallback";
 
 let lastProblem: string = "";
 
@@ -20,24 +20,16 @@ export namespace safeJson {
    * (config.parse) wants a typo caught. For any members, parse into json-as's `JSON.Obj`.
    */
   export function tryParse<T>(text: string, ignoreUnknown: bool = false): T | null {
-    const problem = checkJsonAs<T>(text, ignoreUnknown);
+    const reader = new JsonReader(text);
+    reader.ignoreUnknown = ignoreUnknown;
+    const value = reader.document<T>();
+    const problem = reader.error;
     if (problem != null) {
       lastProblem = problem;
       return null;
     }
     lastProblem = "";
-    // @ts-ignore: members json-as and the SDK's transform add to @json classes
-    if (isReference<T>() && !isString<T>() && !isArray<T>() && isDefined(changetype<nonnull<T>>(0).__INITIALIZE)) {
-      // A @json class: hand json-as an object with its defaults already set. json-as 1.6
-      // would skip setting them for a class extending another whose fields are all required
-      // (it sees the parent's __DESERIALIZE_FULL_WRITE marker, inherited, and zeroes the
-      // object instead): an absent @optional field would read 0, or null for a string.
-      // @ts-ignore: AssemblyScript runtime builtin
-      const fresh = changetype<nonnull<T>>(__new(offsetof<nonnull<T>>(), idof<nonnull<T>>()));
-      // @ts-ignore: members json-as and the SDK's transform add to @json classes
-      return JSON.parse<T>(text, changetype<T>(fresh.__INITIALIZE()));
-    }
-    return JSON.parse<T>(text);
+    return value;
   }
 
   /**
@@ -57,6 +49,7 @@ export namespace safeJson {
 
   /** `value` as JSON text (json-as's serializer). */
   export function stringify<T>(value: T): string {
-    return JSON.stringify<T>(value);
+    if (isDefined(jsonAsStringify)) return jsonAsStringify<T>(value);
+    ERROR("proxy-wasm-as: safeJson.stringify is json-as's, which the build left out; import json-as in the filter (import { JSON } from \"json-as\")");
   }
 }

@@ -1,13 +1,15 @@
-// Typed JSON (sdk/json.ts, sdk/json-check.ts, the shapes sdk/transform.js adds to @json
+// Typed JSON (sdk/json.ts, sdk/json-reader.ts, the members sdk/transform.js adds to @json
 // classes), through the test filter tests/filters/json-probe: what a wrong configuration
 // logs and how the plugin refuses to start, and what request data that is not of the
-// expected shape gives (null and the reason) while the VM goes on serving.
+// expected shape gives (null and the reason) while the VM goes on serving. The reader's
+// decoding itself, through tests/filters/json-lean, a filter whose build leaves json-as out.
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Harness } from "../host/testing/index.ts";
 
 const wasm = join(import.meta.dirname, "../build/test-json-probe.wasm");
+const lean = join(import.meta.dirname, "../build/test-json-lean.wasm");
 // Text, not JSON.stringify: JavaScript numbers cannot hold -9223372036854775808 exactly.
 const good = '{"id": "edge", "limit-list": [{"rate": 1}, {"rate": -5, "burst": 255, "label": "b"}], "names": {"a": [1, -9223372036854775808]}}';
 
@@ -171,5 +173,54 @@ describe("safeJson.tryParse<T> on request data", () => {
   it("checks nesting depth for any-typed values without trapping", async () => {
     const h = await Harness.load(wasm, { configuration: good });
     expect(post(h, "/names", '{"a": ' + "[".repeat(100))).toMatchObject({ status: 400, bodyText: "$.a: expected a string, found an array at line 1 column 7" });
+  });
+});
+
+describe("the reader's decoding, in a filter without json-as", () => {
+  const decode = async (body: string) => post(await Harness.load(lean, {}), "/", body);
+  const defaults = "level=3 small=-7 least=1 most=2 ratio=0.5 tiny=0.25 text=default lists= flag=true pair=none";
+
+  it("links no json-as code when only the reader's types are read", () => {
+    for (const name of ["test-json-lean", "add-header"]) {
+      const map = JSON.parse(readFileSync(join(import.meta.dirname, `../build/${name}.wasm.map`), "utf8"));
+      const functions: string[] = map.x_functions.filter(Boolean);
+      expect(functions.some((f) => f.includes("json-reader/JsonReader#read")), name).toBe(true);
+      expect(functions.filter((f) => f.includes("json-as")), name).toEqual([]);
+    }
+  });
+
+  it("keeps the defaults of absent @optional fields, a parent class's too, and starts a class whose constructor takes arguments from its initializers", async () => {
+    expect(await decode('{"id": "x"}')).toMatchObject({ status: 200, bodyText: `id=x ${defaults}` });
+    expect((await decode('{"id": "x", "pair": {"left": 4}, "level": 5, "flag": false}')).bodyText)
+      .toBe("id=x level=5 small=-7 least=1 most=2 ratio=0.5 tiny=0.25 text=default lists= flag=false pair=4,9");
+    expect(await decode('{"id": "x", "pair": {"right": 4}}')).toMatchObject({ status: 400, bodyText: '$.pair: missing field "left" at line 1 column 21' });
+  });
+
+  it("reads integers at the edges of their types", async () => {
+    expect((await decode('{"id": "x", "small": -128, "least": -9223372036854775808, "most": 18446744073709551615}')).bodyText)
+      .toContain("small=-128 least=-9223372036854775808 most=18446744073709551615 ");
+    expect((await decode('{"id": "x", "small": 127, "least": 9223372036854775807, "most": 0}')).bodyText)
+      .toContain("small=127 least=9223372036854775807 most=0 ");
+    expect((await decode('{"id": "x", "small": 128}')).bodyText).toBe("$.small: expected an integer from -128 to 127, found 128 at line 1 column 22");
+  });
+
+  it("reads floats, with exponents, exactly as JavaScript does", async () => {
+    const ratio = async (text: string) => Number(/ratio=(\S+)/.exec((await decode(`{"id": "x", "ratio": ${text}}`)).bodyText)![1]);
+    for (const text of ["-1.25e-3", "1.5E+2", "6.02214076E23", "1e308", "5e-324", "2.2250738585072014e-308", "0.30000000000000004",
+      "123456789012345678901234567890", "0.1", "1E-7", "9007199254740993", "3.141592653589793"]) {
+      expect(Object.is(await ratio(text), Number(text)), text).toBe(true);
+    }
+    expect((await decode('{"id": "x", "tiny": 1.5e2, "ratio": 1e400}')).bodyText).toContain("ratio=Infinity tiny=150.0 ");
+  });
+
+  it("resolves every escape in a string, \\u surrogate pairs included", async () => {
+    const text = String.raw`a\"b\\c\/d\b\f\n\r\t\u0041\u00e9\ud83d\ude00`;
+    expect((await decode(`{"id": "x", "text": "${text}"}`)).bodyText).toContain(`text=a"b\\c/d\b\f\n\r\tAé😀 `);
+  });
+
+  it("reads maps of arrays of 64-bit integers", async () => {
+    expect((await decode('{"id": "x", "lists": {"a": [1, -2, 9223372036854775807], "b": [], "a b": [-9223372036854775808]}}')).bodyText)
+      .toContain("lists=a:[1,-2,9223372036854775807];b:[];a b:[-9223372036854775808] ");
+    expect((await decode('{"id": "x", "lists": {"a": [1, 2.5]}}')).bodyText).toBe("$.lists.a[1]: expected an integer, found 2.5 at line 1 column 32");
   });
 });

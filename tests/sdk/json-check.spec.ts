@@ -1,4 +1,4 @@
-import { checkJson } from "../../sdk/json-check";
+import { checkJson } from "../../sdk/json-reader";
 import { config } from "../../sdk/config";
 import { properties } from "../../sdk/properties";
 // The mock host (as-pect.config.js) hands values over through the module's allocator.

@@ -1,0 +1,593 @@
+// The SDK's JSON reader: one pass over the text that checks it against the JSON grammar (RFC
+// 8259) and T's shape and builds the T at the same time. json-as alone aborts on malformed
+// input (AssemblyScript cannot catch) and trusts the text to have T's shape (it reads `3.5`
+// into an i32 as 285, `"three"` as 0, passes missing and unknown fields silently), so the
+// reader reports the first problem instead, with its JSON path and position, as serde and
+// Go's encoding/json do:
+//
+//   {"limits": [{"rate": 1}, {"rate": 2}, {"rate": "three"}]}
+//   $.limits[2].rate: expected an integer from -2147483648 to 2147483647, found "three" at line 1 column 48
+//
+// T's shape comes from the type system where AssemblyScript can answer at compile time (bool,
+// integers and their ranges, floats, strings, nullability, arrays, maps with string keys) and,
+// for a class marked @json, from members the SDK's transform (sdk/transform.js) adds:
+// `__PWAS_KEYS()` (the JSON names of its fields), `__PWAS_REQUIRED()` (which must be present:
+// not @optional and not nullable) and `__PWAS_FIELD(reader, index, depth)` (reads field
+// `index` as its declared type into the object). Anything else (json-as's JSON.Obj and
+// JSON.Value, Set, Date, a class with a custom deserializer or a lazy field) is checked for
+// syntax here and built by json-as (sdk/json-fallback.ts); the transform leaves that file and
+// json-as out of builds that need neither, so a filter using only these types links no json-as.
+import { jsonAsRead, jsonAsParse } from "./json-fallback";
+
+const MAX_DEPTH = 64;
+const MAX_EXACT: u64 = 1 << 53;
+
+// @ts-ignore: decorator
+@inline function isDigit(c: i32): bool { return c >= 0x30 && c <= 0x39; }
+
+/** What a read gives back after a failure: never used, the reader's error says why. */
+// @ts-ignore: decorator
+@inline function nothing<T>(): T {
+  // @ts-ignore: a zero of T, whatever T is
+  return isReference<T>() ? changetype<T>(0) : <T>0;
+}
+
+export class JsonReader {
+  pos: i32 = 0;
+  error: string | null = null;
+  // The path to the value being read: pairs (start, end) of a member name's raw text between
+  // its quotes, or (-1, index) for an array element. Formatted only on error.
+  private path: i32[] = [];
+  // The member name just read: its raw text lies between keyStart and keyEnd.
+  private keyStart: i32 = 0;
+  private keyEnd: i32 = 0;
+  // Whether the string just scanned had escapes (its raw text is not its value).
+  private escaped: bool = false;
+
+  /** Skip members a @json class does not declare, as serde and Go do by default (true), or refuse them (false). */
+  ignoreUnknown: bool = false;
+
+  constructor(readonly text: string) {}
+
+  /** Fails with `expected <expected>, found <what is at pos>`. Always false. */
+  fail(expected: string): bool {
+    return this.report(`expected ${expected}, found ${this.found()}`);
+  }
+
+  /** Records `message` (the first one wins) with the current path and position. Always false. */
+  report(message: string): bool {
+    if (this.error == null) this.error = `${this.pathText()}: ${message} at ${this.where(this.pos)}`;
+    return false;
+  }
+
+  private where(pos: i32): string {
+    let line = 1;
+    let lineStart = 0;
+    for (let i = 0; i < pos && i < this.text.length; i++) {
+      if (this.text.charCodeAt(i) == 0x0a) { line++; lineStart = i + 1; }
+    }
+    return `line ${line} column ${pos - lineStart + 1}`;
+  }
+
+  private pathText(): string {
+    let out = "$";
+    for (let i = 0; i < this.path.length; i += 2) {
+      const start = this.path[i];
+      const end = this.path[i + 1];
+      if (start < 0) { out += `[${end}]`; continue; }
+      const name = this.text.substring(start, end);
+      out += isIdentifier(name) ? "." + name : `["${name}"]`;
+    }
+    return out;
+  }
+
+  /** What is at pos, as a message shows it: a short value, "an object", "end of input", … */
+  private found(): string {
+    const c = this.peek();
+    if (c < 0) return "end of input";
+    if (c == 0x7b) return "an object";
+    if (c == 0x5b) return "an array";
+    let end = this.pos;
+    if (c == 0x22) {
+      end++;
+      while (end < this.text.length && this.text.charCodeAt(end) != 0x22) end += this.text.charCodeAt(end) == 0x5c ? 2 : 1;
+      end = min(end + 1, this.text.length);
+    } else {
+      while (end < this.text.length && isValueChar(this.text.charCodeAt(end))) end++;
+      if (end == this.pos) return `"${this.text.charAt(this.pos)}"`;
+    }
+    const token = this.text.substring(this.pos, end);
+    return token.length > 40 ? token.substring(0, 37) + "..." : token;
+  }
+
+  peek(): i32 {
+    return this.pos < this.text.length ? this.text.charCodeAt(this.pos) : -1;
+  }
+
+  skipSpace(): void {
+    while (true) {
+      const c = this.peek();
+      if (c != 0x20 && c != 0x09 && c != 0x0a && c != 0x0d) return;
+      this.pos++;
+    }
+  }
+
+  /** The whole text as one T (see `error` for whether it was one). */
+  document<T>(): T {
+    const value = this.read<T>(0);
+    this.end();
+    return value;
+  }
+
+  /** Nothing but space follows the value just read. */
+  end(): bool {
+    this.skipSpace();
+    return this.pos == this.text.length || this.fail("end of input after the JSON value");
+  }
+
+  /**
+   * The value at pos as a T, pos moved past it; on a problem, `error` says what and the value
+   * is not to be used. The transform's __PWAS_FIELD calls this for each field.
+   */
+  read<T>(depth: i32): T {
+    if (depth > MAX_DEPTH) {
+      this.report("nesting deeper than 64");
+      return nothing<T>();
+    }
+    this.skipSpace();
+    const c = this.peek();
+    if (isBoolean<T>()) {
+      if (this.word("true")) return <T>true;
+      if (!this.word("false")) this.fail("true or false");
+      return <T>false;
+    } else if (isInteger<T>()) {
+      return this.integer<T>();
+    } else if (isFloat<T>()) {
+      if (c == 0x2d || isDigit(c)) return <T>this.float();
+      this.fail("a number");
+      return <T>0;
+    } else if (isReference<T>()) {
+      if (c == 0x6e && this.word("null")) {
+        if (isNullable<T>()) return changetype<T>(0);
+        this.pos -= 4;
+      }
+      if (isString<T>()) {
+        if (c == 0x22) return changetype<T>(this.string());
+        this.fail("a string");
+      } else if (isArray<T>()) {
+        if (c == 0x5b) return this.array<T>(depth);
+        this.fail("an array");
+      } else if (changetype<nonnull<T>>(0) instanceof Map) {
+        // @ts-ignore: AssemblyScript's indexof on a type the editor cannot narrow
+        if (!isString<indexof<nonnull<T>>>()) return this.viaJsonAs<T>(depth);
+        if (c == 0x7b) return this.map<T>(depth);
+        this.fail("an object");
+        // @ts-ignore: a member the SDK's transform adds to @json classes
+      } else if (isDefined(changetype<nonnull<T>>(0).__PWAS_KEYS)) {
+        if (c == 0x7b) return this.object<T>(depth);
+        this.fail("an object");
+      } else {
+        return this.viaJsonAs<T>(depth);
+      }
+      return changetype<T>(0);
+    }
+    return this.viaJsonAs<T>(depth);
+  }
+
+  /** A type only json-as builds: checked for syntax (and its kind) here, then parsed by json-as. */
+  private viaJsonAs<T>(depth: i32): T {
+    if (isDefined(jsonAsRead)) return jsonAsRead<T>(this, depth);
+    ERROR("proxy-wasm-as: this type is built by json-as, which the build left out; import json-as in the filter (import { JSON } from \"json-as\")");
+  }
+
+  private integer<T>(): T {
+    const start = this.pos;
+    const c = this.peek();
+    // No sign at all for an unsigned type, not even "-0" (json-as aborted on it).
+    if (!isDigit(c) && (c != 0x2d || !isSigned<T>())) {
+      this.fail(integerRange<T>());
+      return <T>0;
+    }
+    if (!this.number()) return <T>0;
+    const negative = c == 0x2d;
+    let magnitude: u64 = 0;
+    let overflow = false;
+    for (let i = negative ? start + 1 : start; i < this.pos; i++) {
+      const d = this.text.charCodeAt(i);
+      if (!isDigit(d)) { // a fraction or an exponent
+        this.pos = start;
+        this.fail("an integer");
+        return <T>0;
+      }
+      const digit = <u64>(d - 0x30);
+      if (magnitude > u64.MAX_VALUE / 10 || (magnitude == u64.MAX_VALUE / 10 && digit > u64.MAX_VALUE % 10)) overflow = true;
+      magnitude = magnitude * 10 + digit;
+    }
+    if (overflow || magnitude > (negative ? maxNegative<T>() : maxPositive<T>())) {
+      this.pos = start;
+      this.fail(integerRange<T>());
+      return <T>0;
+    }
+    return <T>(negative ? 0 - magnitude : magnitude);
+  }
+
+  /**
+   * The number at pos. Exact, as json-as reads it, when its digits make an integer up to 2^53
+   * and its power of ten is within ±22 (both exact in an f64, so one multiplication or division
+   * rounds correctly); otherwise the standard library's parseFloat reads it.
+   */
+  private float(): f64 {
+    const start = this.pos;
+    if (!this.number()) return 0;
+    const negative = this.text.charCodeAt(start) == 0x2d;
+    let mantissa: u64 = 0;
+    let exponent = 0;
+    let fraction = false;
+    let exact = true;
+    for (let i = negative ? start + 1 : start; exact && i < this.pos; i++) {
+      const c = this.text.charCodeAt(i);
+      if (c == 0x2e) {
+        fraction = true;
+      } else if (isDigit(c)) {
+        exact = mantissa <= MAX_EXACT / 10; // (more digits than that: parseFloat)
+        mantissa = mantissa * 10 + <u64>(c - 0x30);
+        if (fraction) exponent--;
+      } else { // "e", a sign, digits
+        let j = isDigit(this.text.charCodeAt(i + 1)) ? i + 1 : i + 2;
+        const power = this.text.charCodeAt(i + 1) == 0x2d ? -1 : 1;
+        exact = this.pos - j <= 4;
+        let e = 0;
+        for (; j < this.pos; j++) e = e * 10 + this.text.charCodeAt(j) - 0x30;
+        exponent += power * e;
+        break;
+      }
+    }
+    if (!exact || mantissa > MAX_EXACT || exponent < -22 || exponent > 22) return parseFloat(this.text.substring(start, this.pos));
+    let scale = 1.0;
+    for (let k = abs(exponent); k > 0; k--) scale *= 10;
+    const value = exponent < 0 ? <f64>mantissa / scale : <f64>mantissa * scale;
+    return negative ? -value : value;
+  }
+
+  private array<T>(depth: i32): T {
+    const out = instantiate<nonnull<T>>();
+    if (this.enterArray()) {
+      // @ts-ignore: AssemblyScript's valueof on a type the editor cannot narrow
+      do out.push(this.read<valueof<nonnull<T>>>(depth + 1)); while (this.nextElement());
+    }
+    return out;
+  }
+
+  private map<T>(depth: i32): T {
+    const out = instantiate<nonnull<T>>();
+    if (this.enterObject()) {
+      // @ts-ignore: AssemblyScript's valueof on a type the editor cannot narrow
+      do out.set(this.keyText(), this.read<valueof<nonnull<T>>>(depth + 1)); while (this.nextMember());
+    }
+    return out;
+  }
+
+  private object<T>(depth: i32): T {
+    const open = this.pos;
+    // With its defaults: a class the transform found no argument-free constructor for
+    // (__PWAS_BLANK) gets json-as's __INITIALIZE (the field initializers, no constructor).
+    // @ts-ignore: members json-as and the SDK's transform add to @json classes
+    const out = isDefined(changetype<nonnull<T>>(0).__PWAS_BLANK)
+      // @ts-ignore: AssemblyScript runtime builtin and a member json-as adds to @json classes
+      ? changetype<nonnull<T>>(__new(offsetof<nonnull<T>>(), idof<nonnull<T>>())).__INITIALIZE()
+      : instantiate<nonnull<T>>();
+    // @ts-ignore: members the SDK's transform adds to @json classes
+    const keys = out.__PWAS_KEYS();
+    const seen = new StaticArray<bool>(keys.length);
+    if (this.enterObject()) {
+      do {
+        const index = this.field(keys, seen, depth);
+        // @ts-ignore: members the SDK's transform adds to @json classes
+        if (index >= 0) out.__PWAS_FIELD<JsonReader>(this, index, depth + 1);
+      } while (this.nextMember());
+    }
+    // @ts-ignore: members the SDK's transform adds to @json classes
+    if (this.error == null) this.requireAll(keys, out.__PWAS_REQUIRED(), seen, open);
+    // A class with a lazy field: checked here, built by json-as (which keeps the lazy part's text).
+    // @ts-ignore: members the SDK's transform adds to @json classes
+    if (isDefined(out.__PWAS_JSON_AS)) {
+      if (this.error != null) return changetype<T>(0);
+      if (isDefined(jsonAsParse)) return jsonAsParse<T>(this.text.substring(open, this.pos));
+      ERROR("proxy-wasm-as: a class with a lazy field is built by json-as, which the build left out");
+    }
+    return out;
+  }
+
+  /** The index in `keys` of the member name just read; -1 for a member skipped or refused. */
+  private field(keys: StaticArray<string>, seen: StaticArray<bool>, depth: i32): i32 {
+    const keyAt = this.keyStart - 1;
+    const name = this.keyText();
+    let index = keys.length - 1;
+    while (index >= 0 && keys[index] != name) index--;
+    if (index < 0) {
+      if (this.ignoreUnknown) {
+        this.skip(depth + 1);
+        return -1;
+      }
+      this.pos = keyAt;
+      this.report(`unknown field${knownFields(keys)}`);
+      return -1;
+    }
+    if (seen[index]) {
+      this.pos = keyAt;
+      this.report("duplicate field");
+      return -1;
+    }
+    seen[index] = true;
+    return index;
+  }
+
+  private requireAll(keys: StaticArray<string>, required: StaticArray<bool>, seen: StaticArray<bool>, open: i32): void {
+    for (let i = 0; i < keys.length; i++) {
+      if (required[i] && !seen[i]) {
+        this.pos = open;
+        this.report(`missing field "${keys[i]}"`);
+        return;
+      }
+    }
+  }
+
+  /** Steps past "[" or "{"; false when `close` follows at once (stepped past too). */
+  private open(close: i32): bool {
+    this.pos++;
+    this.skipSpace();
+    if (this.peek() != close) return true;
+    this.pos++;
+    return false;
+  }
+
+  /** At "[": steps in; true when an element follows (its index on the path), false for "[]". */
+  private enterArray(): bool {
+    if (!this.open(0x5d)) return false;
+    this.path.push(-1);
+    this.path.push(0);
+    return true;
+  }
+
+  /** After an element: true when another follows; false after "]" or on a problem. */
+  private nextElement(): bool {
+    if (this.error != null) return false;
+    this.skipSpace();
+    const c = this.peek();
+    if (c == 0x2c) {
+      this.pos++;
+      this.path[this.path.length - 1]++;
+      return true;
+    }
+    this.path.length -= 2; // what follows the elements belongs to the array
+    if (c == 0x5d) this.pos++;
+    else this.fail('"," or "]"');
+    return false;
+  }
+
+  /** At "{": steps in; true when a member follows (its name read and on the path, and the ":"), false for "{}". */
+  private enterObject(): bool {
+    return this.open(0x7d) && this.member();
+  }
+
+  /** After a member's value: true when another member follows (read as enterObject does); false after "}" or on a problem. */
+  private nextMember(): bool {
+    if (this.error != null) return false;
+    this.path.length -= 2;
+    this.skipSpace();
+    const c = this.peek();
+    if (c == 0x2c) {
+      this.pos++;
+      return this.member();
+    }
+    if (c == 0x7d) this.pos++;
+    else this.fail('"," or "}"');
+    return false;
+  }
+
+  /** Reads `"name" :` and pushes the name on the path. */
+  private member(): bool {
+    this.skipSpace();
+    if (this.peek() != 0x22) return this.fail("a quoted member name");
+    this.keyStart = this.pos + 1;
+    if (!this.scanString()) return false;
+    this.keyEnd = this.pos - 1;
+    this.path.push(this.keyStart);
+    this.path.push(this.keyEnd);
+    this.skipSpace();
+    if (this.peek() != 0x3a) return this.fail('":"');
+    this.pos++;
+    return true;
+  }
+
+  /** The member name just read, escapes resolved. */
+  private keyText(): string {
+    return this.escaped ? unescape(this.text, this.keyStart, this.keyEnd) : this.text.substring(this.keyStart, this.keyEnd);
+  }
+
+  /** Any JSON value (syntax only); member names and indexes still go on the path for messages. */
+  skip(depth: i32): bool {
+    if (depth > MAX_DEPTH) return this.report("nesting deeper than 64");
+    this.skipSpace();
+    const c = this.peek();
+    if (c == 0x7b) {
+      if (this.enterObject()) do this.skip(depth + 1); while (this.nextMember());
+    } else if (c == 0x5b) {
+      if (this.enterArray()) do this.skip(depth + 1); while (this.nextElement());
+    } else if (c == 0x22) {
+      this.scanString();
+    } else if (c == 0x2d || isDigit(c)) {
+      this.number();
+    } else if (!this.word("true") && !this.word("false") && !this.word("null")) {
+      this.fail("a JSON value");
+    }
+    return this.error == null;
+  }
+
+  /**
+   * With pos at a JSON object: finds its member `name` and answers where that member's value
+   * starts (pos then at its end), or -1 when the object has none (or the text is malformed).
+   */
+  findMember(name: string): i32 {
+    this.skipSpace();
+    if (this.peek() != 0x7b || !this.enterObject()) return -1;
+    do {
+      const key = this.keyText();
+      this.skipSpace();
+      const start = this.pos;
+      if (!this.skip(1)) return -1;
+      if (key == name) return start;
+    } while (this.nextMember());
+    return -1;
+  }
+
+  private word(w: string): bool {
+    if (this.text.substr(this.pos, w.length) != w) return false;
+    this.pos += w.length;
+    return true;
+  }
+
+  /** The string at pos, escapes resolved; pos moved past it. */
+  private string(): string {
+    const start = this.pos + 1;
+    if (!this.scanString()) return "";
+    return this.escaped ? unescape(this.text, start, this.pos - 1) : this.text.substring(start, this.pos - 1);
+  }
+
+  /** Moves past the string at pos (at its opening quote), checking its characters and escapes. */
+  private scanString(): bool {
+    this.pos++;
+    this.escaped = false;
+    while (true) {
+      const c = this.peek();
+      if (c < 0) return this.fail("a closing quote");
+      if (c < 0x20) return this.report("control character inside a string");
+      this.pos++;
+      if (c == 0x22) return true;
+      if (c == 0x5c) {
+        this.escaped = true;
+        const e = this.peek();
+        if (e == 0x75) {
+          this.pos++;
+          for (let i = 0; i < 4; i++) {
+            if (hexValue(this.peek()) < 0) return this.fail("four hex digits after \\u");
+            this.pos++;
+          }
+        } else if (e == 0x22 || e == 0x5c || e == 0x2f || e == 0x62 || e == 0x66 || e == 0x6e || e == 0x72 || e == 0x74) {
+          this.pos++;
+        } else {
+          return this.fail("an escape (\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)");
+        }
+      }
+    }
+  }
+
+  private digits(): bool {
+    const start = this.pos;
+    while (isDigit(this.peek())) this.pos++;
+    return this.pos > start;
+  }
+
+  private number(): bool {
+    if (this.peek() == 0x2d) this.pos++;
+    if (this.peek() == 0x30) this.pos++;
+    else if (!this.digits()) return this.fail("a digit");
+    if (this.peek() == 0x2e) {
+      this.pos++;
+      if (!this.digits()) return this.fail("a digit after the decimal point");
+    }
+    if (this.peek() == 0x65 || this.peek() == 0x45) {
+      this.pos++;
+      if (this.peek() == 0x2b || this.peek() == 0x2d) this.pos++;
+      if (!this.digits()) return this.fail("a digit in the exponent");
+    }
+    return true;
+  }
+}
+
+// The largest magnitude an integer type holds on each side of zero.
+// @ts-ignore: decorator
+@inline function maxPositive<T>(): u64 {
+  const bits = <u64>(sizeof<T>() * 8);
+  return isSigned<T>() ? (<u64>1 << (bits - 1)) - 1 : bits == 64 ? u64.MAX_VALUE : (<u64>1 << bits) - 1;
+}
+// @ts-ignore: decorator
+@inline function maxNegative<T>(): u64 {
+  const bits = <u64>(sizeof<T>() * 8);
+  return isSigned<T>() ? (<u64>1) << (bits - 1) : 0;
+}
+function integerRange<T>(): string {
+  return `an integer from ${isSigned<T>() ? "-" + maxNegative<T>().toString() : "0"} to ${maxPositive<T>().toString()}`;
+}
+
+function isIdentifier(name: string): bool {
+  if (name.length == 0) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    const letter = (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x5f || c == 0x24;
+    if (!letter && !(i > 0 && isDigit(c))) return false;
+  }
+  return true;
+}
+
+// Characters of a bare token (number, true, false, null, or a mistyped word) for messages.
+function isValueChar(c: i32): bool {
+  return isDigit(c) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x2d || c == 0x2b || c == 0x2e || c == 0x5f;
+}
+
+function hexValue(c: i32): i32 {
+  if (isDigit(c)) return c - 0x30;
+  if (c >= 0x41 && c <= 0x46) return c - 0x37;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  return -1;
+}
+
+/** The characters of `text` from `start` to `end` (a scanned string's inside) with escapes resolved. */
+function unescape(text: string, start: i32, end: i32): string {
+  // An escape is never shorter than what it stands for: the raw length bounds the result.
+  const out = heap.alloc(<usize>(end - start) << 1);
+  let n: usize = 0;
+  for (let i = start; i < end; i++) {
+    let c = text.charCodeAt(i);
+    if (c == 0x5c) {
+      const e = text.charCodeAt(++i);
+      if (e == 0x75) {
+        c = (hexValue(text.charCodeAt(i + 1)) << 12) | (hexValue(text.charCodeAt(i + 2)) << 8) |
+          (hexValue(text.charCodeAt(i + 3)) << 4) | hexValue(text.charCodeAt(i + 4));
+        i += 4;
+      } else {
+        c = e == 0x62 ? 0x08 : e == 0x66 ? 0x0c : e == 0x6e ? 0x0a : e == 0x72 ? 0x0d : e == 0x74 ? 0x09 : e;
+      }
+    }
+    store<u16>(out + (n++ << 1), c);
+  }
+  const value = String.UTF16.decodeUnsafe(out, n << 1);
+  heap.free(out);
+  return value;
+}
+
+function knownFields(keys: StaticArray<string>): string {
+  if (keys.length == 0) return " (none are expected here)";
+  let out = " (expected ";
+  for (let i = 0; i < keys.length; i++) out += (i == 0 ? "" : i == keys.length - 1 ? " or " : ", ") + `"${keys[i]}"`;
+  return out + ")";
+}
+
+/** null when `text` is one well-formed JSON value; otherwise what was expected, where. */
+export function checkJson(text: string): string | null {
+  const reader = new JsonReader(text);
+  return reader.skip(0) && reader.end() ? null : reader.error;
+}
+
+/**
+ * The value of `text`'s top-level member `name` as text: a string's characters (escapes
+ * resolved), anything else as its JSON (`5`, `true`, `[1,2]`); null when `text` is not a
+ * well-formed JSON object or has no such member.
+ */
+export function memberText(text: string, name: string): string | null {
+  if (checkJson(text) != null) return null;
+  const reader = new JsonReader(text);
+  const start = reader.findMember(name);
+  if (start < 0) return null;
+  return text.charCodeAt(start) == 0x22 ? unescape(text, start + 1, reader.pos - 1) : text.substring(start, reader.pos);
+}
