@@ -21,7 +21,7 @@ export function jsonAsRead<T>(reader: JsonReader, depth: i32): T {
   if (object && c != 0x7b) reader.fail("an object");
   else if (array && c != 0x5b) reader.fail("an array");
   const start = reader.pos;
-  if (reader.error != null || !reader.skip(depth)) return changetype<T>(0);
+  if (reader.failed || !reader.skip(depth)) return changetype<T>(0);
   return jsonAsParse<T>(reader.text.substring(start, reader.pos));
 }
 

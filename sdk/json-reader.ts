@@ -34,7 +34,9 @@ const MAX_EXACT: u64 = 1 << 53;
 
 export class JsonReader {
   pos: i32 = 0;
+  /** The first problem, with its path and position; set with `failed`. */
   error: string | null = null;
+  failed: bool = false;
   // The path to the value being read: pairs (start, end) of a member name's raw text between
   // its quotes, or (-1, index) for an array element. Formatted only on error.
   private path: i32[] = [];
@@ -56,7 +58,8 @@ export class JsonReader {
 
   /** Records `message` (the first one wins) with the current path and position. Always false. */
   report(message: string): bool {
-    if (this.error == null) this.error = `${this.pathText()}: ${message} at ${this.where(this.pos)}`;
+    if (!this.failed) this.error = `${this.pathText()}: ${message} at ${this.where(this.pos)}`;
+    this.failed = true;
     return false;
   }
 
@@ -72,8 +75,8 @@ export class JsonReader {
   private pathText(): string {
     let out = "$";
     for (let i = 0; i < this.path.length; i += 2) {
-      const start = this.path[i];
-      const end = this.path[i + 1];
+      const start = unchecked(this.path[i]);
+      const end = unchecked(this.path[i + 1]);
       if (start < 0) { out += `[${end}]`; continue; }
       const name = this.text.substring(start, end);
       out += isIdentifier(name) ? "." + name : `["${name}"]`;
@@ -141,7 +144,7 @@ export class JsonReader {
       if (!this.word("false")) this.fail("true or false");
       return <T>false;
     } else if (isInteger<T>()) {
-      return this.integer<T>();
+      return <T>this.integer(maxNegative<T>(), maxPositive<T>());
     } else if (isFloat<T>()) {
       if (c == 0x2d || isDigit(c)) return <T>this.float();
       this.fail("a number");
@@ -180,15 +183,16 @@ export class JsonReader {
     ERROR("proxy-wasm-as: this type is built by json-as, which the build left out; import json-as in the filter (import { JSON } from \"json-as\")");
   }
 
-  private integer<T>(): T {
+  /**
+   * The integer at pos, of a type that holds -maxNegative to maxPositive, as its bits in a u64
+   * (0 after a problem). One function for every integer type: the caller truncates.
+   */
+  private integer(maxNegative: u64, maxPositive: u64): u64 {
     const start = this.pos;
     const c = this.peek();
     // No sign at all for an unsigned type, not even "-0" (json-as aborted on it).
-    if (!isDigit(c) && (c != 0x2d || !isSigned<T>())) {
-      this.fail(integerRange<T>());
-      return <T>0;
-    }
-    if (!this.number()) return <T>0;
+    if (!isDigit(c) && (c != 0x2d || maxNegative == 0)) return this.outOfRange(maxNegative, maxPositive);
+    if (!this.number()) return 0;
     const negative = c == 0x2d;
     let magnitude: u64 = 0;
     let overflow = false;
@@ -197,18 +201,22 @@ export class JsonReader {
       if (!isDigit(d)) { // a fraction or an exponent
         this.pos = start;
         this.fail("an integer");
-        return <T>0;
+        return 0;
       }
       const digit = <u64>(d - 0x30);
       if (magnitude > u64.MAX_VALUE / 10 || (magnitude == u64.MAX_VALUE / 10 && digit > u64.MAX_VALUE % 10)) overflow = true;
       magnitude = magnitude * 10 + digit;
     }
-    if (overflow || magnitude > (negative ? maxNegative<T>() : maxPositive<T>())) {
+    if (overflow || magnitude > (negative ? maxNegative : maxPositive)) {
       this.pos = start;
-      this.fail(integerRange<T>());
-      return <T>0;
+      return this.outOfRange(maxNegative, maxPositive);
     }
-    return <T>(negative ? 0 - magnitude : magnitude);
+    return negative ? 0 - magnitude : magnitude;
+  }
+
+  private outOfRange(maxNegative: u64, maxPositive: u64): u64 {
+    this.fail(`an integer from ${maxNegative != 0 ? "-" + maxNegative.toString() : "0"} to ${maxPositive.toString()}`);
+    return 0;
   }
 
   /**
@@ -287,11 +295,11 @@ export class JsonReader {
       } while (this.nextMember());
     }
     // @ts-ignore: members the SDK's transform adds to @json classes
-    if (this.error == null) this.requireAll(keys, out.__PWAS_REQUIRED(), seen, open);
+    if (!this.failed) this.requireAll(keys, out.__PWAS_REQUIRED(), seen, open);
     // A class with a lazy field: checked here, built by json-as (which keeps the lazy part's text).
     // @ts-ignore: members the SDK's transform adds to @json classes
     if (isDefined(out.__PWAS_JSON_AS)) {
-      if (this.error != null) return changetype<T>(0);
+      if (this.failed) return changetype<T>(0);
       if (isDefined(jsonAsParse)) return jsonAsParse<T>(this.text.substring(open, this.pos));
       ERROR("proxy-wasm-as: a class with a lazy field is built by json-as, which the build left out");
     }
@@ -303,7 +311,7 @@ export class JsonReader {
     const keyAt = this.keyStart - 1;
     const name = this.keyText();
     let index = keys.length - 1;
-    while (index >= 0 && keys[index] != name) index--;
+    while (index >= 0 && unchecked(keys[index]) != name) index--;
     if (index < 0) {
       if (this.ignoreUnknown) {
         this.skip(depth + 1);
@@ -313,18 +321,18 @@ export class JsonReader {
       this.report(`unknown field${knownFields(keys)}`);
       return -1;
     }
-    if (seen[index]) {
+    if (unchecked(seen[index])) {
       this.pos = keyAt;
       this.report("duplicate field");
       return -1;
     }
-    seen[index] = true;
+    unchecked(seen[index] = true);
     return index;
   }
 
   private requireAll(keys: StaticArray<string>, required: StaticArray<bool>, seen: StaticArray<bool>, open: i32): void {
     for (let i = 0; i < keys.length; i++) {
-      if (required[i] && !seen[i]) {
+      if (unchecked(required[i]) && !unchecked(seen[i])) {
         this.pos = open;
         this.report(`missing field "${keys[i]}"`);
         return;
@@ -351,7 +359,7 @@ export class JsonReader {
 
   /** After an element: true when another follows; false after "]" or on a problem. */
   private nextElement(): bool {
-    if (this.error != null) return false;
+    if (this.failed) return false;
     this.skipSpace();
     const c = this.peek();
     if (c == 0x2c) {
@@ -372,7 +380,7 @@ export class JsonReader {
 
   /** After a member's value: true when another member follows (read as enterObject does); false after "}" or on a problem. */
   private nextMember(): bool {
-    if (this.error != null) return false;
+    if (this.failed) return false;
     this.path.length -= 2;
     this.skipSpace();
     const c = this.peek();
@@ -421,7 +429,7 @@ export class JsonReader {
     } else if (!this.word("true") && !this.word("false") && !this.word("null")) {
       this.fail("a JSON value");
     }
-    return this.error == null;
+    return !this.failed;
   }
 
   /**
@@ -442,7 +450,7 @@ export class JsonReader {
   }
 
   private word(w: string): bool {
-    if (this.text.substr(this.pos, w.length) != w) return false;
+    for (let i = 0; i < w.length; i++) if (this.text.charCodeAt(this.pos + i) != w.charCodeAt(i)) return false;
     this.pos += w.length;
     return true;
   }
@@ -515,9 +523,6 @@ export class JsonReader {
 @inline function maxNegative<T>(): u64 {
   const bits = <u64>(sizeof<T>() * 8);
   return isSigned<T>() ? (<u64>1) << (bits - 1) : 0;
-}
-function integerRange<T>(): string {
-  return `an integer from ${isSigned<T>() ? "-" + maxNegative<T>().toString() : "0"} to ${maxPositive<T>().toString()}`;
 }
 
 function isIdentifier(name: string): bool {

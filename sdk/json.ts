@@ -23,9 +23,8 @@ export namespace safeJson {
     const reader = new JsonReader(text);
     reader.ignoreUnknown = ignoreUnknown;
     const value = reader.document<T>();
-    const problem = reader.error;
-    if (problem != null) {
-      lastProblem = problem;
+    if (reader.failed) {
+      lastProblem = reader.error!;
       return null;
     }
     lastProblem = "";
