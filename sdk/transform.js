@@ -1,5 +1,5 @@
 // The SDK's compiler transform; `proxy-wasm-as build` passes it to every compile, after
-// json-as's. It does three things:
+// json-as's. It does five things:
 //
 // 1. It adds the ABI exports (sdk/abi/exports.ts: proxy_abi_version_0_2_1, malloc,
 //    proxy_on_*) to every build, so a filter's entry file needs no export line. They are
@@ -157,12 +157,15 @@ function jsonFields(node, classes, seen = new Set()) {
   return fields;
 }
 
-/** Whether `new` needs arguments for `node` (its constructor's, or the nearest parent's). */
+/** Whether `new` cannot make a `node` without arguments (its constructor's, or the nearest parent's). */
 function needsArguments(node, classes, seen = new Set()) {
   if (seen.has(node)) return false;
   seen.add(node);
   const constructor = node.members.find((m) => m.kind === NodeKind.MethodDeclaration && m.is(CommonFlags.Constructor));
-  if (constructor) return constructor.signature.parameters.some((p) => p.parameterKind === ParameterKind.Default && !p.initializer);
+  if (constructor) {
+    return constructor.is(CommonFlags.Private) || constructor.is(CommonFlags.Protected) ||
+      constructor.signature.parameters.some((p) => p.parameterKind === ParameterKind.Default && !p.initializer);
+  }
   const parent = parentOf(node, classes);
   return parent ? needsArguments(parent, classes, seen) : false;
 }
