@@ -20,7 +20,6 @@
 import { jsonAsRead, jsonAsParse } from "./json-fallback";
 
 const MAX_DEPTH = 64;
-const MAX_EXACT: u64 = 1 << 53;
 
 // @ts-ignore: decorator
 @inline function isDigit(c: i32): bool { return c >= 0x30 && c <= 0x39; }
@@ -219,42 +218,10 @@ export class JsonReader {
     return 0;
   }
 
-  /**
-   * The number at pos. Exact, as json-as reads it, when its digits make an integer up to 2^53
-   * and its power of ten is within ±22 (both exact in an f64, so one multiplication or division
-   * rounds correctly); otherwise the standard library's parseFloat reads it.
-   */
+  /** The number at pos, as the standard library's parseFloat reads it (json-as read long ones so too). */
   private float(): f64 {
     const start = this.pos;
-    if (!this.number()) return 0;
-    const negative = this.text.charCodeAt(start) == 0x2d;
-    let mantissa: u64 = 0;
-    let exponent = 0;
-    let fraction = false;
-    let exact = true;
-    for (let i = negative ? start + 1 : start; exact && i < this.pos; i++) {
-      const c = this.text.charCodeAt(i);
-      if (c == 0x2e) {
-        fraction = true;
-      } else if (isDigit(c)) {
-        exact = mantissa <= MAX_EXACT / 10; // (more digits than that: parseFloat)
-        mantissa = mantissa * 10 + <u64>(c - 0x30);
-        if (fraction) exponent--;
-      } else { // "e", a sign, digits
-        let j = isDigit(this.text.charCodeAt(i + 1)) ? i + 1 : i + 2;
-        const power = this.text.charCodeAt(i + 1) == 0x2d ? -1 : 1;
-        exact = this.pos - j <= 4;
-        let e = 0;
-        for (; j < this.pos; j++) e = e * 10 + this.text.charCodeAt(j) - 0x30;
-        exponent += power * e;
-        break;
-      }
-    }
-    if (!exact || mantissa > MAX_EXACT || exponent < -22 || exponent > 22) return parseFloat(this.text.substring(start, this.pos));
-    let scale = 1.0;
-    for (let k = abs(exponent); k > 0; k--) scale *= 10;
-    const value = exponent < 0 ? <f64>mantissa / scale : <f64>mantissa * scale;
-    return negative ? -value : value;
+    return this.number() ? parseFloat(this.text.substring(start, this.pos)) : 0;
   }
 
   private array<T>(depth: i32): T {

@@ -94,13 +94,15 @@ const CALLBACKS = [
 
 /** Whether an export of sdk/abi/exports.ts is needed, judged from the text of every source outside the SDK and the standard library. */
 function usedCallbacks(sources) {
-  const texts = sources.filter((s) => !s.internalPath.startsWith(SDK) && !isStandardLibrary(s)).map((s) => s.text);
+  const texts = sources.filter((s) => !fromSdk(s) && !isStandardLibrary(s)).map((s) => s.text);
   return (name) => {
     const rule = CALLBACKS.find(([exported]) => exported.test(name));
     return !rule || texts.some((text) => rule[1].test(text));
   };
 }
 const isStandardLibrary = (source) => source.internalPath.startsWith("~lib/") && !source.normalizedPath.includes("node_modules/");
+const fromSdk = (source) => source.internalPath.startsWith(SDK);
+const fromJsonAs = (source) => source.normalizedPath.includes("node_modules/json-as/") || source.internalPath.startsWith("~lib/json-as/");
 
 const hasDecorator = (node, ...names) => node.decorators?.some((d) => names.includes(d.name.text)) ?? false;
 const isJsonClass = (node) => node.kind === NodeKind.ClassDeclaration && hasDecorator(node, "json", "serializable");
@@ -113,8 +115,6 @@ function classesIn(statements, out) {
   return out;
 }
 
-const fromJsonAs = (source) => source.normalizedPath.includes("node_modules/json-as/") || source.internalPath.startsWith("~lib/json-as/");
-const fromSdk = (source) => source.internalPath.startsWith(SDK);
 
 /** The @json class `node` extends, by name (the same file's first: two files may each have a `Config`), or null. */
 function parentOf(node, classes) {
@@ -246,15 +246,15 @@ const importsJsonAs = (statement, file = null) => (statement.kind === NodeKind.I
 
 /**
  * Whether the build uses json-as (see 5. above): a source's own import of it, or a call that
- * needs it. A type is read by
- * a call `….parse<T>(…)` or `….tryParse<T>(…)` (a field's type by its class's).
+ * needs it. A type is read by a call `….parse<T>(…)` or `….tryParse<T>(…)` (a field's type by
+ * its class's).
  */
 function needsJsonAs(sources, classes) {
   for (const source of sources) {
     if (fromJsonAs(source) || fromSdk(source)) continue;
     // (json-as's transform imports it too, into a file with a @json class: with the file's range.)
     if (source.statements.some((s) => importsJsonAs(s) && s.range !== source.range)) return true;
-    if (source.internalPath.startsWith("~lib/")) continue;
+    if (isStandardLibrary(source)) continue;
     let uses = false;
     walk(source.statements, (node) => {
       if (uses || node.kind !== NodeKind.Call || node.expression.kind !== NodeKind.PropertyAccess) return;
