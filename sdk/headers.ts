@@ -32,6 +32,39 @@ export function lowerAscii(text: string): string {
 // @ts-ignore: decorator
 @inline function isUpperAscii(c: i32): bool { return <u32>(c - 0x41) < 26; }
 
+/**
+ * `text` without the spaces and tabs around it: HTTP's optional whitespace (RFC 9110 §5.6.3).
+ * String#trim takes Unicode's other spaces and line breaks too, in about 260 bytes of module.
+ */
+export function trimOws(text: string): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && isOws(text.charCodeAt(start))) start++;
+  while (end > start && isOws(text.charCodeAt(end - 1))) end--;
+  return text.substring(start, end);
+}
+
+// @ts-ignore: decorator
+@inline function isOws(c: i32): bool { return c == 0x20 || c == 0x09; }
+
+/**
+ * The items of a comma-separated header value (RFC 9110 §5.6.1), each without the space
+ * around it, empty ones left out: `a, b,,c ` → ["a", "b", "c"]. What String#split and trim
+ * would give, in less module.
+ */
+export function listItems(value: string): string[] {
+  const items = new Array<string>();
+  let start = 0;
+  while (start <= value.length) {
+    let end = value.indexOf(",", start);
+    if (end < 0) end = value.length;
+    const item = trimOws(value.substring(start, end));
+    if (item.length > 0) items.push(item);
+    start = end + 1;
+  }
+  return items;
+}
+
 export class Header {
   constructor(public name: string, public value: string) {}
 }

@@ -5,13 +5,14 @@ export {
 } from "./abi/types";
 export { RootContext, StreamContext, HttpContext, TcpContext } from "./contexts";
 export { registerRootContext, RootFactory } from "./dispatcher";
-export { Header, EncodedHeader, HeaderMap, lowerAscii } from "./headers";
+export { Header, EncodedHeader, HeaderMap, lowerAscii, trimOws, listItems } from "./headers";
 export { Body } from "./buffers";
 export { Replacer, indexOf, utf8Bytes } from "./bytes";
 export { HttpMessage, HttpRequest, request, response, continueRequest, continueResponse, closeStream, sendLocalReply, sendLocalReplyBytes } from "./stream";
 export { log } from "./log";
 export { config } from "./config";
 export { safeJson } from "./json";
+export { JsonNumber, StringPairs } from "./json-values";
 export { time } from "./time";
 export { properties } from "./properties";
 export { Counter, Gauge, Histogram } from "./metrics";

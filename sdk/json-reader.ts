@@ -9,8 +9,9 @@
 //   $.limits[2].rate: expected an integer from -2147483648 to 2147483647, found "three" at line 1 column 48
 //
 // T's shape comes from the type system where AssemblyScript can answer at compile time (bool,
-// integers and their ranges, floats, strings, nullability, arrays, maps with string keys) and,
-// for a class marked @json, from members the SDK's transform (sdk/transform.js) adds:
+// integers and their ranges, floats, strings, nullability, arrays, maps with string keys, the
+// SDK's JsonNumber and StringPairs of sdk/json-values.ts) and, for a class marked @json, from
+// members the SDK's transform (sdk/transform.js) adds:
 // `__PWAS_KEYS()` (the JSON names of its fields), `__PWAS_REQUIRED()` (which must be present:
 // not @optional and not nullable) and `__PWAS_FIELD(reader, index, depth)` (reads field
 // `index` as its declared type into the object). Anything else (json-as's JSON.Obj and
@@ -18,11 +19,12 @@
 // syntax here and built by json-as (sdk/json-fallback.ts); the transform leaves that file and
 // json-as out of builds that need neither, so a filter using only these types links no json-as.
 import { jsonAsRead, jsonAsParse } from "./json-fallback";
+import { JsonNumber, StringPairs } from "./json-values";
 
 const MAX_DEPTH = 64;
 
 // @ts-ignore: decorator
-@inline function isDigit(c: i32): bool { return c >= 0x30 && c <= 0x39; }
+@inline function isDigit(c: i32): bool { return <u32>(c - 0x30) < 10; }
 
 /** What a read gives back after a failure: never used, the reader's error says why. */
 // @ts-ignore: decorator
@@ -52,12 +54,12 @@ export class JsonReader {
 
   /** Fails with `expected <expected>, found <what is at pos>`. Always false. */
   fail(expected: string): bool {
-    return this.report(`expected ${expected}, found ${this.found()}`);
+    return this.report("expected " + expected + ", found " + this.found());
   }
 
   /** Records `message` (the first one wins) with the current path and position. Always false. */
   report(message: string): bool {
-    if (!this.failed) this.error = `${this.pathText()}: ${message} at ${this.where(this.pos)}`;
+    if (!this.failed) this.error = this.pathText() + ": " + message + " at " + this.where(this.pos);
     this.failed = true;
     return false;
   }
@@ -68,7 +70,7 @@ export class JsonReader {
     for (let i = 0; i < pos && i < this.text.length; i++) {
       if (this.text.charCodeAt(i) == 0x0a) { line++; lineStart = i + 1; }
     }
-    return `line ${line} column ${pos - lineStart + 1}`;
+    return "line " + line.toString() + " column " + (pos - lineStart + 1).toString();
   }
 
   private pathText(): string {
@@ -76,9 +78,9 @@ export class JsonReader {
     for (let i = 0; i < this.path.length; i += 2) {
       const start = unchecked(this.path[i]);
       const end = unchecked(this.path[i + 1]);
-      if (start < 0) { out += `[${end}]`; continue; }
+      if (start < 0) { out += "[" + end.toString() + "]"; continue; }
       const name = this.text.substring(start, end);
-      out += isIdentifier(name) ? "." + name : `["${name}"]`;
+      out += isIdentifier(name) ? "." + name : "[\"" + name + "\"]";
     }
     return out;
   }
@@ -96,7 +98,7 @@ export class JsonReader {
       end = min(end + 1, this.text.length);
     } else {
       while (end < this.text.length && isValueChar(this.text.charCodeAt(end))) end++;
-      if (end == this.pos) return `"${this.text.charAt(this.pos)}"`;
+      if (end == this.pos) return "\"" + this.text.substring(end, end + 1) + "\"";
     }
     const token = this.text.substring(this.pos, end);
     return token.length > 40 ? token.substring(0, 37) + "..." : token;
@@ -132,12 +134,8 @@ export class JsonReader {
    * is not to be used. The transform's __PWAS_FIELD calls this for each field.
    */
   read<T>(depth: i32): T {
-    if (depth > MAX_DEPTH) {
-      this.report("nesting deeper than 64");
-      return nothing<T>();
-    }
-    this.skipSpace();
-    const c = this.peek();
+    const c = this.begin(depth);
+    if (c < -1) return nothing<T>();
     if (isBoolean<T>()) {
       if (this.word("true")) return <T>true;
       if (!this.word("false")) this.fail("true or false");
@@ -149,16 +147,20 @@ export class JsonReader {
       this.fail("a number");
       return <T>0;
     } else if (isReference<T>()) {
-      if (c == 0x6e && this.word("null")) {
-        if (isNullable<T>()) return changetype<T>(0);
-        this.pos -= 4;
-      }
+      // (null for another type: the branch below finds no value of its kind at "n".)
+      if (isNullable<T>() && c == 0x6e && this.word("null")) return changetype<T>(0);
       if (isString<T>()) {
         if (c == 0x22) return changetype<T>(this.string());
         this.fail("a string");
       } else if (isArray<T>()) {
         if (c == 0x5b) return this.array<T>(depth);
         this.fail("an array");
+      } else if (changetype<nonnull<T>>(0) instanceof JsonNumber) {
+        if (c == 0x2d || isDigit(c)) return changetype<T>(this.numberText());
+        this.fail("a number");
+      } else if (changetype<nonnull<T>>(0) instanceof StringPairs) {
+        if (c == 0x7b) return changetype<T>(this.pairs(depth));
+        this.fail("an object");
       } else if (changetype<nonnull<T>>(0) instanceof Map) {
         // @ts-ignore: AssemblyScript's indexof on a type the editor cannot narrow
         if (!isString<indexof<nonnull<T>>>()) return this.viaJsonAs<T>(depth);
@@ -174,6 +176,16 @@ export class JsonReader {
       return changetype<T>(0);
     }
     return this.viaJsonAs<T>(depth);
+  }
+
+  /** The first character of the value at depth `depth`, past any space; -2 (reported) when that is too deep. */
+  private begin(depth: i32): i32 {
+    if (depth > MAX_DEPTH) {
+      this.report("nesting deeper than 64");
+      return -2;
+    }
+    this.skipSpace();
+    return this.peek();
   }
 
   /** A type only json-as builds: checked for syntax (and its kind) here, then parsed by json-as. */
@@ -214,7 +226,7 @@ export class JsonReader {
   }
 
   private outOfRange(maxNegative: u64, maxPositive: u64): u64 {
-    this.fail(`an integer from ${maxNegative != 0 ? "-" + maxNegative.toString() : "0"} to ${maxPositive.toString()}`);
+    this.fail("an integer from " + (maxNegative != 0 ? "-" + maxNegative.toString() : "0") + " to " + maxPositive.toString());
     return 0;
   }
 
@@ -222,6 +234,20 @@ export class JsonReader {
   private float(): f64 {
     const start = this.pos;
     return this.number() ? parseFloat(this.text.substring(start, this.pos)) : 0;
+  }
+
+  /** The number at pos as it is written (null after a problem). */
+  private numberText(): JsonNumber | null {
+    const start = this.pos;
+    return this.number() ? new JsonNumber(this.text.substring(start, this.pos)) : null;
+  }
+
+  private pairs(depth: i32): StringPairs {
+    const out = new StringPairs();
+    if (this.enterObject()) {
+      do out.set(this.keyText(), this.read<string>(depth + 1)); while (this.nextMember());
+    }
+    return out;
   }
 
   private array<T>(depth: i32): T {
@@ -285,7 +311,7 @@ export class JsonReader {
         return -1;
       }
       this.pos = keyAt;
-      this.report(`unknown field${knownFields(keys)}`);
+      this.report("unknown field" + knownFields(keys));
       return -1;
     }
     if (unchecked(seen[index])) {
@@ -301,7 +327,7 @@ export class JsonReader {
     for (let i = 0; i < keys.length; i++) {
       if (unchecked(required[i]) && !unchecked(seen[i])) {
         this.pos = open;
-        this.report(`missing field "${keys[i]}"`);
+        this.report("missing field \"" + keys[i] + "\"");
         return;
       }
     }
@@ -331,7 +357,8 @@ export class JsonReader {
     const c = this.peek();
     if (c == 0x2c) {
       this.pos++;
-      this.path[this.path.length - 1]++;
+      const last = this.path.length - 1;
+      unchecked(this.path[last] = unchecked(this.path[last]) + 1);
       return true;
     }
     this.path.length -= 2; // what follows the elements belongs to the array
@@ -382,9 +409,7 @@ export class JsonReader {
 
   /** Any JSON value (syntax only); member names and indexes still go on the path for messages. */
   skip(depth: i32): bool {
-    if (depth > MAX_DEPTH) return this.report("nesting deeper than 64");
-    this.skipSpace();
-    const c = this.peek();
+    const c = this.begin(depth);
     if (c == 0x7b) {
       if (this.enterObject()) do this.skip(depth + 1); while (this.nextMember());
     } else if (c == 0x5b) {
@@ -493,25 +518,26 @@ export class JsonReader {
 }
 
 function isIdentifier(name: string): bool {
-  if (name.length == 0) return false;
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
-    const letter = (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x5f || c == 0x24;
-    if (!letter && !(i > 0 && isDigit(c))) return false;
+    if (!isLetter(c) && c != 0x5f && c != 0x24 && !(i > 0 && isDigit(c))) return false;
   }
-  return true;
+  return name.length > 0;
 }
+
+// A-Z or a-z (setting bit 5 makes a capital small, and nothing else a small letter).
+// @ts-ignore: decorator
+@inline function isLetter(c: i32): bool { return <u32>((c | 0x20) - 0x61) < 26; }
 
 // Characters of a bare token (number, true, false, null, or a mistyped word) for messages.
 function isValueChar(c: i32): bool {
-  return isDigit(c) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x2d || c == 0x2b || c == 0x2e || c == 0x5f;
+  return isDigit(c) || isLetter(c) || c == 0x2d || c == 0x2b || c == 0x2e || c == 0x5f;
 }
 
 function hexValue(c: i32): i32 {
   if (isDigit(c)) return c - 0x30;
-  if (c >= 0x41 && c <= 0x46) return c - 0x37;
-  if (c >= 0x61 && c <= 0x66) return c - 0x57;
-  return -1;
+  const letter = (c | 0x20) - 0x61; // a-f or A-F: 0 to 5
+  return <u32>letter < 6 ? letter + 10 : -1;
 }
 
 /** The characters of `text` from `start` to `end` (a scanned string's inside) with escapes resolved. */
@@ -541,7 +567,7 @@ function unescape(text: string, start: i32, end: i32): string {
 function knownFields(keys: StaticArray<string>): string {
   if (keys.length == 0) return " (none are expected here)";
   let out = " (expected ";
-  for (let i = 0; i < keys.length; i++) out += (i == 0 ? "" : i == keys.length - 1 ? " or " : ", ") + `"${keys[i]}"`;
+  for (let i = 0; i < keys.length; i++) out += (i == 0 ? "" : i == keys.length - 1 ? " or " : ", ") + "\"" + keys[i] + "\"";
   return out + ")";
 }
 

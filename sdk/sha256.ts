@@ -17,17 +17,25 @@
   0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
   0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 ]);
+// §5.3.3: the initial hash value.
+// @ts-ignore: decorator
+@lazy const IV: usize = memory.data<u32>([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
+// §5.1.1: what ends a message (as much of it as the block needs): a 1 bit, then zeros.
+// @ts-ignore: decorator
+@lazy const PADDING: usize = memory.data<u64>([0x80, 0, 0, 0, 0, 0, 0, 0]);
 // @ts-ignore: decorator
 @lazy const W: usize = memory.data(64 * 4, 4); // the message schedule of the block being compressed
 
 /** An incremental SHA-256: update() with the message in any pieces, then digest() once. */
 export class Sha256 {
-  // §5.3.3: the initial hash value.
-  private h0: u32 = 0x6a09e667; private h1: u32 = 0xbb67ae85; private h2: u32 = 0x3c6ef372; private h3: u32 = 0xa54ff53a;
-  private h4: u32 = 0x510e527f; private h5: u32 = 0x9b05688c; private h6: u32 = 0x1f83d9ab; private h7: u32 = 0x5be0cd19;
-  private block: StaticArray<u8> = new StaticArray<u8>(64);
+  // The hash value (8 words) in the first 32 bytes, the block being filled in the other 64.
+  private state: StaticArray<u8> = new StaticArray<u8>(96);
   private filled: i32 = 0;
   private total: u64 = 0;
+
+  constructor() {
+    memory.copy(changetype<usize>(this.state), IV, 32);
+  }
 
   update(data: ArrayBuffer): Sha256 {
     return this.updateRaw(changetype<usize>(data), data.byteLength);
@@ -39,7 +47,7 @@ export class Sha256 {
 
   private updateRaw(ptr: usize, length: i32): Sha256 {
     this.total += <u64>length;
-    const block = changetype<usize>(this.block);
+    const block = changetype<usize>(this.state) + 32;
     let i = 0;
     while (i < length) {
       const take = min(64 - this.filled, length - i);
@@ -56,25 +64,14 @@ export class Sha256 {
 
   /** The 32-byte digest. The object is spent afterwards. */
   digest(): ArrayBuffer {
-    const block = changetype<usize>(this.block);
+    const state = changetype<usize>(this.state);
     const bits = this.total * 8;
-    // §5.1.1: a 1 bit, zeros, then the length in bits as a 64-bit big-endian number.
-    store<u8>(block + <usize>this.filled, 0x80);
-    this.filled++;
-    if (this.filled > 56) {
-      memory.fill(block + <usize>this.filled, 0, <usize>(64 - this.filled));
-      this.compress(block);
-      this.filled = 0;
-    }
-    memory.fill(block + <usize>this.filled, 0, <usize>(56 - this.filled));
-    store<u64>(block + 56, bswap<u64>(bits));
-    this.compress(block);
+    // §5.1.1: a 1 bit and zeros up to 56 bytes into a block, then the length in bits as a 64-bit big-endian number.
+    this.updateRaw(PADDING, ((119 - this.filled) & 63) + 1);
+    store<u64>(state + 32 + 56, bswap<u64>(bits));
+    this.compress(state + 32);
     const out = new ArrayBuffer(32);
-    const o = changetype<usize>(out);
-    store<u32>(o, bswap<u32>(this.h0)); store<u32>(o + 4, bswap<u32>(this.h1));
-    store<u32>(o + 8, bswap<u32>(this.h2)); store<u32>(o + 12, bswap<u32>(this.h3));
-    store<u32>(o + 16, bswap<u32>(this.h4)); store<u32>(o + 20, bswap<u32>(this.h5));
-    store<u32>(o + 24, bswap<u32>(this.h6)); store<u32>(o + 28, bswap<u32>(this.h7));
+    for (let i: usize = 0; i < 32; i += 4) store<u32>(changetype<usize>(out) + i, bswap<u32>(load<u32>(state + i)));
     return out;
   }
 
@@ -88,13 +85,18 @@ export class Sha256 {
       const s1 = rotr<u32>(w2, 17) ^ rotr<u32>(w2, 19) ^ (w2 >>> 10);
       store<u32>(W + (t << 2), load<u32>(W + ((t - 16) << 2)) + s0 + load<u32>(W + ((t - 7) << 2)) + s1);
     }
-    let a = this.h0, b = this.h1, c = this.h2, d = this.h3, e = this.h4, f = this.h5, g = this.h6, h = this.h7;
+    const state = changetype<usize>(this.state);
+    let a = load<u32>(state), b = load<u32>(state, 4), c = load<u32>(state, 8), d = load<u32>(state, 12);
+    let e = load<u32>(state, 16), f = load<u32>(state, 20), g = load<u32>(state, 24), h = load<u32>(state, 28);
     for (let t: usize = 0; t < 64; t++) {
       const t1 = h + (rotr<u32>(e, 6) ^ rotr<u32>(e, 11) ^ rotr<u32>(e, 25)) + ((e & f) ^ (~e & g)) + load<u32>(K + (t << 2)) + load<u32>(W + (t << 2));
       const t2 = (rotr<u32>(a, 2) ^ rotr<u32>(a, 13) ^ rotr<u32>(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
       h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
     }
-    this.h0 += a; this.h1 += b; this.h2 += c; this.h3 += d; this.h4 += e; this.h5 += f; this.h6 += g; this.h7 += h;
+    store<u32>(state, load<u32>(state) + a); store<u32>(state, load<u32>(state, 4) + b, 4);
+    store<u32>(state, load<u32>(state, 8) + c, 8); store<u32>(state, load<u32>(state, 12) + d, 12);
+    store<u32>(state, load<u32>(state, 16) + e, 16); store<u32>(state, load<u32>(state, 20) + f, 20);
+    store<u32>(state, load<u32>(state, 24) + g, 24); store<u32>(state, load<u32>(state, 28) + h, 28);
   }
 }
 

@@ -1,4 +1,4 @@
-import { Header, deserializePairs, lowerAscii, serializePairs } from "../../sdk/headers";
+import { Header, deserializePairs, listItems, lowerAscii, serializePairs, trimOws } from "../../sdk/headers";
 
 function roundTrip(pairs: Header[]): Header[] {
   return deserializePairs(serializePairs(pairs));
@@ -50,5 +50,33 @@ describe("lowerAscii", () => {
   it("answers the same string when there is nothing to lowercase", () => {
     const text = "already-lower";
     expect(changetype<usize>(lowerAscii(text))).toBe(changetype<usize>(text));
+  });
+});
+
+describe("trimOws", () => {
+  it("removes spaces and tabs around the text, and nothing else", () => {
+    expect(trimOws(" \t a b \t ")).toBe("a b");
+    expect(trimOws("\u00a0a\n")).toBe("\u00a0a\n"); // not HTTP's whitespace
+    expect(trimOws("   ")).toBe("");
+    expect(trimOws("")).toBe("");
+  });
+
+  it("answers the same string when there is nothing to remove", () => {
+    const text = "token";
+    expect(changetype<usize>(trimOws(text))).toBe(changetype<usize>(text));
+  });
+});
+
+describe("listItems", () => {
+  it("splits at commas, trims each item, and leaves empty ones out", () => {
+    const items = listItems(" a, b\t,,c ,  ,");
+    expect(items.length).toBe(3);
+    expect(items[0]).toBe("a");
+    expect(items[1]).toBe("b");
+    expect(items[2]).toBe("c");
+    expect(listItems("one").length).toBe(1);
+    expect(listItems("one")[0]).toBe("one");
+    expect(listItems("").length).toBe(0);
+    expect(listItems(" , ").length).toBe(0);
   });
 });
