@@ -14,6 +14,7 @@
 //   }
 import {
   RootContext, HttpContext, HeadersAction, Header, registerRootContext, request, response, sendLocalReply, config, log, lowerAscii,
+  listItems,
 } from "proxy-wasm-as/sdk";
 
 @json
@@ -43,9 +44,9 @@ function matches(pattern: string, origin: string): bool {
 
 /** Whether a Vary value already covers Origin ("*" covers everything). */
 function variesByOrigin(vary: string): bool {
-  const names = vary.split(",");
+  const names = listItems(vary);
   for (let i = 0; i < names.length; i++) {
-    const name = lowerAscii(names[i].trim());
+    const name = lowerAscii(names[i]);
     if (name == "origin" || name == "*") return true;
   }
   return false;
@@ -72,7 +73,7 @@ class CorsRoot extends RootContext {
       const origin = lowerAscii(parsed.allow_origins[i]);
       if (origin == "*") this.anyOrigin = true;
       else if (origin.indexOf("*") != origin.lastIndexOf("*")) {
-        log.error(`cors: allow_origins[${i}] "${origin}" has more than one "*"`);
+        log.error("cors: allow_origins[" + i.toString() + '] "' + origin + '" has more than one "*"');
         return false;
       } else this.patterns.push(origin);
     }
@@ -86,7 +87,7 @@ class CorsRoot extends RootContext {
     this.methodsText = parsed.allow_methods.join(", ");
     this.headersText = this.allowHeaders.join(", ");
     this.exposeText = parsed.expose_headers.join(", ");
-    log.info(`cors: ${parsed.allow_origins.length} origins, methods ${this.methodsText}`);
+    log.info("cors: " + parsed.allow_origins.length.toString() + " origins, methods " + this.methodsText);
     return true;
   }
 
@@ -129,11 +130,11 @@ class Cors extends HttpContext {
   preflight(origin: string, allowed: bool, method: string): HeadersAction {
     const settings = this.owner.settings;
     const vary = new Header("vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers");
-    const refusal = !allowed ? `origin ${origin} is not allowed` : !settings.allow_methods.includes(method) ? `method ${method} is not allowed` : this.refusedHeader();
+    const refusal = !allowed ? "origin " + origin + " is not allowed" : !settings.allow_methods.includes(method) ? "method " + method + " is not allowed" : this.refusedHeader();
     if (refusal.length > 0) {
       // No Access-Control-* headers: the browser then refuses the actual request itself.
-      log.debug(`cors: preflight refused: ${refusal}`);
-      sendLocalReply(403, `CORS preflight refused: ${refusal}\n`, [vary], "wasm_cors_preflight_refused");
+      log.debug("cors: preflight refused: " + refusal);
+      sendLocalReply(403, "CORS preflight refused: " + refusal + "\n", [vary], "wasm_cors_preflight_refused");
       return HeadersAction.StopIteration;
     }
     const headers: Header[] = [vary, new Header("access-control-allow-origin", this.owner.allowOrigin(origin)),
@@ -151,10 +152,10 @@ class Cors extends HttpContext {
   refusedHeader(): string {
     const requested = request.headers.get("access-control-request-headers");
     if (requested == null || this.owner.anyHeader) return "";
-    const names = requested.split(",");
+    const names = listItems(requested);
     for (let i = 0; i < names.length; i++) {
-      const name = lowerAscii(names[i].trim());
-      if (name.length > 0 && !this.owner.allowHeaders.includes(name)) return `header ${name} is not allowed`;
+      const name = lowerAscii(names[i]);
+      if (!this.owner.allowHeaders.includes(name)) return "header " + name + " is not allowed";
     }
     return "";
   }

@@ -7,17 +7,18 @@
 // `by_header` (optional) gives each value of that request header its own bucket.
 import {
   RootContext, HttpContext, HeadersAction, Header, Status, registerRootContext, request, response, sendLocalReply,
-  sharedData, time, config, log, Counter,
+  sharedData, time, config, log, Counter, JsonNumber,
 } from "proxy-wasm-as/sdk";
 
 @json
 class RateLimitConfig {
   @optional
   name: string = "global";
+  // Numbers as written, converted once: a message quotes them as the configuration has them.
   @optional
-  capacity: f64 = 10;
+  capacity: JsonNumber = new JsonNumber("10");
   @optional
-  refill_per_second: f64 = 1;
+  refill_per_second: JsonNumber = new JsonNumber("1");
   @optional
   by_header: string = "";
 }
@@ -43,29 +44,33 @@ function take(key: string, capacity: f64, rate: f64): f64 {
       return allowed ? tokens : -Math.ceil((1 - tokens) / rate);
     }
   }
-  log.warn(`rate-limit: ${key} stayed contended; letting the request pass`);
+  log.warn("rate-limit: " + key + " stayed contended; letting the request pass");
   return 0;
 }
 
 class RateLimitRoot extends RootContext {
   settings: RateLimitConfig = new RateLimitConfig();
+  capacity: f64 = 10;
+  rate: f64 = 1;
   limited: Counter | null = null;
 
   onConfigure(configurationSize: u32): bool {
     if (configurationSize > 0) {
       const parsed = config.parse<RateLimitConfig>(config.plugin());
       if (parsed == null) return false;
-      if (parsed.capacity < 1) {
-        log.error(`rate-limit: capacity ${parsed.capacity} is below 1; expected the number of requests a full bucket admits`);
+      this.capacity = parsed.capacity.toF64();
+      this.rate = parsed.refill_per_second.toF64();
+      if (this.capacity < 1) {
+        log.error("rate-limit: capacity " + parsed.capacity.text + " is below 1; expected the number of requests a full bucket admits");
         return false;
       }
-      if (parsed.refill_per_second <= 0) {
-        log.error(`rate-limit: refill_per_second ${parsed.refill_per_second} must be above 0`);
+      if (this.rate <= 0) {
+        log.error("rate-limit: refill_per_second " + parsed.refill_per_second.text + " must be above 0");
         return false;
       }
       this.settings = parsed;
     }
-    this.limited = new Counter(`rate_limit.${this.settings.name}.limited`);
+    this.limited = new Counter("rate_limit." + this.settings.name + ".limited");
     return true;
   }
 
@@ -85,12 +90,12 @@ class RateLimit extends HttpContext {
 
   onRequestHeaders(headerCount: u32, endOfStream: bool): HeadersAction {
     const s = this.limits.settings;
-    let key = `rate_limit.${s.name}`;
+    let key = "rate_limit." + s.name;
     if (s.by_header.length > 0) {
       const value = request.headers.get(s.by_header);
       key += "." + (value != null ? value : "-");
     }
-    const left = take(key, s.capacity, s.refill_per_second);
+    const left = take(key, this.limits.capacity, this.limits.rate);
     if (left >= 0) {
       this.remaining = Math.floor(left);
       return HeadersAction.Continue;
@@ -98,7 +103,7 @@ class RateLimit extends HttpContext {
     this.limits.limited!.increment();
     sendLocalReply(429, "rate limited\n", [
       new Header("retry-after", (<i64>(-left)).toString()),
-      new Header("x-ratelimit-limit", (<i64>s.capacity).toString()),
+      new Header("x-ratelimit-limit", (<i64>this.limits.capacity).toString()),
       new Header("x-ratelimit-remaining", "0"),
     ], "wasm_rate_limited");
     return HeadersAction.StopIteration;
@@ -106,7 +111,7 @@ class RateLimit extends HttpContext {
 
   onResponseHeaders(headerCount: u32, endOfStream: bool): HeadersAction {
     if (this.remaining >= 0) {
-      response.headers.replace("x-ratelimit-limit", (<i64>this.limits.settings.capacity).toString());
+      response.headers.replace("x-ratelimit-limit", (<i64>this.limits.capacity).toString());
       response.headers.replace("x-ratelimit-remaining", (<i64>this.remaining).toString());
     }
     return HeadersAction.Continue;
