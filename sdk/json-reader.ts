@@ -91,16 +91,17 @@ export class JsonReader {
     if (c < 0) return "end of input";
     if (c == 0x7b) return "an object";
     if (c == 0x5b) return "an array";
+    const text = this.text;
     let end = this.pos;
     if (c == 0x22) {
-      end++;
-      while (end < this.text.length && this.text.charCodeAt(end) != 0x22) end += this.text.charCodeAt(end) == 0x5c ? 2 : 1;
-      end = min(end + 1, this.text.length);
+      // To the closing quote (past escaped characters) or the end. (charCodeAt is -1 past the end.)
+      do end += text.charCodeAt(end) == 0x5c ? 2 : 1; while (end < text.length && text.charCodeAt(end) != 0x22);
+      end = min(end + 1, text.length);
     } else {
-      while (end < this.text.length && isValueChar(this.text.charCodeAt(end))) end++;
-      if (end == this.pos) return "\"" + this.text.substring(end, end + 1) + "\"";
+      while (isValueChar(text.charCodeAt(end))) end++;
+      if (end == this.pos) return "\"" + text.substring(end, end + 1) + "\"";
     }
-    const token = this.text.substring(this.pos, end);
+    const token = text.substring(this.pos, end);
     return token.length > 40 ? token.substring(0, 37) + "..." : token;
   }
 
@@ -114,13 +115,6 @@ export class JsonReader {
       if (c != 0x20 && c != 0x09 && c != 0x0a && c != 0x0d) return;
       this.pos++;
     }
-  }
-
-  /** The whole text as one T (see `error` for whether it was one). */
-  document<T>(): T {
-    const value = this.read<T>(0);
-    this.end();
-    return value;
   }
 
   /** Nothing but space follows the value just read. */
@@ -215,7 +209,7 @@ export class JsonReader {
         return 0;
       }
       const digit = <u64>(d - 0x30);
-      if (magnitude > u64.MAX_VALUE / 10 || (magnitude == u64.MAX_VALUE / 10 && digit > u64.MAX_VALUE % 10)) overflow = true;
+      if (magnitude > (u64.MAX_VALUE - digit) / 10) overflow = true; // magnitude * 10 + digit would not fit
       magnitude = magnitude * 10 + digit;
     }
     if (overflow || magnitude > (negative ? maxNegative : maxPositive)) {
@@ -288,7 +282,7 @@ export class JsonReader {
       } while (this.nextMember());
     }
     // @ts-ignore: members the SDK's transform adds to @json classes
-    if (!this.failed) this.requireAll(keys, out.__PWAS_REQUIRED(), seen, open);
+    this.requireAll(keys, out.__PWAS_REQUIRED(), seen, open);
     // A class with a lazy field: checked here, built by json-as (which keeps the lazy part's text).
     // @ts-ignore: members the SDK's transform adds to @json classes
     if (isDefined(out.__PWAS_JSON_AS)) {
@@ -323,11 +317,13 @@ export class JsonReader {
     return index;
   }
 
+  /** Unless a problem came first: refuses the object (at `open`) when a required field was not seen. */
   private requireAll(keys: StaticArray<string>, required: StaticArray<bool>, seen: StaticArray<bool>, open: i32): void {
+    if (this.failed) return;
     for (let i = 0; i < keys.length; i++) {
       if (unchecked(required[i]) && !unchecked(seen[i])) {
         this.pos = open;
-        this.report("missing field \"" + keys[i] + "\"");
+        this.report("missing field \"" + unchecked(keys[i]) + "\"");
         return;
       }
     }
@@ -337,9 +333,7 @@ export class JsonReader {
   private open(close: i32): bool {
     this.pos++;
     this.skipSpace();
-    if (this.peek() != close) return true;
-    this.pos++;
-    return false;
+    return !this.eat(close);
   }
 
   /** At "[": steps in; true when an element follows (its index on the path), false for "[]". */
@@ -354,16 +348,13 @@ export class JsonReader {
   private nextElement(): bool {
     if (this.failed) return false;
     this.skipSpace();
-    const c = this.peek();
-    if (c == 0x2c) {
-      this.pos++;
-      const last = this.path.length - 1;
-      unchecked(this.path[last] = unchecked(this.path[last]) + 1);
+    if (this.eat(0x2c)) {
+      const index = this.path.dataStart + (<usize>(this.path.length - 1) << 2); // the element's, last on the path
+      store<i32>(index, load<i32>(index) + 1);
       return true;
     }
     this.path.length -= 2; // what follows the elements belongs to the array
-    if (c == 0x5d) this.pos++;
-    else this.fail('"," or "]"');
+    if (!this.eat(0x5d)) this.fail('"," or "]"');
     return false;
   }
 
@@ -377,13 +368,8 @@ export class JsonReader {
     if (this.failed) return false;
     this.path.length -= 2;
     this.skipSpace();
-    const c = this.peek();
-    if (c == 0x2c) {
-      this.pos++;
-      return this.member();
-    }
-    if (c == 0x7d) this.pos++;
-    else this.fail('"," or "}"');
+    if (this.eat(0x2c)) return this.member();
+    if (!this.eat(0x7d)) this.fail('"," or "}"');
     return false;
   }
 
@@ -397,9 +383,7 @@ export class JsonReader {
     this.path.push(this.keyStart);
     this.path.push(this.keyEnd);
     this.skipSpace();
-    if (this.peek() != 0x3a) return this.fail('":"');
-    this.pos++;
-    return true;
+    return this.eat(0x3a) || this.fail('":"');
   }
 
   /** The member name just read, escapes resolved. */
@@ -466,17 +450,15 @@ export class JsonReader {
       if (c == 0x22) return true;
       if (c == 0x5c) {
         this.escaped = true;
-        const e = this.peek();
-        if (e == 0x75) {
-          this.pos++;
+        if (this.eat(0x75)) {
           for (let i = 0; i < 4; i++) {
             if (hexValue(this.peek()) < 0) return this.fail("four hex digits after \\u");
             this.pos++;
           }
-        } else if (e == 0x22 || e == 0x5c || e == 0x2f || e == 0x62 || e == 0x66 || e == 0x6e || e == 0x72 || e == 0x74) {
-          this.pos++;
-        } else {
+        } else if (escapeValue(this.peek()) < 0) {
           return this.fail("an escape (\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)");
+        } else {
+          this.pos++;
         }
       }
     }
@@ -489,18 +471,21 @@ export class JsonReader {
   }
 
   private number(): bool {
-    if (this.peek() == 0x2d) this.pos++;
-    if (this.peek() == 0x30) this.pos++;
-    else if (!this.digits()) return this.fail("a digit");
-    if (this.peek() == 0x2e) {
+    this.eat(0x2d);
+    if (!this.eat(0x30) && !this.digits()) return this.fail("a digit");
+    if (this.eat(0x2e) && !this.digits()) return this.fail("a digit after the decimal point");
+    if ((this.peek() | 0x20) == 0x65) { // "e" or "E"
       this.pos++;
-      if (!this.digits()) return this.fail("a digit after the decimal point");
-    }
-    if (this.peek() == 0x65 || this.peek() == 0x45) {
-      this.pos++;
-      if (this.peek() == 0x2b || this.peek() == 0x2d) this.pos++;
+      if (!this.eat(0x2b)) this.eat(0x2d);
       if (!this.digits()) return this.fail("a digit in the exponent");
     }
+    return true;
+  }
+
+  /** Steps past `c` when it is at pos. */
+  private eat(c: i32): bool {
+    if (this.peek() != c) return false;
+    this.pos++;
     return true;
   }
 }
@@ -540,6 +525,16 @@ function hexValue(c: i32): i32 {
   return <u32>letter < 6 ? letter + 10 : -1;
 }
 
+/** What `\e` stands for (`\"` `\\` `\/` `\b` `\f` `\n` `\r` `\t`: e is not "u"); -1 when it is no escape. */
+function escapeValue(e: i32): i32 {
+  if (e == 0x62) return 0x08;
+  if (e == 0x66) return 0x0c;
+  if (e == 0x6e) return 0x0a;
+  if (e == 0x72) return 0x0d;
+  if (e == 0x74) return 0x09;
+  return e == 0x22 || e == 0x5c || e == 0x2f ? e : -1;
+}
+
 /** The characters of `text` from `start` to `end` (a scanned string's inside) with escapes resolved. */
 function unescape(text: string, start: i32, end: i32): string {
   // An escape is never shorter than what it stands for: the raw length bounds the result.
@@ -554,7 +549,7 @@ function unescape(text: string, start: i32, end: i32): string {
           (hexValue(text.charCodeAt(i + 3)) << 4) | hexValue(text.charCodeAt(i + 4));
         i += 4;
       } else {
-        c = e == 0x62 ? 0x08 : e == 0x66 ? 0x0c : e == 0x6e ? 0x0a : e == 0x72 ? 0x0d : e == 0x74 ? 0x09 : e;
+        c = escapeValue(e);
       }
     }
     store<u16>(out + (n++ << 1), c);
@@ -567,7 +562,7 @@ function unescape(text: string, start: i32, end: i32): string {
 function knownFields(keys: StaticArray<string>): string {
   if (keys.length == 0) return " (none are expected here)";
   let out = " (expected ";
-  for (let i = 0; i < keys.length; i++) out += (i == 0 ? "" : i == keys.length - 1 ? " or " : ", ") + "\"" + keys[i] + "\"";
+  for (let i = 0; i < keys.length; i++) out += (i == 0 ? "" : i == keys.length - 1 ? " or " : ", ") + "\"" + unchecked(keys[i]) + "\"";
   return out + ")";
 }
 

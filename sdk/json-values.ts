@@ -38,37 +38,38 @@ export class JsonNumber {
 
 /** `text` (a JSON number) × 10^decimals rounded up or down, in decimal digits: no float on the way. */
 function scaled(text: string, decimals: i32, up: bool): i64 {
-  const negative = text.charCodeAt(0) == 0x2d;
-  // The digits as an integer (the first 19 or so: those below are kept only as `rest`), then
+  // The digits as an integer (the first 19 or so: those below are kept only as `rest`), and
   // the power of ten that scales it.
   let magnitude: u64 = 0;
   let shift = decimals;
   let rest = false; // a digit other than 0 below those kept
+  let negative = false;
   let fraction = false;
-  let i = negative ? 1 : 0;
-  for (; i < text.length; i++) {
+  let exponent = -1; // -1 before an "e" or "E"
+  let exponentNegative = false;
+  for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c == 0x2e) {
-      fraction = true;
-      continue;
-    }
     const digit = c - 0x30;
-    if (<u32>digit > 9) break;
-    if (magnitude < 1_000_000_000_000_000_000) {
-      magnitude = magnitude * 10 + <u64>digit;
-      if (fraction) shift--;
-    } else {
-      if (digit != 0) rest = true;
-      if (!fraction) shift++;
+    if (<u32>digit <= 9) {
+      if (exponent >= 0) {
+        exponent = min(exponent * 10 + digit, 1_000_000);
+      } else if (magnitude < 1_000_000_000_000_000_000) {
+        magnitude = magnitude * 10 + <u64>digit;
+        if (fraction) shift--;
+      } else {
+        if (digit != 0) rest = true;
+        if (!fraction) shift++;
+      }
+    } else if (c == 0x2e) {
+      fraction = true;
+    } else if (c == 0x2d) {
+      if (exponent < 0) negative = true;
+      else exponentNegative = true;
+    } else if (c != 0x2b) {
+      exponent = 0;
     }
   }
-  let exponent = 0; // after "e" or "E" and a sign, if any
-  const sign = text.charCodeAt(i + 1);
-  for (i++; i < text.length; i++) {
-    const digit = text.charCodeAt(i) - 0x30;
-    if (digit >= 0) exponent = min(exponent * 10 + digit, 1_000_000);
-  }
-  shift += sign == 0x2d ? -exponent : exponent;
+  if (exponent > 0) shift += exponentNegative ? -exponent : exponent;
   for (; shift < 0 && magnitude != 0; shift++) {
     if (magnitude % 10 != 0) rest = true;
     magnitude /= 10;

@@ -6,6 +6,13 @@ import { jsonAsStringify } from "./json-fallback";
 
 let lastProblem: string = "";
 
+/** Whether `reader` read one whole document (nothing but space after the value); keeps the reason why not. */
+function finished(reader: JsonReader): bool {
+  reader.end();
+  lastProblem = reader.failed ? reader.error! : "";
+  return !reader.failed;
+}
+
 export namespace safeJson {
   /**
    * `text` parsed into T (a class marked @json, an array, a map with string keys, a string,
@@ -22,13 +29,8 @@ export namespace safeJson {
   export function tryParse<T>(text: string, ignoreUnknown: bool = false): T | null {
     const reader = new JsonReader(text);
     reader.ignoreUnknown = ignoreUnknown;
-    const value = reader.document<T>();
-    if (reader.failed) {
-      lastProblem = reader.error!;
-      return null;
-    }
-    lastProblem = "";
-    return value;
+    const value = reader.read<T>(0);
+    return finished(reader) ? value : null;
   }
 
   /**

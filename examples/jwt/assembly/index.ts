@@ -13,7 +13,7 @@
 //   }
 import {
   RootContext, HttpContext, HeadersAction, Header, registerRootContext, request, sendLocalReply, config, safeJson, log, time,
-  base64url, hmacSha256, constantTimeEqual, lowerAscii,
+  base64url, hmacSha256, constantTimeEqual, lowerAscii, trimOws, JsonNumber, StringPairs,
 } from "proxy-wasm-as/sdk";
 
 @json
@@ -22,8 +22,8 @@ class JwtConfig {
   secret: string = "";
   /** When set, the token's `iss` must be exactly this. */
   @optional issuer: string | null = null;
-  /** Claim name → request header that carries its value upstream. */
-  @optional claims_to_headers: Map<string, string> = new Map<string, string>();
+  /** Claim name → request header that carries its value upstream (names[i] → values[i]). */
+  @optional claims_to_headers: StringPairs = new StringPairs();
   /** Clock skew tolerated for `exp` and `nbf`. */
   @optional leeway_seconds: u32 = 0;
   /** Whether the upstream still gets the Authorization header. */
@@ -38,18 +38,21 @@ class JoseHeader {
   @optional kid: string | null = null;
 }
 
-/** The registered claims checked here; others are the issuer's business (ignored when parsing). */
+/**
+ * The registered claims checked here; others are the issuer's business (ignored when parsing).
+ * `exp` and `nbf` are NumericDates (seconds, fractions allowed), kept as written and compared
+ * exactly in milliseconds: no float parsing. "" when absent.
+ */
 @json
 class RegisteredClaims {
-  @optional exp: f64 = f64.NaN;
-  @optional nbf: f64 = f64.NaN;
+  @optional exp: JsonNumber = new JsonNumber();
+  @optional nbf: JsonNumber = new JsonNumber();
   @optional iss: string | null = null;
 }
 
 class JwtRoot extends RootContext {
   settings: JwtConfig = new JwtConfig();
   key: ArrayBuffer = new ArrayBuffer(0);
-  claimNames: string[] = [];
 
   onConfigure(configurationSize: u32): bool {
     const parsed = config.parse<JwtConfig>(config.plugin());
@@ -57,12 +60,11 @@ class JwtRoot extends RootContext {
     // RFC 7518 §3.2: an HS256 key must be at least as long as the hash (32 bytes).
     this.key = String.UTF8.encode(parsed.secret);
     if (this.key.byteLength < 32) {
-      log.error(`jwt: secret is ${this.key.byteLength} bytes; HS256 needs at least 32`);
+      log.error("jwt: secret is " + this.key.byteLength.toString() + " bytes; HS256 needs at least 32");
       return false;
     }
     this.settings = parsed;
-    this.claimNames = parsed.claims_to_headers.keys();
-    log.info(`jwt: HS256, ${this.claimNames.length} claims to headers`);
+    log.info("jwt: HS256, " + parsed.claims_to_headers.names.length.toString() + " claims to headers");
     return true;
   }
 
@@ -82,7 +84,8 @@ class JwtCheck extends HttpContext {
   onRequestHeaders(headerCount: u32, endOfStream: bool): HeadersAction {
     const settings = this.owner.settings;
     // Only the filter may set the claim headers.
-    for (let i = 0; i < this.owner.claimNames.length; i++) request.headers.remove(settings.claims_to_headers.get(this.owner.claimNames[i]));
+    const headers = settings.claims_to_headers.values;
+    for (let i = 0; i < headers.length; i++) request.headers.remove(headers[i]);
 
     const authorization = request.headers.get("authorization");
     if (authorization == null) return this.deny("", "no bearer token");
@@ -90,7 +93,7 @@ class JwtCheck extends HttpContext {
     if (authorization.length < 7 || lowerAscii(authorization.substring(0, 7)) != "bearer ") {
       return this.deny("invalid_request", "the Authorization header is not a Bearer token");
     }
-    const problem = this.check(authorization.substring(7).trim());
+    const problem = this.check(trimOws(authorization.substring(7, authorization.length)));
     if (problem != null) return this.deny("invalid_token", problem);
     if (!settings.forward_token) request.headers.remove("authorization");
     return HeadersAction.Continue;
@@ -98,47 +101,49 @@ class JwtCheck extends HttpContext {
 
   /** null when `token` is valid (its claims then copied to headers), else why not. */
   check(token: string): string | null {
-    const parts = token.split(".");
-    if (parts.length != 3) return "the token is not three base64url parts";
-    const headerText = base64url.decodeText(parts[0]);
-    const payloadText = base64url.decodeText(parts[1]);
-    const signature = base64url.decode(parts[2]);
+    const dot = token.indexOf(".");
+    const lastDot = token.indexOf(".", dot + 1); // (-1 too without a first)
+    if (lastDot < 0 || token.indexOf(".", lastDot + 1) >= 0) return "the token is not three base64url parts";
+    const headerText = base64url.decodeText(token.substring(0, dot));
+    const payloadText = base64url.decodeText(token.substring(dot + 1, lastDot));
+    const signature = base64url.decode(token.substring(lastDot + 1, token.length));
     if (headerText == null || payloadText == null || signature == null) return "the token is not base64url";
 
     const header = safeJson.tryParse<JoseHeader>(headerText, true);
     if (header == null) return "bad token header: " + safeJson.error();
-    if (header.alg != "HS256") return `the token is signed with ${header.alg}; only HS256 is accepted`;
+    if (header.alg != "HS256") return "the token is signed with " + header.alg + "; only HS256 is accepted";
     // The signature covers the first two parts exactly as they were sent.
-    const expected = hmacSha256(this.owner.key, String.UTF8.encode(parts[0] + "." + parts[1]));
+    const expected = hmacSha256(this.owner.key, String.UTF8.encode(token.substring(0, lastDot)));
     if (!constantTimeEqual(expected, signature)) return "the signature does not match";
 
     const claims = safeJson.tryParse<RegisteredClaims>(payloadText, true);
     if (claims == null) return "bad token claims: " + safeJson.error();
-    const now = <f64>time.nowMillis() / 1000;
-    const leeway = <f64>this.owner.settings.leeway_seconds;
-    if (!isNaN(claims.exp) && now >= claims.exp + leeway) return "the token has expired";
-    if (!isNaN(claims.nbf) && now < claims.nbf - leeway) return "the token is not valid yet";
+    // In milliseconds: expired when now ≥ exp + leeway, not valid yet when now < nbf - leeway.
+    const now = <i64>time.nowMillis();
+    const leeway = <i64>this.owner.settings.leeway_seconds * 1000;
+    if (claims.exp.text.length > 0 && claims.exp.ceil(3) <= now - leeway) return "the token has expired";
+    if (claims.nbf.text.length > 0 && claims.nbf.ceil(3) > now + leeway) return "the token is not valid yet";
     const issuer = this.owner.settings.issuer;
     if (issuer != null && claims.iss != issuer) return "the token is from another issuer";
 
-    if (this.owner.claimNames.length > 0) this.copyClaims(payloadText);
+    this.copyClaims(payloadText);
     return null;
   }
 
   copyClaims(payloadText: string): void {
-    const names = this.owner.claimNames;
-    for (let i = 0; i < names.length; i++) {
+    const claims = this.owner.settings.claims_to_headers;
+    for (let i = 0; i < claims.names.length; i++) {
       // Strings as they are; numbers, booleans, arrays and objects as JSON text.
-      const value = safeJson.member(payloadText, names[i]);
-      if (value != null) request.headers.replace(this.owner.settings.claims_to_headers.get(names[i]), value);
+      const value = safeJson.member(payloadText, claims.names[i]);
+      if (value != null) request.headers.replace(claims.values[i], value);
     }
   }
 
   deny(error: string, description: string): HeadersAction {
     // RFC 6750 §3: no error code when the request carried no credentials at all.
     let challenge = 'Bearer realm="proxy"';
-    if (error.length > 0) challenge += `, error="${error}", error_description="${quotable(description)}"`;
-    log.debug(`jwt: 401 for ${request.path}: ${description}`);
+    if (error.length > 0) challenge += ', error="' + error + '", error_description="' + quotable(description) + '"';
+    log.debug("jwt: 401 for " + request.path + ": " + description);
     sendLocalReply(401, description + "\n", [new Header("www-authenticate", challenge)], "wasm_jwt_unauthorized");
     return HeadersAction.StopIteration;
   }
