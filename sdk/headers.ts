@@ -86,30 +86,28 @@ export class EncodedHeader {
 /** Encodes pairs in the ABI's pairs format. */
 export function serializePairs(pairs: Header[]): ArrayBuffer {
   const count = pairs.length;
-  const names = new Array<ArrayBuffer>(count);
-  const values = new Array<ArrayBuffer>(count);
   let size = 4 + count * 8;
   for (let i = 0; i < count; i++) {
-    names[i] = utf8(pairs[i].name);
-    values[i] = utf8(pairs[i].value);
-    size += names[i].byteLength + values[i].byteLength + 2;
+    const pair = pairs[i];
+    size += String.UTF8.byteLength(pair.name) + String.UTF8.byteLength(pair.value) + 2;
   }
-  const out = new ArrayBuffer(size);
+  const out = new ArrayBuffer(size); // (zeroed: the NULs are there)
   const base = changetype<usize>(out);
   store<u32>(base, count);
-  let data = base + 4 + count * 8;
+  let data = base + 4 + <usize>count * 8;
   for (let i = 0; i < count; i++) {
-    const name = names[i], value = values[i];
-    store<u32>(base + 4 + i * 8, name.byteLength);
-    store<u32>(base + 8 + i * 8, value.byteLength);
-    memory.copy(data, changetype<usize>(name), name.byteLength);
-    data += name.byteLength;
-    store<u8>(data++, 0);
-    memory.copy(data, changetype<usize>(value), value.byteLength);
-    data += value.byteLength;
-    store<u8>(data++, 0);
+    const pair = pairs[i];
+    data = encodeAt(pair.name, base + 4 + <usize>i * 8, data) + 1;
+    data = encodeAt(pair.value, base + 8 + <usize>i * 8, data) + 1;
   }
   return out;
+}
+
+/** Writes `text` in UTF-8 at `data` and its length in bytes at `lengthAt`; answers where it ends. */
+function encodeAt(text: string, lengthAt: usize, data: usize): usize {
+  const length = String.UTF8.encodeUnsafe(changetype<usize>(text), text.length, data);
+  store<u32>(lengthAt, <u32>length);
+  return data + length;
 }
 
 /** Decodes the pairs format; a truncated or inconsistent encoding yields the pairs read so far. */
