@@ -409,20 +409,26 @@ export class JsonReader {
   }
 
   /**
-   * With pos at a JSON object: finds its member `name` and answers where that member's value
-   * starts (pos then at its end), or -1 when the object has none (or the text is malformed).
+   * The value of the member `name` of the JSON object that is the whole text (the first, if
+   * it is there twice): a string's characters (escapes resolved), anything else as its JSON.
+   * null when there is none, or the text is not one well-formed object. One pass: the members
+   * after it are checked too.
    */
-  findMember(name: string): i32 {
+  memberValue(name: string): string | null {
+    let value: string | null = null;
     this.skipSpace();
-    if (this.peek() != 0x7b || !this.enterObject()) return -1;
-    do {
-      const key = this.keyText();
-      this.skipSpace();
-      const start = this.pos;
-      if (!this.skip(1)) return -1;
-      if (key == name) return start;
-    } while (this.nextMember());
-    return -1;
+    if (this.peek() == 0x7b && this.enterObject()) {
+      do {
+        const key = this.keyText();
+        this.skipSpace();
+        const start = this.pos;
+        if (!this.skip(1)) return null;
+        if (value == null && key == name) {
+          value = this.text.charCodeAt(start) == 0x22 ? unescape(this.text, start + 1, this.pos - 1) : this.text.substring(start, this.pos);
+        }
+      } while (this.nextMember());
+    }
+    return this.end() && !this.failed ? value : null;
   }
 
   private word(w: string): bool {
@@ -578,9 +584,5 @@ export function checkJson(text: string): string | null {
  * well-formed JSON object or has no such member.
  */
 export function memberText(text: string, name: string): string | null {
-  if (checkJson(text) != null) return null;
-  const reader = new JsonReader(text);
-  const start = reader.findMember(name);
-  if (start < 0) return null;
-  return text.charCodeAt(start) == 0x22 ? unescape(text, start + 1, reader.pos - 1) : text.substring(start, reader.pos);
+  return new JsonReader(text).memberValue(name);
 }
