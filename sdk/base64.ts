@@ -3,6 +3,7 @@
 // that one value has one spelling (what a signature check over a token needs): a character
 // outside the alphabet, misplaced or missing padding, or leftover bits that are not zero all
 // give null.
+import { utf8 } from "./abi/memory";
 
 // @ts-ignore: decorator
 @lazy const STANDARD = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -92,7 +93,7 @@ export namespace base64 {
   /** `data` in base64 with padding ("" for no bytes). */
   export function encode(data: ArrayBuffer): string { return encodeWith(data, STANDARD, true); }
   /** The UTF-8 bytes of `text` in base64. */
-  export function encodeText(text: string): string { return encode(String.UTF8.encode(text)); }
+  export function encodeText(text: string): string { return encode(utf8(text)); }
   /** The bytes `text` spells in base64 (padding required), or null when it is not canonical base64. */
   export function decode(text: string): ArrayBuffer | null { return decodeWith(text, false, true); }
   /** decode, then the bytes as UTF-8 text (invalid sequences become U+FFFD); null as decode. */
@@ -105,7 +106,7 @@ export namespace base64 {
 export namespace base64url {
   /** `data` in base64url without padding, as JWTs and most URLs carry it. */
   export function encode(data: ArrayBuffer): string { return encodeWith(data, URL_SAFE, false); }
-  export function encodeText(text: string): string { return encode(String.UTF8.encode(text)); }
+  export function encodeText(text: string): string { return encode(utf8(text)); }
   /** The bytes `text` spells in base64url (padding optional, but correct if present), or null. */
   export function decode(text: string): ArrayBuffer | null { return decodeWith(text, true, false); }
   export function decodeText(text: string): string | null {

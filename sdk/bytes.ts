@@ -1,10 +1,11 @@
 // Find and replace on bytes, for bodies and TCP data: the bytes the host hands over are
 // searched and rewritten as they are, with no detour through a UTF-16 string. UTF-8 text
 // can be searched as bytes: a valid UTF-8 needle matches only at character boundaries.
+import { utf8 } from "./abi/memory";
 
 /** `text` as UTF-8 bytes. */
 export function utf8Bytes(text: string): Uint8Array {
-  return Uint8Array.wrap(String.UTF8.encode(text));
+  return Uint8Array.wrap(utf8(text));
 }
 
 /** Where `needle` first occurs in `data` at or after `from`, or -1 (an empty needle is found at `from`). */

@@ -9,6 +9,7 @@ import { proxy_set_effective_context } from "./abi/imports";
 import { DataAction, HeadersAction, LogLevel, PeerType, TcpAction, TrailersAction } from "./abi/types";
 import { forgetLogLevel, log } from "./log";
 import { properties } from "./properties";
+import { decimal } from "./format";
 
 export type RootFactory = (contextId: u32) => RootContext;
 
@@ -63,7 +64,7 @@ export function onContextCreate(contextId: u32, parentId: u32): void {
   if (parentId != 0) {
     const root = rootOf(parentId);
     if (root != null) streams.set(contextId, new Stream(root));
-    else log.error(`context ${contextId} created under ${parentId}, which is not a root context`);
+    else log.error("context " + decimal(contextId) + " created under " + decimal(parentId) + ", which is not a root context");
     return;
   }
   const prop = properties.getString(["plugin_root_id"]);
@@ -71,8 +72,8 @@ export function onContextCreate(contextId: u32, parentId: u32): void {
   const names = registeredNames();
   const chosen = chooseRoot(names, requested);
   if (chosen < 0) {
-    const list = names.length == 0 ? "none (call registerRootContext in your entry file)" : `"${names.join('", "')}"`;
-    log.error(`no root context for root id "${requested}"; registered: ${list}`);
+    const list = names.length == 0 ? "none (call registerRootContext in your entry file)" : '"' + names.join('", "') + '"';
+    log.error('no root context for root id "' + requested + '"; registered: ' + list);
     return;
   }
   setRootIdInCreation(requested.length > 0 ? requested : registrations[chosen].rootId);
@@ -92,7 +93,7 @@ function rootOf(contextId: u32): RootContext | null {
 
 /** The root made no context for this stream: the stream passes through untouched. */
 function passThrough(contextId: u32, factory: string): void {
-  if (log.enabled(LogLevel.Debug)) log.debug(`context ${contextId}: ${factory} gave null, the stream passes through this filter untouched`);
+  if (log.enabled(LogLevel.Debug)) log.debug("context " + decimal(contextId) + ": " + factory + " gave null, the stream passes through this filter untouched");
 }
 
 // The stream the last callback went to: a stream's callbacks mostly come one after another

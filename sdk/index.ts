@@ -10,6 +10,7 @@ export { Body } from "./buffers";
 export { Replacer, indexOf, utf8Bytes } from "./bytes";
 export { HttpMessage, HttpRequest, request, response, continueRequest, continueResponse, closeStream, sendLocalReply, sendLocalReplyBytes } from "./stream";
 export { log } from "./log";
+export { decimal } from "./format";
 export { config } from "./config";
 export { safeJson } from "./json";
 export { JsonNumber, StringPairs } from "./json-values";

@@ -20,6 +20,7 @@
 // json-as out of builds that need neither, so a filter using only these types links no json-as.
 import { jsonAsRead, jsonAsParse } from "./json-fallback";
 import { JsonNumber, StringPairs } from "./json-values";
+import { decimal } from "./format";
 
 const MAX_DEPTH = 64;
 
@@ -70,7 +71,7 @@ export class JsonReader {
     for (let i = 0; i < pos && i < this.text.length; i++) {
       if (this.text.charCodeAt(i) == 0x0a) { line++; lineStart = i + 1; }
     }
-    return "line " + line.toString() + " column " + (pos - lineStart + 1).toString();
+    return "line " + decimal(line) + " column " + decimal((pos - lineStart + 1));
   }
 
   private pathText(): string {
@@ -78,7 +79,7 @@ export class JsonReader {
     for (let i = 0; i < this.path.length; i += 2) {
       const start = unchecked(this.path[i]);
       const end = unchecked(this.path[i + 1]);
-      if (start < 0) { out += "[" + end.toString() + "]"; continue; }
+      if (start < 0) { out += "[" + decimal(end) + "]"; continue; }
       const name = this.text.substring(start, end);
       out += isIdentifier(name) ? "." + name : "[\"" + name + "\"]";
     }
@@ -220,7 +221,7 @@ export class JsonReader {
   }
 
   private outOfRange(maxNegative: u64, maxPositive: u64): u64 {
-    this.fail("an integer from " + (maxNegative != 0 ? "-" + maxNegative.toString() : "0") + " to " + maxPositive.toString());
+    this.fail("an integer from " + (maxNegative != 0 ? "-" + decimal(maxNegative) : "0") + " to " + decimal(maxPositive));
     return 0;
   }
 

@@ -4,6 +4,7 @@
 import { proxy_get_log_level, proxy_log } from "./abi/imports";
 import { LogLevel, Status } from "./abi/types";
 import { utf8 } from "./abi/memory";
+import { decimal } from "./format";
 
 const LEVEL_PTR: usize = memory.data(4, 4);
 let hostLevel: i32 = -1; // -1: not asked in this callback yet
@@ -47,7 +48,7 @@ export namespace log {
  */
 export function abortFilter(message: string | null, fileName: string | null, line: u32, column: u32): void {
   const text = "abort: " + (message != null ? message : "(no message)") + " at " +
-    (fileName != null ? fileName : "?") + ":" + line.toString() + ":" + column.toString();
+    (fileName != null ? fileName : "?") + ":" + decimal(line) + ":" + decimal(column);
   const bytes = utf8(text);
   proxy_log(LogLevel.Critical, changetype<usize>(bytes), bytes.byteLength);
   unreachable();

@@ -2,10 +2,10 @@
 // (`request.path`, `source.address`, `plugin_root_id`, …). A path's segments travel joined by NUL.
 import { proxy_get_property, proxy_set_property } from "./abi/imports";
 import { Status } from "./abi/types";
-import { OUT_LEN, OUT_PTR, clearOut, takeBytes } from "./abi/memory";
+import { OUT_LEN, OUT_PTR, clearOut, takeBytes, utf8 } from "./abi/memory";
 
 function encodePath(path: string[]): ArrayBuffer {
-  return String.UTF8.encode(path.join("\0"));
+  return utf8(path.join("\0"));
 }
 
 export namespace properties {
@@ -36,7 +36,7 @@ export namespace properties {
   }
 
   export function setString(path: string[], value: string): bool {
-    return set(path, String.UTF8.encode(value));
+    return set(path, utf8(value));
   }
 
   /** The value at `path` as UTF-8 text, or null when the host has none. */

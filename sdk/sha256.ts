@@ -4,6 +4,7 @@
 // vectors and Node's crypto (tests/batteries.test.ts). The round constants live in static
 // data and the message schedule in a static block: nothing is set up at start, and a module
 // that hashes nothing links none of it.
+import { utf8 } from "./abi/memory";
 
 // FIPS 180-4 §4.2.2: the first 32 bits of the fractional parts of the cube roots of the first 64 primes.
 // @ts-ignore: decorator
@@ -42,7 +43,7 @@ export class Sha256 {
   }
 
   updateText(text: string): Sha256 {
-    return this.update(String.UTF8.encode(text));
+    return this.update(utf8(text));
   }
 
   private updateRaw(ptr: usize, length: i32): Sha256 {

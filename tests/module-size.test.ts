@@ -20,6 +20,10 @@ describe("module size", () => {
     expect(over).toEqual([]);
   });
 
+  it("keeps add-header, the smallest useful filter with a JSON configuration, within 16 KiB", () => {
+    expect(statSync(join(root, "build/add-header.wasm")).size).toBeLessThanOrEqual(16 * 1024);
+  });
+
   it("links none of the general-purpose code the SDK's small helpers replace", () => {
     const heavy = [/json-as/, /Map<~lib\/string\/String/, /util\/number\/dtoa/, /String#split/, /String#trim/];
     for (const name of ["jwt", "cors", "rate-limit"]) {
@@ -27,5 +31,7 @@ describe("module size", () => {
     }
     // rate-limit converts its two numbers with parseFloat once; jwt and cors parse no float at all.
     for (const name of ["jwt", "cors"]) expect(functions(name).filter((f) => f.includes("strtod")), name).toEqual([]);
+    // The SDK's own messages format integers with decimal(): add-header links no any-radix formatter.
+    expect(functions("add-header").filter((f) => /util\/number\/itoa/.test(f))).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
 import { Header, deserializePairs, listItems, lowerAscii, serializePairs, trimOws } from "../../sdk/headers";
+import { decimal } from "../../sdk/format";
 
 function roundTrip(pairs: Header[]): Header[] {
   return deserializePairs(serializePairs(pairs));
@@ -78,5 +79,15 @@ describe("listItems", () => {
     expect(listItems("one")[0]).toBe("one");
     expect(listItems("").length).toBe(0);
     expect(listItems(" , ").length).toBe(0);
+  });
+});
+
+describe("decimal", () => {
+  it("writes unsigned integers in decimal, u64's limits included", () => {
+    expect(decimal(0)).toBe("0");
+    expect(decimal(7)).toBe("7");
+    expect(decimal(10)).toBe("10");
+    expect(decimal(4294967295)).toBe("4294967295");
+    expect(decimal(u64.MAX_VALUE)).toBe("18446744073709551615");
   });
 });

@@ -5,22 +5,21 @@
 //
 // A header already present is replaced, so the configured value is the one that arrives.
 import {
-  RootContext, HttpContext, HeadersAction, EncodedHeader, HeaderMap, registerRootContext, request, response, config, log,
+  RootContext, HttpContext, HeadersAction, EncodedHeader, HeaderMap, StringPairs, registerRootContext, request, response, config, log, decimal,
 } from "proxy-wasm-as/sdk";
 
 @json
 class AddHeaderConfig {
   @optional
-  request: Map<string, string> = new Map<string, string>();
+  request: StringPairs = new StringPairs();
   @optional
-  response: Map<string, string> = new Map<string, string>();
+  response: StringPairs = new StringPairs();
 }
 
 /** The configured headers, encoded once: a stream hands their bytes to the host as they are. */
-function encoded(headers: Map<string, string>): EncodedHeader[] {
-  const names = headers.keys();
-  const out = new Array<EncodedHeader>(names.length);
-  for (let i = 0; i < names.length; i++) out[i] = new EncodedHeader(names[i], headers.get(names[i]));
+function encoded(headers: StringPairs): EncodedHeader[] {
+  const out = new Array<EncodedHeader>(headers.names.length);
+  for (let i = 0; i < out.length; i++) out[i] = new EncodedHeader(headers.names[i], headers.values[i]);
   return out;
 }
 
@@ -34,7 +33,7 @@ class AddHeaderRoot extends RootContext {
     if (parsed == null) return false; // config.parse has logged what is wrong
     this.requestHeaders = encoded(parsed.request);
     this.responseHeaders = encoded(parsed.response);
-    log.info(`add-header: ${parsed.request.size} request and ${parsed.response.size} response headers`);
+    log.info("add-header: " + decimal(parsed.request.names.length) + " request and " + decimal(parsed.response.names.length) + " response headers");
     return true;
   }
 
