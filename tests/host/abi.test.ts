@@ -2,7 +2,8 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { bufferFunctions } from "../../host/abi/buffers.ts";
 import { headerMapFunctions } from "../../host/abi/headers.ts";
-import type { AbiHost, ByteBuffer, StreamContext } from "../../host/abi/host.ts";
+import type { AbiHost, StreamContext } from "../../host/abi/host.ts";
+import { ByteBuffer } from "../../host/byte-buffer.ts";
 import { buildImports, hostFunctionNames } from "../../host/abi/index.ts";
 import { logFunctions } from "../../host/abi/log.ts";
 import { deserializePairs, serializePairs } from "../../host/abi/pairs.ts";
@@ -50,7 +51,7 @@ beforeEach(async () => {
   vm.instantiate({});
   scratch = SCRATCH;
   maps = { 0: [[":path", "/"], ["x-a", "1"], ["x-a", "2"]], 1: [], 2: [[":status", "200"]], 3: [] };
-  buffers = { 0: { data: enc.encode("hello") }, 1: { data: new Uint8Array(0) } };
+  buffers = { 0: new ByteBuffer(enc.encode("hello")), 1: new ByteBuffer() };
   const context: StreamContext = {
     contextId: 2,
     headerMap: (t) => maps[t] ?? null,
@@ -181,6 +182,10 @@ describe("buffer functions", () => {
     expect(text()).toBe(">hello<");
     expect(fns().proxy_set_buffer_bytes(0, 0, 3, ...put("HE"))).toBe(OK);
     expect(text()).toBe("HEllo<");
+    // A range across what came in pieces reads as one.
+    expect(fns().proxy_set_buffer_bytes(0, 0xffffffff, 0, ...put(">>"))).toBe(OK);
+    expect(fns().proxy_get_buffer_bytes(0, 3, 5, OUT_PTR, OUT_LEN)).toBe(OK);
+    expect(outText()).toBe("lo<>>");
     expect(fns().proxy_set_buffer_bytes(0, 0, 0xffffffff, ...put("new"))).toBe(OK);
     expect(text()).toBe("new");
   });
