@@ -26,7 +26,9 @@ export function addHeader(headers: HeaderList, name: string, value: string): voi
 
 export function removeHeader(headers: HeaderList, name: string): void {
   let to = 0;
-  for (let from = 0; from < headers.length; from++) if (headers[from][0] !== name) headers[to++] = headers[from];
+  while (to < headers.length && headers[to][0] !== name) to++;
+  if (to === headers.length) return; // none: the list is not touched
+  for (let from = to + 1; from < headers.length; from++) if (headers[from][0] !== name) headers[to++] = headers[from];
   headers.length = to;
 }
 
