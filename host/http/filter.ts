@@ -26,8 +26,12 @@ export class HttpFilter extends StreamFilter {
   private inCallback = false;
   /** The VM failed in another callback while this stream was held here: why. */
   failedElsewhere: string | null = null;
-  /** The body buffer of each side while a body callback runs or data is buffered here. */
-  readonly body: Record<Side, ByteBuffer> = { request: new ByteBuffer(), response: new ByteBuffer() };
+  private bodies: Record<Side, ByteBuffer> | null = null;
+
+  /** The body buffer of each side while a body callback runs or data is buffered here (made when first wanted: most streams have no body). */
+  get body(): Record<Side, ByteBuffer> {
+    return (this.bodies ??= { request: new ByteBuffer(), response: new ByteBuffer() });
+  }
 
   constructor(plugin: Plugin, readonly stream: HttpStream, readonly index: number) {
     super(plugin);

@@ -115,6 +115,17 @@ describe("header map functions", () => {
     expect(maps[0].some(([n]) => n === "x-a")).toBe(false);
   });
 
+  it("replace of a header that is last: the one value there, or every value gone and the new one last", () => {
+    maps[0].push(["x-b", "1"]);
+    expect(fns().proxy_replace_header_map_value(0, ...put("x-b"), ...put("2"))).toBe(OK);
+    expect(maps[0]).toEqual([[":path", "/"], ["x-a", "1"], ["x-a", "2"], ["x-b", "2"]]);
+    expect(fns().proxy_replace_header_map_value(0, ...put("X-A"), ...put("3"))).toBe(OK); // x-a is not last, and twice
+    expect(maps[0]).toEqual([[":path", "/"], ["x-b", "2"], ["x-a", "3"]]);
+    maps[0].splice(1, 0, ["x-a", "0"]);
+    expect(fns().proxy_replace_header_map_value(0, ...put("x-a"), ...put("4"))).toBe(OK); // last, but not the only one
+    expect(maps[0]).toEqual([[":path", "/"], ["x-b", "2"], ["x-a", "4"]]);
+  });
+
   it("get_pairs serializes the whole map; set_pairs replaces it; size is the byte size of names and values, as Envoy answers", () => {
     expect(fns().proxy_get_header_map_pairs(0, OUT_PTR, OUT_LEN)).toBe(OK);
     expect(deserializePairs(out())).toEqual(maps[0]);
