@@ -24,6 +24,8 @@ export function indexOf(data: Uint8Array, needle: Uint8Array, from: i32 = 0): i3
 /** Bytes appended one run after another into one buffer that grows by doubling (kept for reuse). */
 export class Output {
   buffer: Uint8Array = new Uint8Array(0);
+  /** buffer.length, kept here: the getter is a call at the release options. */
+  private capacity: i32 = 0;
   length: i32 = 0;
   /** A rule matched since the last reset: what is here replaces the input. */
   active: bool = false;
@@ -32,7 +34,7 @@ export class Output {
   reset(capacity: i32): void {
     this.length = 0;
     this.active = false;
-    if (this.buffer.length < capacity) this.buffer = new Uint8Array(capacity);
+    if (this.capacity < capacity) this.allocate(capacity);
   }
 
   /** Appends `length` bytes from `from`. */
@@ -40,20 +42,38 @@ export class Output {
   @inline
   write(from: usize, length: i32): void {
     const needed = this.length + length;
-    if (needed > this.buffer.length) this.grow(needed);
-    memory.copy(this.buffer.dataStart + <usize>this.length, from, <usize>length);
+    if (needed > this.capacity) this.grow(needed);
+    copyBytes(this.buffer.dataStart + <usize>this.length, from, length);
     this.length = needed;
   }
 
+  private allocate(capacity: i32): void {
+    this.buffer = new Uint8Array(capacity);
+    this.capacity = capacity;
+  }
+
   private grow(needed: i32): void {
-    const grown = new Uint8Array(max(needed, this.buffer.length << 1));
-    memory.copy(grown.dataStart, this.buffer.dataStart, <usize>this.length);
-    this.buffer = grown;
+    const old = this.buffer;
+    this.allocate(max(needed, this.capacity << 1));
+    memory.copy(this.buffer.dataStart, old.dataStart, <usize>this.length);
   }
 
   take(): Uint8Array {
     return this.buffer.subarray(0, this.length);
   }
+}
+
+/** Copies `length` bytes: short runs (a replacement, the text between two matches) 8 bytes at a time in place, longer ones by memory.copy (a call out of the module's code). */
+// @ts-ignore: decorator
+@inline
+function copyBytes(to: usize, from: usize, length: i32): void {
+  if (length > 64) {
+    memory.copy(to, from, <usize>length);
+    return;
+  }
+  let i = 0;
+  for (; i + 8 <= length; i += 8) store<u64>(to + <usize>i, load<u64>(from + <usize>i));
+  for (; i < length; i++) store<u8>(to + <usize>i, load<u8>(from + <usize>i));
 }
 
 /** No bytes: what a replacer holds when it holds nothing. */
@@ -225,6 +245,15 @@ export class Replacer {
     while (i < limit) {
       // Skip to the next byte some rule begins with.
       if (only >= 0) {
+        // 16 bytes a turn (a loop turn also pays the deadline's tick), then 8.
+        while (i + 16 <= limit) {
+          const x = load<u64>(data + <usize>i) ^ pattern;
+          const y = load<u64>(data + <usize>i, 8) ^ pattern;
+          const zx = (x - 0x0101010101010101) & ~x & 0x8080808080808080;
+          const zy = (y - 0x0101010101010101) & ~y & 0x8080808080808080;
+          if ((zx | zy) != 0) break;
+          i += 16;
+        }
         while (i + 8 <= limit) {
           const x = load<u64>(data + <usize>i) ^ pattern;
           const zeros = (x - 0x0101010101010101) & ~x & 0x8080808080808080;
