@@ -164,6 +164,21 @@ describe("Replacer scan", () => {
     }
   });
 
+  it("compares long finds and copies long replacements and long runs between matches", () => {
+    const longFind = "a body for the upstream"; // 23 bytes: compared 8, 8, 4, then 1 at a time
+    const longReplace = "x".repeat(150); // copied by memory.copy
+    const long = new Replacer().add(longFind, longReplace).add("a body", "A BODY");
+    let input = "";
+    for (let i = 0; i < 12; i++) input += "y".repeat(i * 13) + "a body for the upstream, " + "a body for the ups" + ".";
+    const expected = naive([longFind, "a body"], [longReplace, "A BODY"], input);
+    for (let step = 1; step <= 41; step += 8) {
+      const cuts: i32[] = [];
+      for (let at = step; at < input.length; at += step) cuts.push(at);
+      expect(streamed(long, input, cuts)).toBe(expected);
+      expect(streamedAt(long, input, step)).toBe(expected);
+    }
+  });
+
   it("pushAt answers false, leaving the chunk itself, when nothing changed and nothing is held", () => {
     const r = oneStart.fresh();
     const chunk = utf8Bytes("no match in here at all");
