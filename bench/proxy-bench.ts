@@ -80,8 +80,9 @@ export const POST_SIZES = [1024, 10 * 1024, 1024 * 1024];
 
 /**
  * Every subject, round after round (interleaved, so each sees the same machine): GET through
- * the upstream alone, the minimal proxy, this host with no filter, add-header and a chain of
- * four; POST of each size through the minimal proxy, no filter and body-rewrite. Medians.
+ * the upstream alone, the minimal proxy (as it is, and with pretenuring off as this host runs),
+ * this host with no filter, add-header and a chain of four; POST of each size through the
+ * minimal proxy (both ways), no filter and body-rewrite. Medians.
  */
 export async function measureProxy(rounds: number, seconds: number): Promise<Record<string, LoadResult>> {
   const upstream = await startServer(["upstream"], 1);
@@ -90,6 +91,9 @@ export async function measureProxy(rounds: number, seconds: number): Promise<Rec
   try {
     const up = String(upstream.port);
     servers.minimal = await startServer(["minimal", up], 0);
+    // The same with V8's allocation-site pretenuring off, as this host turns it (host/server/gc-tuning.ts):
+    // how much of the host's lead over the minimal proxy is that one setting.
+    servers.minimalTuned = await startServer(["minimal", up, "--no-pretenuring"], 0);
     servers.noFilter = await startServer(["host", up], 0);
     servers.addHeader = await startServer(["host", up, ...ADD_HEADER], 0);
     // The same with no deadline on calls into the module (the module runs uninstrumented).
@@ -98,9 +102,9 @@ export async function measureProxy(rounds: number, seconds: number): Promise<Rec
     servers.addHeaderInspect = await startServer(["host", up, ...ADD_HEADER], 0, { BENCH_INSPECT: "1" });
     servers.chain4 = await startServer(["host", up, ...ADD_HEADER, ...ADD_HEADER, ...ADD_HEADER, ...ADD_HEADER], 0);
     servers.bodyRewrite = await startServer(["host", up, ...BODY_REWRITE], 0);
-    for (const server of ["upstream", "minimal", "noFilter", "addHeader", "addHeaderNoDeadline", "addHeaderInspect", "chain4"]) subjects[server] = { server, workload: { bodyBytes: 0 } };
+    for (const server of ["upstream", "minimal", "minimalTuned", "noFilter", "addHeader", "addHeaderNoDeadline", "addHeaderInspect", "chain4"]) subjects[server] = { server, workload: { bodyBytes: 0 } };
     for (const size of POST_SIZES) {
-      for (const server of ["minimal", "noFilter", "bodyRewrite"]) subjects[`${server}Post${size}`] = { server, workload: { bodyBytes: size } };
+      for (const server of ["minimal", "minimalTuned", "noFilter", "bodyRewrite"]) subjects[`${server}Post${size}`] = { server, workload: { bodyBytes: size } };
     }
     const samples: Record<string, LoadResult[]> = Object.fromEntries(Object.keys(subjects).map((k) => [k, []]));
     // Warm up: JIT and wasm tier-up settle before anything is measured.

@@ -1,7 +1,8 @@
 // The processes the proxy benchmark puts load on, one per child process:
 //   upstream          a plain node:http server answering a small fixed body, or on /echo the
 //                     request's body back (text/plain)
-//   minimal <port>    the floor for any Node proxy: node:http in, undici out, no routing, no filters
+//   minimal <port> [--no-pretenuring]   the floor for any Node proxy: node:http in, undici out, no routing,
+//                     no filters (--no-pretenuring: with V8's allocation-site pretenuring off, as this host runs)
 //   host <port> [--deadline-ms MS] [wasm root-id config]…   this host, with no filter or a chain of wasm filters
 //                     (BENCH_INSPECT=1: with the inspector on, tracing every request)
 //   tcp-echo          a TCP server sending back what it receives
@@ -14,6 +15,7 @@ import { Pool } from "undici";
 import { shorthandConfig } from "../host/config/shorthand.ts";
 import { Logger } from "../host/log.ts";
 import { Proxy } from "../host/server/proxy.ts";
+import { tuneGarbageCollector } from "../host/server/gc-tuning.ts";
 import { startTcpEchoUpstream } from "../host/testing/echo-upstream.ts";
 
 const [kind, upstreamPort, ...rest] = process.argv.slice(2);
@@ -54,6 +56,7 @@ if (kind === "upstream") {
   });
   server.listen(0, "127.0.0.1", () => announce((server.address() as AddressInfo).port));
 } else if (kind === "minimal") {
+  if (rest[0] === "--no-pretenuring") tuneGarbageCollector();
   const pool = new Pool(`http://127.0.0.1:${upstreamPort}`, { connections: 128 });
   let requests = 0;
   reportUsage(() => requests);

@@ -39,9 +39,16 @@ export class Body {
    * one until the next chunk). Nothing is written back when nothing changed.
    */
   rewrite(replacer: Replacer, endOfStream: bool): void {
-    const chunk = this.bytes();
-    const out = replacer.push(chunk, endOfStream);
-    if (out !== chunk) this.setBytes(0, u32.MAX_VALUE, out);
+    // The chunk is rewritten where the host put it (no copy into a managed buffer first), and
+    // what is ready goes back from there or from the replacer's shared output.
+    clearOut();
+    let start: usize = 0, size: i32 = 0;
+    if (proxy_get_buffer_bytes(this.bufferType, 0, u32.MAX_VALUE, OUT_PTR, OUT_LEN) == Status.Ok) {
+      start = load<usize>(OUT_PTR);
+      size = <i32>load<u32>(OUT_LEN);
+    }
+    if (replacer.pushAt(start, size, endOfStream)) proxy_set_buffer_bytes(this.bufferType, 0, u32.MAX_VALUE, replacer.readyStart, replacer.readyLength);
+    if (start != 0) heap.free(start);
   }
 
   /** The same range decoded as UTF-8. */

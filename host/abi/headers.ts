@@ -24,15 +24,21 @@ export function addHeader(headers: HeaderList, name: string, value: string): voi
   headers.push([name, value]);
 }
 
+function firstIndex(headers: HeaderList, name: string): number {
+  for (let i = 0; i < headers.length; i++) if (headers[i][0] === name) return i;
+  return -1;
+}
+
 export function removeHeader(headers: HeaderList, name: string): void {
-  let to = 0;
-  for (let from = 0; from < headers.length; from++) if (headers[from][0] !== name) headers[to++] = headers[from];
+  let to = firstIndex(headers, name);
+  if (to < 0) return; // none: the list is not touched
+  for (let from = to + 1; from < headers.length; from++) if (headers[from][0] !== name) headers[to++] = headers[from];
   headers.length = to;
 }
 
 function firstValue(headers: HeaderList, name: string): string | undefined {
-  for (let i = 0; i < headers.length; i++) if (headers[i][0] === name) return headers[i][1];
-  return undefined;
+  const at = firstIndex(headers, name);
+  return at < 0 ? undefined : headers[at][1];
 }
 
 export function headerMapFunctions(host: AbiHost): HostFunctions {
@@ -86,6 +92,13 @@ export function headerMapFunctions(host: AbiHost): HostFunctions {
       const invalid = invalidHeader(key, value);
       if (invalid !== null) return refuse("proxy_replace_header_map_value", invalid);
       const name = key.toLowerCase();
+      // The one value, last in the map (such as a filter earlier in the chain set it): removing
+      // and adding again would put it back where it is.
+      const last = headers.length - 1;
+      if (last >= 0 && headers[last][0] === name && name.charCodeAt(0) !== 58 /* ":" */ && firstIndex(headers, name) === last) {
+        headers[last] = [name, value];
+        return Status.Ok;
+      }
       removeHeader(headers, name);
       addHeader(headers, name, value);
       return Status.Ok;

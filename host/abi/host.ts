@@ -3,11 +3,9 @@
 import type { WasmVm } from "../vm/vm.ts";
 import type { Clock } from "../clock.ts";
 import type { HeaderList, LogLevel } from "./types.ts";
+import type { ByteBuffer } from "../byte-buffer.ts";
 
-/** Bytes a host function may read and edit: a body, later TCP data or a callout body. */
-export interface ByteBuffer {
-  data: Uint8Array;
-}
+export type { ByteBuffer };
 
 export interface LocalReply {
   status: number;

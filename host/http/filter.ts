@@ -1,7 +1,8 @@
 // One plugin's context within one HTTP stream: what the host functions act on while that
 // plugin's callback runs, and the calls into the plugin with its answers normalized the way
 // proxy-wasm-cpp-host normalizes them for Envoy.
-import type { ByteBuffer, LocalReply } from "../abi/host.ts";
+import type { LocalReply } from "../abi/host.ts";
+import { ByteBuffer } from "../byte-buffer.ts";
 import { BufferType, HeaderMapType, Status, StreamType, type HeaderList } from "../abi/types.ts";
 import type { Plugin } from "../plugin.ts";
 import { StreamFilter } from "../stream-filter.ts";
@@ -15,8 +16,6 @@ export type Side = "request" | "response";
 const headersVerdict = (r: number): Verdict => (r === 0 || r === 2 ? "continue" : "stop");
 // StopIterationAndBuffer/Watermark buffer; NoBuffer and unknown values stop without buffering.
 const dataVerdict = (r: number): Verdict => (r === 0 ? "continue" : r === 1 || r === 2 ? "buffer" : "drop");
-/** Shared empty data: buffers are replaced, never written in place. */
-const NO_BYTES = new Uint8Array(0);
 const trailersVerdict = (r: number): Verdict => (r === 0 ? "continue" : "stop");
 
 export class HttpFilter extends StreamFilter {
@@ -27,8 +26,12 @@ export class HttpFilter extends StreamFilter {
   private inCallback = false;
   /** The VM failed in another callback while this stream was held here: why. */
   failedElsewhere: string | null = null;
-  /** The body buffer of each side while a body callback runs or data is buffered here. */
-  readonly body: Record<Side, ByteBuffer> = { request: { data: NO_BYTES }, response: { data: NO_BYTES } };
+  private bodies: Record<Side, ByteBuffer> | null = null;
+
+  /** The body buffer of each side while a body callback runs or data is buffered here (made when first wanted: most streams have no body). */
+  get body(): Record<Side, ByteBuffer> {
+    return (this.bodies ??= { request: new ByteBuffer(), response: new ByteBuffer() });
+  }
 
   constructor(plugin: Plugin, readonly stream: HttpStream, readonly index: number) {
     super(plugin);

@@ -11,6 +11,7 @@ import { HttpFilter, type Side } from "./filter.ts";
 import { type StreamInfo, newStreamInfo, streamProperty } from "../stream-info.ts";
 import { type Clock, wallClock } from "../clock.ts";
 import type { HttpTracer } from "../inspect/trace.ts";
+import { ByteBuffer } from "../byte-buffer.ts";
 
 /** Where a side's output goes: upstream for the request, to the client for the response. */
 export interface SideSink {
@@ -50,17 +51,6 @@ const UPPERCASE = /[A-Z]/;
 /** The pair with its name lowercase; the same pair when it already is (pairs are never mutated in place). */
 function lowercased(pair: [string, string]): [string, string] {
   return UPPERCASE.test(pair[0]) ? [pair[0].toLowerCase(), pair[1]] : pair;
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }
 
 function header(list: HeaderList, name: string): string | undefined {
@@ -143,8 +133,8 @@ class Slot {
   stoppedOnHeaders = false;
   /** Data stopped here (buffered in the filter's body buffer, seen). */
   stoppedOnData = false;
-  unseenData: Uint8Array[] = [];
-  unseenSize = 0;
+  /** Data that came while headers were stopped here (null: none, not even an empty chunk). */
+  unseen: ByteBuffer | null = null;
   unseenEnd = false;
   /** The buffered data here includes the end of the stream. */
   bufferedEnd = false;
@@ -250,10 +240,9 @@ export class HttpDirection {
       slot.stoppedOnHeaders = false;
       slot.headersPassed = true;
       this.runHeaders(i + 1);
-      const data = slot.unseenData;
-      slot.unseenData = [];
-      slot.unseenSize = 0;
-      if (data.length || slot.unseenEnd) this.runData(i, concat(data), slot.unseenEnd);
+      const unseen = slot.unseen;
+      slot.unseen = null;
+      if (unseen !== null || slot.unseenEnd) this.runData(i, unseen === null ? EMPTY : unseen.take(), slot.unseenEnd);
       if (slot.trailers === "unseen") {
         slot.trailers = "none";
         this.runTrailers(i);
@@ -261,8 +250,7 @@ export class HttpDirection {
     } else if (slot.stoppedOnData) {
       slot.stoppedOnData = false;
       const buffer = filter.body[this.side];
-      const data = buffer.data;
-      buffer.data = EMPTY;
+      const data = buffer.take();
       const trailersSeen = slot.trailers === "seen";
       if (data.length || slot.bufferedEnd) this.runData(i + 1, data, slot.bufferedEnd && !trailersSeen);
       if (slot.trailers !== "none") {
@@ -321,27 +309,27 @@ export class HttpDirection {
     for (let i = from; i < this.order.length; i++) {
       const slot = this.slots[i];
       if (!slot.headersPassed) {
-        slot.unseenData.push(data);
+        const unseen = (slot.unseen ??= new ByteBuffer());
+        unseen.append(data);
         slot.unseenEnd ||= endOfStream;
-        slot.unseenSize += data.length;
-        this.stream.checkBuffered(this.side, slot.unseenSize, this.order[i]);
+        this.stream.checkBuffered(this.side, unseen.length, this.order[i]);
         return;
       }
       if (this.skip(i)) continue;
       const f = this.order[i];
+      // What this filter buffered, then the new chunk (appended, not copied).
       const buffer = f.body[this.side];
-      buffer.data = buffer.data.length ? concat([buffer.data, data]) : data;
-      const verdict = f.data(this.side, buffer.data.length, endOfStream);
+      buffer.append(data);
+      const verdict = f.data(this.side, buffer.length, endOfStream);
       if (verdict === "continue" || verdict === "fail") {
-        data = buffer.data;
-        buffer.data = EMPTY;
+        data = buffer.take();
         slot.stoppedOnData = false;
       } else {
         if (!slot.stoppedOnData) this.stopped(i, "body");
         slot.stoppedOnData = true;
         slot.bufferedEnd = endOfStream;
-        if (verdict === "drop") buffer.data = EMPTY;
-        else this.stream.checkBuffered(this.side, buffer.data.length, f);
+        if (verdict === "drop") buffer.take();
+        else this.stream.checkBuffered(this.side, buffer.length, f);
       }
       if (!this.settle(f, verdict) || slot.stoppedOnData) return;
     }
@@ -354,7 +342,7 @@ export class HttpDirection {
   private runTrailers(from: number): void {
     for (let i = from; i < this.order.length; i++) {
       const slot = this.slots[i];
-      if (!slot.headersPassed || slot.unseenData.length) {
+      if (!slot.headersPassed || slot.unseen !== null) {
         slot.trailers = "unseen";
         return;
       }
@@ -369,10 +357,7 @@ export class HttpDirection {
       if (slot.stoppedOnData) {
         // Continuing at trailers releases what this filter had buffered, then the trailers.
         slot.stoppedOnData = false;
-        const buffer = f.body[this.side];
-        const data = buffer.data;
-        buffer.data = EMPTY;
-        this.runData(i + 1, data, false);
+        this.runData(i + 1, f.body[this.side].take(), false);
       }
     }
     this.ended = true;

@@ -3,7 +3,6 @@
 // the filters to the client. Bodies stream with backpressure both ways; nothing is buffered
 // unless a filter asks.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { PassThrough } from "node:stream";
 import type { Dispatcher } from "undici";
 import type { HeaderList } from "../abi/types.ts";
 import type { Cluster } from "../upstream/cluster.ts";
@@ -11,12 +10,14 @@ import type { HttpListenerConfig, RouteConfig } from "../config/model.ts";
 import { connectionInfo } from "./connections.ts";
 import { guarded } from "./guard.ts";
 import { type StatScope, statusClassNames } from "./stats.ts";
-import { type Hold, HttpStream } from "../http/stream.ts";
+import { type Hold, HttpStream, type HttpStreamSink } from "../http/stream.ts";
+import type { LocalReply } from "../abi/host.ts";
 import type { HoldSubject } from "./held-streams.ts";
 import { redirectLocation, rewritePath, selectRoute, selectVirtualHost } from "../http/router.ts";
 import { HOP_BY_HOP, prepareRequest, STATUS_TEXT } from "../http/request-checks.ts";
 import { type StreamTimeout, StreamTimers } from "./stream-timers.ts";
 import type { Proxy } from "./proxy.ts";
+import { type ExchangeSide, RequestBody, ToClient, ToUpstream, UpstreamHandler } from "./exchange-sinks.ts";
 
 const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
@@ -26,13 +27,22 @@ const UPSTREAM_RQ_CLASSES = statusClassNames("upstream_rq");
 
 const headerOf = (list: HeaderList, name: string) => list.find(([n]) => n === name)?.[1];
 
-export class Exchange implements HoldSubject {
+/**
+ * The exchange is its stream's sink (HttpStreamSink): `request` and `response` are where each
+ * side goes once through the filters, and its own methods hear local replies, resets,
+ * failures and holds.
+ */
+export class Exchange implements HoldSubject, HttpStreamSink, ExchangeSide {
   private readonly stream: HttpStream;
   heldId = 0;
+  readonly request = new ToUpstream(this);
+  readonly response = new ToClient(this);
   /** The upstream request under way (undici's controller: abort, pause, resume). */
   private upstream: Dispatcher.DispatchController | null = null;
   private upstreamDone = false;
-  private upstreamBody: PassThrough | null = null;
+  private upstreamBody: RequestBody | null = null;
+  /** HEAD: the upstream's response has no body whatever its headers say. */
+  private noResponseBody = false;
   private details = "via_upstream";
   private cluster = "-";
   /** The routed cluster's stats (cluster.<name>.…), looked up once. */
@@ -51,50 +61,47 @@ export class Exchange implements HoldSubject {
 
   constructor(private readonly proxy: Proxy, private readonly listener: HttpListenerConfig, private readonly plugins: import("../plugin.ts").Plugin[],
     private readonly req: IncomingMessage, private readonly res: ServerResponse, private readonly stats: StatScope) {
-    // Method shorthand, not arrows, in the objects made per request: the TypeScript loader keeps
-    // function names by redefining the name of each named arrow as it is made, a cost per
-    // request; a method's name is its own.
-    const exchange = this;
-    this.stream = new HttpStream(plugins, {
-      request: {
-        headers(headers, end) { exchange.route(headers, end); },
-        data(data, end) { exchange.toUpstream(data, end); },
-        trailers() { exchange.upstreamBody?.end(); },
-      },
-      response: {
-        headers(headers, end) { exchange.timers.touch(); exchange.writeHead(headers, end); },
-        data(data, end) {
-          exchange.timers.touch();
-          exchange.bytesSent += data.length;
-          if (data.length) res.write(data);
-          if (end) res.end();
-        },
-        trailers(trailers) {
-          res.addTrailers(trailers.filter(([n]) => !n.startsWith(":")));
-          res.end();
-        },
-      },
-      localReply(reply) {
-        exchange.details = reply.details || "local_reply";
-        exchange.cancelUpstream();
-      },
-      reset(reason) {
-        exchange.details = reason.replaceAll(" ", "_");
-        exchange.cancelUpstream();
-        // Response headers written but still queued reach the client before the reset, as Envoy's codec had sent them.
-        if (res.headersSent && !res.writableEnded) res.flushHeaders();
-        res.destroy();
-      },
-      internalError(error) {
-        exchange.internalError(error);
-      },
-      held() {
-        proxy.heldStreams.watch(exchange);
-      },
-    }, listener.bufferLimitBytes, {
+    this.stream = new HttpStream(plugins, this, listener.bufferLimitBytes, {
       ...connectionInfo(req.socket),
       protocol: `HTTP/${req.httpVersion}`,
     }, proxy.inspector === null ? null : proxy.inspector.http(listener.name, plugins));
+  }
+
+  // HttpStreamSink, besides the two sides.
+  localReply(reply: LocalReply): void {
+    this.details = reply.details || "local_reply";
+    this.cancelUpstream();
+  }
+
+  reset(reason: string): void {
+    this.details = reason.replaceAll(" ", "_");
+    this.cancelUpstream();
+    const { res } = this;
+    // Response headers written but still queued reach the client before the reset, as Envoy's codec had sent them.
+    if (res.headersSent && !res.writableEnded) res.flushHeaders();
+    res.destroy();
+  }
+
+  held(): void {
+    this.proxy.heldStreams.watch(this);
+  }
+
+  // The response side, once through the filters (ToClient).
+  responseHeaders(headers: HeaderList, end: boolean): void {
+    this.timers.touch();
+    this.writeHead(headers, end);
+  }
+
+  responseData(data: Uint8Array, end: boolean): void {
+    this.timers.touch();
+    this.bytesSent += data.length;
+    if (data.length) this.res.write(data);
+    if (end) this.res.end();
+  }
+
+  responseTrailers(trailers: HeaderList): void {
+    this.res.addTrailers(trailers.filter(([n]) => !n.startsWith(":")));
+    this.res.end();
   }
 
   // HoldSubject: what the proxy asks of a stream a filter holds.
@@ -113,7 +120,8 @@ export class Exchange implements HoldSubject {
     return guarded(handler, (e) => this.internalError(e));
   }
 
-  private internalError(e: Error): void {
+  /** The host's own error while acting for this exchange (also what the stream reports as its sink's internalError). */
+  internalError(e: Error): void {
     this.proxy.logger.log("error", "http", `${this.req.method} ${this.req.url}: internal error: ${e.stack ?? e.message}`);
     this.details = "internal_error";
     this.cancelUpstream();
@@ -191,8 +199,8 @@ export class Exchange implements HoldSubject {
     return route;
   }
 
-  /** The router: the request's headers have passed every filter. */
-  private route(headers: HeaderList, end: boolean): void {
+  /** The router: the request's headers have passed every filter (ToUpstream). */
+  route(headers: HeaderList, end: boolean): void {
     const authority = headerOf(headers, ":authority") ?? "";
     const path = headerOf(headers, ":path") ?? "/";
     const route = this.selectRoute(authority, path);
@@ -213,10 +221,7 @@ export class Exchange implements HoldSubject {
     const upstreamHeaders: string[] = [];
     for (const [name, value] of headers) if (!name.startsWith(":") && !HOP_BY_HOP.has(name)) upstreamHeaders.push(name, value);
     upstreamHeaders.push("host", authority);
-    if (!end) {
-      this.upstreamBody = new PassThrough();
-      this.upstreamBody.on("drain", () => this.req.resume());
-    }
+    if (!end) this.upstreamBody = new RequestBody(this.req);
     this.clusterStats = this.proxy.clusterStats.get(cluster.name)!;
     this.clusterStats.counter("upstream_rq_total").add();
     const method = headerOf(headers, ":method") ?? "GET";
@@ -257,57 +262,61 @@ export class Exchange implements HoldSubject {
     const { pool, endpoint, address } = cluster.pick();
     this.upstreamHost = endpoint;
     this.stream.info.upstream = address;
-    const noBody = method === "HEAD";
+    this.noResponseBody = method === "HEAD";
     this.routeTimeoutMs = timeoutMs;
     if (this.requestEnded) this.timers.startRoute(timeoutMs);
-    const exchange = this; // the handler's methods are shorthand (see the constructor)
     pool.dispatch({
       path, method, headers, body: this.upstreamBody,
       // Envoy's route timeout is a total (stream timers), not undici's per-wait ones.
       headersTimeout: 0, bodyTimeout: 0,
-    }, {
-      onRequestStart(controller) {
-        exchange.upstream = controller;
-      },
-      onResponseStart(controller, statusCode, responseHeaders) {
-        if (statusCode < 200) return; // 1xx: wait for the final response
-        exchange.clusterStats!.counter(UPSTREAM_RQ_CLASSES[Math.floor(statusCode / 100)] ?? "upstream_rq_other").add();
-        const list: HeaderList = [[":status", String(statusCode)]];
-        for (const name in responseHeaders) {
-          if (HOP_BY_HOP.has(name)) continue;
-          const value = responseHeaders[name];
-          if (typeof value === "string") list.push([name, value]);
-          else if (value) for (const v of value) list.push([name, v]);
-        }
-        exchange.stream.info.responseCodeDetails = "via_upstream";
-        const empty = noBody || statusCode === 204 || statusCode === 304 || responseHeaders["content-length"] === "0";
-        exchange.stream.response.receiveHeaders(list, empty);
-        if (exchange.res.writableNeedDrain) controller.pause();
-      },
-      onResponseData(controller, chunk) {
-        exchange.stream.response.receiveData(chunk, false);
-        if (exchange.res.writableNeedDrain) controller.pause();
-      },
-      onResponseEnd(_controller, trailers) {
-        exchange.upstreamDone = true;
-        exchange.releaseBreaker();
-        exchange.timers.routeDone();
-        if (exchange.stream.response.ended) return;
-        const list: HeaderList = [];
-        for (const name in trailers) {
-          const value = trailers[name];
-          for (const v of typeof value === "string" ? [value] : value ?? []) list.push([name, v]);
-        }
-        if (list.length) exchange.stream.response.receiveTrailers(list);
-        else exchange.stream.response.receiveData(EMPTY, true);
-      },
-      onResponseError(_controller, error) {
-        exchange.upstreamDone = true;
-        exchange.releaseBreaker();
-        exchange.timers.routeDone();
-        exchange.upstreamFailed(error, (error as { code?: string }).code === "UND_ERR_HEADERS_TIMEOUT" || (error as { code?: string }).code === "UND_ERR_BODY_TIMEOUT");
-      },
-    });
+    }, new UpstreamHandler(this));
+  }
+
+  // The upstream request's events (UpstreamHandler).
+  upstreamStarted(controller: Dispatcher.DispatchController): void {
+    this.upstream = controller;
+  }
+
+  upstreamHeaders(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    if (statusCode < 200) return; // 1xx: wait for the final response
+    this.clusterStats!.counter(UPSTREAM_RQ_CLASSES[Math.floor(statusCode / 100)] ?? "upstream_rq_other").add();
+    const list: HeaderList = [[":status", String(statusCode)]];
+    for (const name in headers) {
+      if (HOP_BY_HOP.has(name)) continue;
+      const value = headers[name];
+      if (typeof value === "string") list.push([name, value]);
+      else if (value) for (const v of value) list.push([name, v]);
+    }
+    this.stream.info.responseCodeDetails = "via_upstream";
+    const empty = this.noResponseBody || statusCode === 204 || statusCode === 304 || headers["content-length"] === "0";
+    this.stream.response.receiveHeaders(list, empty);
+    if (this.res.writableNeedDrain) controller.pause();
+  }
+
+  upstreamData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.stream.response.receiveData(chunk, false);
+    if (this.res.writableNeedDrain) controller.pause();
+  }
+
+  upstreamEnd(trailers: Record<string, string | string[] | undefined>): void {
+    this.upstreamDone = true;
+    this.releaseBreaker();
+    this.timers.routeDone();
+    if (this.stream.response.ended) return;
+    const list: HeaderList = [];
+    for (const name in trailers) {
+      const value = trailers[name];
+      for (const v of typeof value === "string" ? [value] : value ?? []) list.push([name, v]);
+    }
+    if (list.length) this.stream.response.receiveTrailers(list);
+    else this.stream.response.receiveData(EMPTY, true);
+  }
+
+  upstreamError(error: Error): void {
+    this.upstreamDone = true;
+    this.releaseBreaker();
+    this.timers.routeDone();
+    this.upstreamFailed(error, (error as { code?: string }).code === "UND_ERR_HEADERS_TIMEOUT" || (error as { code?: string }).code === "UND_ERR_BODY_TIMEOUT");
   }
 
   /**
@@ -373,11 +382,17 @@ export class Exchange implements HoldSubject {
     this.stream.sendLocalReply(null, { status, body: encoder.encode(body), headers: [], details, grpcStatus: -1 });
   }
 
-  private toUpstream(data: Uint8Array, end: boolean): void {
+  /** Body that passed the filters (ToUpstream): to the upstream, the client paused while undici is not reading. */
+  toUpstream(data: Uint8Array, end: boolean): void {
     const body = this.upstreamBody;
     if (!body) return;
-    if (data.length && !body.write(data)) this.req.pause();
-    if (end) body.end();
+    if (data.length && !body.push(data)) this.req.pause();
+    if (end) body.push(null);
+  }
+
+  /** Trailers passed the filters (ToUpstream): the upstream body ends (undici sends no request trailers). */
+  endUpstreamBody(): void {
+    this.upstreamBody?.push(null);
   }
 
   private writeHead(headers: HeaderList, end: boolean): void {

@@ -24,6 +24,7 @@ import { TcpListener } from "./tcp-listener.ts";
 import { ModuleWatcher } from "./watch.ts";
 import { DEFAULT_HELD_STREAM_MS, HeldStreams } from "./held-streams.ts";
 import { Inspector } from "../inspect/inspector.ts";
+import { tuneGarbageCollector } from "./gc-tuning.ts";
 import type { InspectLimits } from "../inspect/trace.ts";
 
 
@@ -119,6 +120,7 @@ export class Proxy {
 
   /** Loads every plugin, then binds every listener; a plugin that cannot start stops it all, named. */
   static async start(config: ProxyConfig, logger: Logger, options: ProxyOptions = {}): Promise<Proxy> {
+    tuneGarbageCollector();
     const proxy = new Proxy(config, logger, options);
     try {
       // Services first, as Envoy creates bootstrap extensions before the listeners.

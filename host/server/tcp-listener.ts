@@ -234,7 +234,7 @@ class TcpConnection implements TcpSink {
 
   /** The filters hold at least the buffer limit of `side`'s bytes: stop reading it until they let go (Envoy's read-disable). */
   private watchHeld(side: Direction): void {
-    if (this.stream.flows[side].buffer.data.length >= this.listener.config.bufferLimitBytes) this.pause(side, "held");
+    if (this.stream.flows[side].buffer.length >= this.listener.config.bufferLimitBytes) this.pause(side, "held");
   }
 
   private socketOf(side: Direction): Socket | null {

@@ -18,7 +18,7 @@
 //   ended (Remote when the client's FIN came last, Local when ours did), when the client
 //   goes away (Remote), or when the proxy closes it: a filter, a failure, the upstream gone
 //   (Local). Every filter with a context then hears onDownstreamConnectionClose, and ends.
-import type { ByteBuffer } from "../abi/host.ts";
+import { ByteBuffer } from "../byte-buffer.ts";
 import { type Clock, wallClock } from "../clock.ts";
 import { LogLevel, PeerType } from "../abi/types.ts";
 import { type StreamInfo, newStreamInfo, streamProperty } from "../stream-info.ts";
@@ -37,30 +37,16 @@ export interface TcpSink {
   close(reason: string): void;
 }
 
-const EMPTY = new Uint8Array(0);
-
-function append(buffer: ByteBuffer, data: Uint8Array): void {
-  if (data.length === 0) return;
-  if (buffer.data.length === 0) {
-    buffer.data = data;
-    return;
-  }
-  const out = new Uint8Array(buffer.data.length + data.length);
-  out.set(buffer.data);
-  out.set(data, buffer.data.length);
-  buffer.data = out;
-}
-
 /** One direction's buffer, its end, and whether that end has gone through. */
 class Flow {
-  readonly buffer: ByteBuffer = { data: EMPTY };
+  readonly buffer = new ByteBuffer();
   /** The sending side's FIN arrived. */
   ended = false;
   /** The FIN passed every filter and was handed on. */
   endPassed = false;
 
   get pending(): boolean {
-    return this.buffer.data.length > 0 || (this.ended && !this.endPassed);
+    return this.buffer.length > 0 || (this.ended && !this.endPassed);
   }
 }
 
@@ -101,7 +87,7 @@ export class TcpStream {
   receive(direction: Direction, data: Uint8Array, end: boolean): void {
     const flow = this.flows[direction];
     if (this.closed || flow.ended) return;
-    append(flow.buffer, data);
+    flow.buffer.append(data);
     if (this.tracer !== null) this.tracer.data(direction, "in", data, end);
     this.info[direction === "downstream" ? "requestBodyBytes" : "responseBodyBytes"] += data.length;
     if (end) {
@@ -154,7 +140,7 @@ export class TcpStream {
         if (!this.step(i, f.call("proxy_on_new_connection"))) return;
       }
       if (read.pending && f.created && !f.failed) {
-        if (!this.step(i, f.call("proxy_on_downstream_data", read.buffer.data.length, read.ended ? 1 : 0))) return;
+        if (!this.step(i, f.call("proxy_on_downstream_data", read.buffer.length, read.ended ? 1 : 0))) return;
       }
     }
     if (!this.upstreamStarted) {
@@ -163,8 +149,7 @@ export class TcpStream {
       if (this.closed) return;
     }
     if (!read.pending) return;
-    const data = read.buffer.data;
-    read.buffer.data = EMPTY;
+    const data = read.buffer.take();
     read.endPassed = read.ended;
     if (this.tracer !== null) this.tracer.data("downstream", "out", data, read.ended);
     this.sink.toUpstream(data, read.ended);
@@ -176,14 +161,13 @@ export class TcpStream {
     for (let i = this.filters.length - 1; i >= 0; i--) {
       const f = this.filters[i];
       if (!f.created || f.failed) continue;
-      let verdict = f.call("proxy_on_upstream_data", write.buffer.data.length, write.ended ? 1 : 0);
+      let verdict = f.call("proxy_on_upstream_data", write.buffer.length, write.ended ? 1 : 0);
       // Envoy tells of the upstream's end here: it does not watch the upstream connection itself.
       if (write.ended && verdict !== "fail" && f.call("proxy_on_upstream_connection_close", PeerType.Unknown) === "fail") verdict = "fail";
       if (!this.settle(f, verdict)) return;
     }
     if (!write.pending) return;
-    const data = write.buffer.data;
-    write.buffer.data = EMPTY;
+    const data = write.buffer.take();
     if (write.ended) {
       write.endPassed = true;
       this.lastEnd = "upstream";

@@ -6,6 +6,7 @@ import type { AbiVersion } from "../abi/types.ts";
 import { type FunctionType, capMemory, formatType, moduleTypes } from "./wasm-types.ts";
 import { type Frame, ModuleSymbols, authorFrame, formatFrame } from "./symbols.ts";
 import { DeadlineExceeded, GUARD_MODULE, TICKS_PER_CHECK, instrumentForDeadlines } from "./deadline.ts";
+import { TextCache } from "./text-cache.ts";
 
 const ABI_EXPORTS: [string, AbiVersion][] = [
   ["proxy_abi_version_0_2_1", "0.2.1"], ["proxy_abi_version_0_2_0", "0.2.0"], ["proxy_abi_version_0_1_0", "0.1.0"],
@@ -181,13 +182,15 @@ export class WasmVm {
   exports: Record<string, unknown> = {};
   private memory!: WebAssembly.Memory;
   private buffer!: ArrayBuffer;
-  private u8!: Uint8Array;
+  private u8 = new Uint8Array(0);
   /**
    * The same memory as a Buffer, for Node's UTF-8 coding (faster than TextEncoder/TextDecoder on
    * short strings). Never handed out by bytes(): a Buffer's slice() does not copy.
    */
   private buf!: Buffer;
   private view!: DataView;
+  /** Texts the module hands over again and again (header names and values), decoded once. */
+  private readonly texts = new TextCache();
   private allocatorName = "malloc";
   /** Set once a call trapped: the VM is dead and takes no further calls. */
   failure: WasmTrap | null = null;
@@ -279,9 +282,13 @@ export class WasmVm {
     }
   }
 
-  /** Views are rebuilt only when the memory's buffer changed (it grew). */
+  /**
+   * Views are rebuilt only when the memory's buffer changed: a grow detaches the old one,
+   * whose views then read as empty (so the memory's buffer getter, a call into C++, is
+   * asked only then, or while the memory is empty).
+   */
   private refresh(): void {
-    if (this.memory.buffer !== this.buffer) {
+    if (this.u8.length === 0 && this.memory.buffer !== this.buffer) {
       this.buffer = this.memory.buffer;
       this.u8 = new Uint8Array(this.buffer);
       this.buf = Buffer.from(this.buffer);
@@ -306,7 +313,7 @@ export class WasmVm {
     ptr >>>= 0;
     len >>>= 0;
     if (!this.inBounds(ptr, len)) return null;
-    return len === 0 ? "" : this.buf.toString("utf8", ptr, ptr + len);
+    return len === 0 ? "" : this.texts.decode(this.buf, ptr, len);
   }
 
   u32(ptr: number): number | null {

@@ -2,7 +2,8 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { bufferFunctions } from "../../host/abi/buffers.ts";
 import { headerMapFunctions } from "../../host/abi/headers.ts";
-import type { AbiHost, ByteBuffer, StreamContext } from "../../host/abi/host.ts";
+import type { AbiHost, StreamContext } from "../../host/abi/host.ts";
+import { ByteBuffer } from "../../host/byte-buffer.ts";
 import { buildImports, hostFunctionNames } from "../../host/abi/index.ts";
 import { logFunctions } from "../../host/abi/log.ts";
 import { deserializePairs, serializePairs } from "../../host/abi/pairs.ts";
@@ -50,7 +51,7 @@ beforeEach(async () => {
   vm.instantiate({});
   scratch = SCRATCH;
   maps = { 0: [[":path", "/"], ["x-a", "1"], ["x-a", "2"]], 1: [], 2: [[":status", "200"]], 3: [] };
-  buffers = { 0: { data: enc.encode("hello") }, 1: { data: new Uint8Array(0) } };
+  buffers = { 0: new ByteBuffer(enc.encode("hello")), 1: new ByteBuffer() };
   const context: StreamContext = {
     contextId: 2,
     headerMap: (t) => maps[t] ?? null,
@@ -112,6 +113,17 @@ describe("header map functions", () => {
     maps[0].push(["x-a", "again"]);
     expect(fns().proxy_remove_header_map_value(0, ...put("X-A"))).toBe(OK);
     expect(maps[0].some(([n]) => n === "x-a")).toBe(false);
+  });
+
+  it("replace of a header that is last: the one value there, or every value gone and the new one last", () => {
+    maps[0].push(["x-b", "1"]);
+    expect(fns().proxy_replace_header_map_value(0, ...put("x-b"), ...put("2"))).toBe(OK);
+    expect(maps[0]).toEqual([[":path", "/"], ["x-a", "1"], ["x-a", "2"], ["x-b", "2"]]);
+    expect(fns().proxy_replace_header_map_value(0, ...put("X-A"), ...put("3"))).toBe(OK); // x-a is not last, and twice
+    expect(maps[0]).toEqual([[":path", "/"], ["x-b", "2"], ["x-a", "3"]]);
+    maps[0].splice(1, 0, ["x-a", "0"]);
+    expect(fns().proxy_replace_header_map_value(0, ...put("x-a"), ...put("4"))).toBe(OK); // last, but not the only one
+    expect(maps[0]).toEqual([[":path", "/"], ["x-b", "2"], ["x-a", "4"]]);
   });
 
   it("get_pairs serializes the whole map; set_pairs replaces it; size is the byte size of names and values, as Envoy answers", () => {
@@ -181,6 +193,10 @@ describe("buffer functions", () => {
     expect(text()).toBe(">hello<");
     expect(fns().proxy_set_buffer_bytes(0, 0, 3, ...put("HE"))).toBe(OK);
     expect(text()).toBe("HEllo<");
+    // A range across what came in pieces reads as one.
+    expect(fns().proxy_set_buffer_bytes(0, 0xffffffff, 0, ...put(">>"))).toBe(OK);
+    expect(fns().proxy_get_buffer_bytes(0, 3, 5, OUT_PTR, OUT_LEN)).toBe(OK);
+    expect(outText()).toBe("lo<>>");
     expect(fns().proxy_set_buffer_bytes(0, 0, 0xffffffff, ...put("new"))).toBe(OK);
     expect(text()).toBe("new");
   });

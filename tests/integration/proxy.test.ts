@@ -107,6 +107,30 @@ describe("the proxy's data path", () => {
       expect(back.equals(body)).toBe(true);
     }));
 
+  it("passes a large body to an upstream that starts reading late: the client is paused, then resumed", async () => {
+    // An upstream that reads nothing for 300 ms: past what the sockets and the proxy buffer, the
+    // client must be paused and then resumed (a stall would time the test out).
+    const { createServer } = await import("node:http");
+    const slow = createServer((req, res) => {
+      setTimeout(() => {
+        let received = 0;
+        req.on("data", (chunk: Buffer) => (received += chunk.length));
+        req.on("end", () => res.end(String(received)));
+      }, 300);
+    });
+    await new Promise<void>((resolve) => slow.listen(0, "127.0.0.1", resolve));
+    const p = await startProxy(exampleConfig("add-header", (slow.address() as { port: number }).port));
+    try {
+      const body = Buffer.alloc(8 * 1024 * 1024, 7);
+      const res = await request(`${p.url}/upload`, { method: "POST", body });
+      expect(res.statusCode).toBe(200);
+      expect(await res.body.text()).toBe(String(body.length));
+    } finally {
+      await p.proxy.stop(1000);
+      slow.close();
+    }
+  });
+
   it("survives an error in its own code: that request gets a 500, logged, and the next ones work", () =>
     withProxy("add-header", async ({ url, proxy, lines }) => {
       const undo = injectHostBug(proxy, "http.ingress_http", "downstream_rq_total");

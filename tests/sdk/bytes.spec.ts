@@ -79,3 +79,115 @@ describe("Replacer", () => {
     expect(text(r.push(new Uint8Array(0), true))).toBe("Hel");
   });
 });
+
+/** The same rules applied the plain way, to the whole input at once: what any cutting must give. */
+function naive(finds: string[], replaces: string[], input: string): string {
+  const data = utf8Bytes(input);
+  let out = "";
+  let i = 0;
+  while (i < data.length) {
+    let matched = -1;
+    for (let r = 0; r < finds.length && matched < 0; r++) {
+      const find = utf8Bytes(finds[r]);
+      if (indexOf(data, find, i) == i) matched = r;
+    }
+    if (matched >= 0) {
+      out += replaces[matched];
+      i += utf8Bytes(finds[matched]).length;
+    } else {
+      out += text(data.subarray(i, i + 1));
+      i++;
+    }
+  }
+  return out;
+}
+
+/** Runs `input` through a fresh copy of `rules` with pushAt, as Body.rewrite does, cut every `step` bytes. */
+function streamedAt(rules: Replacer, input: string, step: i32): string {
+  const r = rules.fresh();
+  const bytes = utf8Bytes(input);
+  let out = "";
+  for (let from = 0; ; from += step) {
+    const to = min(from + step, bytes.length);
+    const end = to == bytes.length;
+    const chunk = bytes.subarray(from, to);
+    if (r.pushAt(chunk.dataStart, chunk.length, end)) out += String.UTF8.decodeUnsafe(r.readyStart, r.readyLength);
+    else out += text(chunk);
+    if (end) break;
+  }
+  return out;
+}
+
+/** A deterministic text of `length` ASCII bytes over a small alphabet, so that rules match often. */
+function sample(seed: u32, length: i32): string {
+  const alphabet = "Hel lo!Hp";
+  let out = "";
+  let x = seed;
+  for (let i = 0; i < length; i++) {
+    x = x * 1103515245 + 12345;
+    out += alphabet.charAt(<i32>((x >> 16) % <u32>alphabet.length));
+  }
+  return out;
+}
+
+const oneStart = new Replacer().add("Hello", "Goodbye");
+const sharedStart = new Replacer().add("Help", "H").add("Hello", "Bye").add("He", "[he]");
+
+describe("Replacer scan", () => {
+  it("with one rule (8 bytes at a time), matches at every alignment and up to the end", () => {
+    for (let pad = 0; pad < 17; pad++) {
+      const input = "x".repeat(pad) + "Hello" + "y".repeat(pad) + "Hello";
+      expect(streamed(oneStart, input, [])).toBe(naive(["Hello"], ["Goodbye"], input));
+    }
+  });
+
+  it("tries the rules that share a first byte in their order", () => {
+    expect(streamed(sharedStart, "Help Hello Hex Hel", [])).toBe("H Bye [he]x [he]l");
+  });
+
+  it("gives what the plain replacement gives, for any input and any cutting, with push and pushAt", () => {
+    for (let seed: u32 = 1; seed < 40; seed++) {
+      const input = sample(seed, 20 + <i32>seed * 7);
+      const expectOne = naive(["Hello"], ["Goodbye"], input);
+      const expectShared = naive(["Help", "Hello", "He"], ["H", "Bye", "[he]"], input);
+      const expectMixed = naive(["Hello", "lo", "ü"], ["Goodbye", "LO", "ue"], input);
+      for (let step = 1; step <= 13; step += 3) {
+        const cuts: i32[] = [];
+        for (let at = step; at < input.length; at += step) cuts.push(at);
+        expect(streamed(oneStart, input, cuts)).toBe(expectOne);
+        expect(streamed(sharedStart, input, cuts)).toBe(expectShared);
+        expect(streamed(rules, input, cuts)).toBe(expectMixed);
+        expect(streamedAt(oneStart, input, step)).toBe(expectOne);
+        expect(streamedAt(sharedStart, input, step)).toBe(expectShared);
+        expect(streamedAt(rules, input, step)).toBe(expectMixed);
+      }
+    }
+  });
+
+  it("compares long finds and copies long replacements and long runs between matches", () => {
+    const longFind = "a body for the upstream"; // 23 bytes: compared 8, 8, 4, then 1 at a time
+    const longReplace = "x".repeat(150); // copied by memory.copy
+    const long = new Replacer().add(longFind, longReplace).add("a body", "A BODY");
+    let input = "";
+    for (let i = 0; i < 12; i++) input += "y".repeat(i * 13) + "a body for the upstream, " + "a body for the ups" + ".";
+    const expected = naive([longFind, "a body"], [longReplace, "A BODY"], input);
+    for (let step = 1; step <= 41; step += 8) {
+      const cuts: i32[] = [];
+      for (let at = step; at < input.length; at += step) cuts.push(at);
+      expect(streamed(long, input, cuts)).toBe(expected);
+      expect(streamedAt(long, input, step)).toBe(expected);
+    }
+  });
+
+  it("pushAt answers false, leaving the chunk itself, when nothing changed and nothing is held", () => {
+    const r = oneStart.fresh();
+    const chunk = utf8Bytes("no match in here at all");
+    expect(r.pushAt(chunk.dataStart, chunk.length, false)).toBe(false);
+    expect(r.readyStart).toBe(chunk.dataStart);
+    expect(r.readyLength).toBe(chunk.length);
+    const tail = utf8Bytes("ends with He");
+    expect(r.pushAt(tail.dataStart, tail.length, false)).toBe(true);
+    expect(r.readyLength).toBe(tail.length - 2);
+    expect(r.holding).toBe(2);
+  });
+});
