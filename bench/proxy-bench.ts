@@ -33,13 +33,18 @@ export function startServer(args: string[], core: number, env: Record<string, st
 export function usage(child: ChildProcess): Promise<Usage | null> {
   if (!child.connected) return Promise.resolve(null);
   return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(null), 1000);
+    const timer = setTimeout(() => resolve(null), 5000);
     child.once("message", (m) => {
       clearTimeout(timer);
       resolve(m as Usage);
     });
     child.send("usage");
   });
+}
+
+function cpuMedian(rounds: LoadResult[]): number | null {
+  const read = rounds.map((r) => r.cpuMicrosPerRequest).filter((cpu): cpu is number => cpu !== null);
+  return read.length > 0 ? median(read) : null;
 }
 
 /** What the load generator sends: GET /bench, or a POST of `bodyBytes` to /echo (the upstream sends it back). */
@@ -114,7 +119,8 @@ export async function measureProxy(rounds: number, seconds: number): Promise<Rec
     }
     return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, {
       rps: median(v.map((x) => x.rps)), p50: median(v.map((x) => x.p50)), p99: median(v.map((x) => x.p99)),
-      cpuMicrosPerRequest: v[0].cpuMicrosPerRequest === null ? null : median(v.map((x) => x.cpuMicrosPerRequest!)),
+      // A round whose CPU reading timed out (the target too busy to answer) counts for the rates only.
+      cpuMicrosPerRequest: cpuMedian(v),
     }]));
   } finally {
     for (const { child } of Object.values(servers)) child.kill();
