@@ -4,7 +4,7 @@
 import { proxy_get_buffer_bytes, proxy_get_buffer_status, proxy_set_buffer_bytes } from "./abi/imports";
 import { BufferType, Status } from "./abi/types";
 import { OUT_LEN, OUT_PTR, clearOut, takeBytes, utf8 } from "./abi/memory";
-import { Replacer, indexOf, utf8Bytes } from "./bytes";
+import { Replacer, Splitter, indexOf, utf8Bytes } from "./bytes";
 
 export class Body {
   constructor(private bufferType: BufferType) {}
@@ -49,6 +49,16 @@ export class Body {
     }
     if (replacer.pushAt(start, size, endOfStream)) proxy_set_buffer_bytes(this.bufferType, 0, u32.MAX_VALUE, replacer.readyStart, replacer.readyLength);
     if (start != 0) heap.free(start);
+  }
+
+  /**
+   * Pushes this chunk (or this whole buffered body) into `splitter` and answers it: call it
+   * from each body callback with the callback's endOfStream, then step through the records
+   * complete so far with next(). A record or delimiter split across chunks is joined.
+   */
+  split(splitter: Splitter, endOfStream: bool): Splitter {
+    splitter.push(this.bytes(), endOfStream);
+    return splitter;
   }
 
   /** The same range decoded as UTF-8. */

@@ -1,5 +1,5 @@
-// Find and replace on bytes, for bodies and TCP data: the bytes the host hands over are
-// searched and rewritten as they are, with no detour through a UTF-16 string. UTF-8 text
+// Find, replace and split on bytes, for bodies and TCP data: the bytes the host hands over
+// are searched, rewritten and cut as they are, with no detour through a UTF-16 string. UTF-8 text
 // can be searched as bytes: a valid UTF-8 needle matches only at character boundaries.
 import { utf8 } from "./abi/memory";
 
@@ -338,5 +338,117 @@ export class Replacer {
     }
     if (out.active) out.write(data + <usize>copied, through - copied);
     return through;
+  }
+}
+
+/**
+ * A stream of chunks cut into records at a delimiter (a line at each "\n", an event at each
+ * "\n\n"): push() each chunk, then next() steps through the records complete so far. A record
+ * or a delimiter split across chunks is joined: the bytes after the last delimiter wait for
+ * the next push, and with `end` they are the last record. Records are views, valid until the
+ * next push; what waits is kept in one buffer that grows by doubling, so a long record costs
+ * linear copying however many chunks it spans.
+ */
+export class Splitter {
+  private delimiter: Uint8Array;
+  /** This round's bytes: what waited, then the chunk (the chunk itself when nothing waited). */
+  private data: Uint8Array = NOTHING;
+  /** Where the next record starts in `data`. */
+  private cursor: i32 = 0;
+  /** No delimiter starts in `data` before here. */
+  private searched: i32 = 0;
+  private end: bool = false;
+  /** Where `data` starts in the stream. */
+  private base: u64 = 0;
+  /** The bytes that waited, joined with the next chunk; `data` is a view of it when inUse. */
+  private waiting: Output = new Output();
+  private inUse: bool = false;
+
+  /** The current record, without its delimiter (a view: copy it to keep it past the next push). */
+  record: Uint8Array = NOTHING;
+  /** Where the current record starts in the stream: bytes pushed before it. */
+  offset: u64 = 0;
+  /** Whether the current record ended at a delimiter (false for the stream's last record when no delimiter ended it). */
+  delimited: bool = false;
+  /** Records given so far. */
+  count: u32 = 0;
+
+  /** Cuts at `delimiter` (text as UTF-8; `bytes`, when given, instead); an empty one is refused. */
+  constructor(delimiter: string, bytes: Uint8Array | null = null) {
+    this.delimiter = bytes != null ? bytes : utf8Bytes(delimiter);
+    assert(this.delimiter.length > 0, "Splitter: an empty delimiter cuts nowhere");
+  }
+
+  /** Cuts at `delimiter`'s bytes. */
+  static bytes(delimiter: Uint8Array): Splitter {
+    return new Splitter("", delimiter);
+  }
+
+  /** A new splitter with the same delimiter and nothing pushed: one per stream. */
+  fresh(): Splitter {
+    return Splitter.bytes(this.delimiter);
+  }
+
+  /** Bytes pushed but not yet given as a record: a record still waiting for its delimiter. */
+  get holding(): i32 {
+    return this.data.length - this.cursor;
+  }
+
+  /** Adds the next chunk (`end`: the stream's last); records next() had not reached are kept. */
+  push(chunk: Uint8Array, end: bool): void {
+    const rest = this.data.length - this.cursor;
+    const delimiter = this.delimiter.length;
+    this.base += <u64>this.cursor;
+    if (rest == 0) {
+      this.data = chunk;
+      this.searched = 0;
+      this.inUse = false;
+    } else {
+      // The waiting bytes to the front of the buffer (they may already be in it), then the chunk.
+      const waiting = this.waiting;
+      const from = this.data.dataStart + <usize>this.cursor;
+      if (this.inUse) {
+        memory.copy(waiting.buffer.dataStart, from, <usize>rest);
+        waiting.length = rest;
+      } else {
+        waiting.reset(rest + chunk.length);
+        waiting.write(from, rest);
+      }
+      waiting.write(chunk.dataStart, chunk.length);
+      this.data = waiting.take();
+      // The waiting bytes held no whole delimiter: only one that ends in the chunk is new.
+      this.searched = max(0, min(this.searched - this.cursor, rest - delimiter + 1));
+      this.inUse = true;
+    }
+    this.cursor = 0;
+    this.end = end;
+  }
+
+  /** Steps to the next complete record (`record`, `offset`, `delimited`); false when none is complete yet. */
+  next(): bool {
+    const data = this.data;
+    const cursor = this.cursor;
+    const at = indexOf(data, this.delimiter, max(cursor, this.searched));
+    if (at >= 0) {
+      this.give(cursor, at, true);
+      this.cursor = at + this.delimiter.length;
+      this.searched = this.cursor;
+      return true;
+    }
+    this.searched = max(cursor, data.length - this.delimiter.length + 1);
+    if (this.end && cursor < data.length) {
+      this.give(cursor, data.length, false);
+      this.cursor = data.length;
+      return true;
+    }
+    this.record = NOTHING;
+    return false;
+  }
+
+  private give(start: i32, end: i32, delimited: bool): void {
+    this.record = this.data.subarray(start, end);
+    this.offset = this.base + <u64>start;
+    this.delimited = delimited;
+    this.count++;
   }
 }

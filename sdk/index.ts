@@ -7,7 +7,7 @@ export { RootContext, StreamContext, HttpContext, TcpContext } from "./contexts"
 export { registerRootContext, RootFactory } from "./dispatcher";
 export { Header, EncodedHeader, HeaderMap, lowerAscii, trimOws, listItems } from "./headers";
 export { Body } from "./buffers";
-export { Replacer, indexOf, utf8Bytes } from "./bytes";
+export { Replacer, Splitter, indexOf, utf8Bytes } from "./bytes";
 export { HttpMessage, HttpRequest, request, response, continueRequest, continueResponse, closeStream, sendLocalReply, sendLocalReplyBytes } from "./stream";
 export { log } from "./log";
 export { decimal } from "./format";

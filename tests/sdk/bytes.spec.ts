@@ -1,4 +1,4 @@
-import { Replacer, indexOf, utf8Bytes } from "../../sdk/bytes";
+import { Replacer, Splitter, indexOf, utf8Bytes } from "../../sdk/bytes";
 
 function text(bytes: Uint8Array): string {
   return String.UTF8.decodeUnsafe(bytes.dataStart, bytes.length);
@@ -189,5 +189,89 @@ describe("Replacer scan", () => {
     expect(r.pushAt(tail.dataStart, tail.length, false)).toBe(true);
     expect(r.readyLength).toBe(tail.length - 2);
     expect(r.holding).toBe(2);
+  });
+});
+
+/** Runs `input` through a fresh copy of `splitter`, cut into chunks at `cuts`; each record as `offset:record;` (`!` for an undelimited last one). */
+function records(splitter: Splitter, input: string, cuts: i32[]): string {
+  const s = splitter.fresh();
+  const bytes = utf8Bytes(input);
+  let out = "";
+  let from = 0;
+  for (let i = 0; i <= cuts.length; i++) {
+    const to = i < cuts.length ? cuts[i] : bytes.length;
+    s.push(bytes.subarray(from, to), i == cuts.length);
+    while (s.next()) out += s.offset.toString() + ":" + text(s.record) + (s.delimited ? ";" : "!");
+    from = to;
+  }
+  return out;
+}
+
+/** Every cut of `input` into two chunks, and byte by byte, must give `expected`. */
+function everyCut(splitter: Splitter, input: string, expected: string): void {
+  const length = utf8Bytes(input).length;
+  for (let cut = 0; cut <= length; cut++) expect(records(splitter, input, [cut])).toBe(expected);
+  const each: i32[] = [];
+  for (let i = 1; i < length; i++) each.push(i);
+  expect(records(splitter, input, each)).toBe(expected);
+}
+
+describe("Splitter", () => {
+  it("cuts at each delimiter, with each record's offset, and gives an undelimited last record at the end", () => {
+    expect(records(new Splitter("\n"), "ab\ncd\n\nef", [])).toBe("0:ab;3:cd;6:;7:ef!");
+    expect(records(new Splitter("\n"), "ab\n", [])).toBe("0:ab;");
+  });
+
+  it("gives the same records wherever the input is cut, a delimiter split across chunks included", () => {
+    everyCut(new Splitter("\r\n"), "GET\r\nHost: a\r\n\r\nbody", "0:GET;5:Host: a;14:;16:body!");
+    everyCut(new Splitter("--sep--"), "one--sep--two--se--sep----sep--", "0:one;10:two--se;24:;");
+    everyCut(new Splitter("aa"), "aaaaa", "0:;2:;4:a!");
+  });
+
+  it("cuts UTF-8 at a multi-byte delimiter, and multi-byte records split across chunks are whole", () => {
+    everyCut(new Splitter("→"), "ünï→cödé→✓", "0:ünï;8:cödé;17:✓!");
+  });
+
+  it("handles an empty stream, a one-byte stream and empty chunks", () => {
+    expect(records(new Splitter("\n"), "", [])).toBe("");
+    expect(records(new Splitter("\n"), "x", [])).toBe("0:x!");
+    expect(records(new Splitter("\n"), "\n", [])).toBe("0:;");
+    expect(records(new Splitter("\n"), "a\nb", [0, 0, 2, 2, 3, 3])).toBe("0:a;2:b!");
+  });
+
+  it("holds what waits for its delimiter, and keeps records next() did not reach for the next push", () => {
+    const s = new Splitter("\n");
+    s.push(utf8Bytes("one\ntw"), false);
+    expect(s.holding).toBe(6);
+    s.push(utf8Bytes("o\nthr"), false); // "one" was never stepped to: it is still there
+    expect(s.next()).toBe(true);
+    expect(text(s.record)).toBe("one");
+    expect(s.next()).toBe(true);
+    expect(text(s.record)).toBe("two");
+    expect(s.offset).toBe(4);
+    expect(s.next()).toBe(false);
+    expect(s.holding).toBe(3);
+    s.push(utf8Bytes("ee"), true);
+    expect(s.next()).toBe(true);
+    expect(text(s.record)).toBe("three");
+    expect(s.delimited).toBe(false);
+    expect(s.next()).toBe(false);
+    expect(s.count).toBe(3);
+  });
+
+  it("joins a record spanning many chunks, and cuts at bytes given as bytes", () => {
+    const s = Splitter.bytes(utf8Bytes("|"));
+    let expected = "";
+    for (let i = 0; i < 1000; i++) {
+      s.push(utf8Bytes("x"), false);
+      expected += "x";
+      expect(s.next()).toBe(false);
+    }
+    s.push(utf8Bytes("|y"), true);
+    expect(s.next()).toBe(true);
+    expect(text(s.record)).toBe(expected);
+    expect(s.next()).toBe(true);
+    expect(text(s.record)).toBe("y");
+    expect(s.offset).toBe(1001);
   });
 });
