@@ -44,6 +44,32 @@ export function measureThroughput(subjects: Record<string, Harness>, rounds: num
   return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
 }
 
+/**
+ * µs per stream of each subject, and of the SDK's cost above the host's floor (no-op) as a
+ * multiple of the WAT module's, per round: rounds long enough to outlast the JIT's and the
+ * collector's hiccups, the subjects' order reversed every other round (the one run second
+ * ran faster), the multiple taken within each round and its median kept, since a round's
+ * three subjects share whatever the machine was doing.
+ */
+export function measureStreamMicros(subjects: { noop: Harness; wat: Harness; addHeader: Harness }, rounds: number, streams: number) {
+  const entries = Object.entries(subjects);
+  const samples: Record<string, number[]> = Object.fromEntries(entries.map(([k]) => [k, []]));
+  const multiples: number[] = [];
+  for (const [, h] of entries) runStreams(h, streams); // warm up
+  for (let r = 0; r < rounds; r++) {
+    const round: Record<string, number> = {};
+    for (const [name, h] of r % 2 ? [...entries].reverse() : entries) {
+      const start = process.hrtime.bigint();
+      runStreams(h, streams);
+      round[name] = Number(process.hrtime.bigint() - start) / 1e3 / streams;
+      samples[name].push(round[name]);
+    }
+    multiples.push((round.addHeader - round.noop) / (round.wat - round.noop));
+  }
+  const us = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+  return { us, multiple: median(multiples) };
+}
+
 /** Bytes allocated on the JS heap per callback; needs --expose-gc and a big young generation. */
 export function measureAllocation(h: Harness, streams: number): number {
   const gc = (globalThis as { gc?: () => void }).gc;

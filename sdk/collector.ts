@@ -17,6 +17,8 @@ const CALLBACKS_PER_STREAM: i32 = 8;
 const HOST_BYTES_PER_CALLBACK: u32 = 1024;
 
 let depth: i32 = 0;
+/** Callbacks until the next collection; host bytes count against the same budget. */
+let budget: i32 = MIN_CALLBACKS;
 let callbacks: i32 = 0;
 let pagesAtCollect: i32 = 0;
 
@@ -28,13 +30,16 @@ let pagesAtCollect: i32 = 0;
 
 /** A host callback ends: the collector runs if it is due and this was the outermost one. */
 export function leave(): void {
-  if (--depth != 0) return;
-  callbacks++;
-  const budget = max(MIN_CALLBACKS, streamCount() * CALLBACKS_PER_STREAM);
-  if (callbacks + <i32>(hostBytesSinceCollect / HOST_BYTES_PER_CALLBACK) < budget && memory.size() == pagesAtCollect) return;
+  depth--;
+  if (depth == 0 && (++callbacks + <i32>(hostBytesSinceCollect / HOST_BYTES_PER_CALLBACK) >= budget || memory.size() != pagesAtCollect)) collect();
+}
+
+function collect(): void {
   // @ts-ignore: a runtime builtin the editor does not declare
   __collect();
   callbacks = 0;
   resetHostBytes();
   pagesAtCollect = memory.size();
+  // The pace for the streams live now, until the next collection looks again.
+  budget = max(MIN_CALLBACKS, streamCount() * CALLBACKS_PER_STREAM);
 }

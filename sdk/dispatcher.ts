@@ -10,6 +10,7 @@ import { DataAction, HeadersAction, LogLevel, PeerType, TcpAction, TrailersActio
 import { forgetLogLevel, log } from "./log";
 import { properties } from "./properties";
 import { decimal } from "./format";
+import { ContextTable, HTTP, ROOT, TCP, UNOPENED } from "./context-table";
 
 export type RootFactory = (contextId: u32) => RootContext;
 
@@ -18,23 +19,12 @@ class Registration {
 }
 
 const registrations = new Array<Registration>();
-const roots = new Map<u32, RootContext>();
 
-/**
- * A stream the host created: its root, until its first HTTP or TCP callback says which kind
- * it is and makes its context. One map entry per stream, set at create and deleted at delete.
- */
-class Stream {
-  opened: bool = false;
-  http: HttpContext | null = null;
-  tcp: TcpContext | null = null;
-  constructor(public root: RootContext) {}
-}
-
-const streams = new Map<u32, Stream>();
+/** Every context the host created, roots and streams: added at create, removed at delete. */
+const contexts = new ContextTable();
 
 /** How many streams are open (the collector scales its pace to them). */
-export function streamCount(): i32 { return streams.size; }
+export function streamCount(): i32 { return contexts.streams; }
 
 /**
  * Registers a root context: `factory` makes it for a plugin whose root id is `rootId`.
@@ -63,8 +53,10 @@ export function onContextCreate(contextId: u32, parentId: u32): void {
   forgetLogLevel();
   if (parentId != 0) {
     const root = rootOf(parentId);
-    if (root != null) streams.set(contextId, new Stream(root));
-    else log.error("context " + decimal(contextId) + " created under " + decimal(parentId) + ", which is not a root context");
+    if (root != null) {
+      contexts.add(contextId, UNOPENED, root);
+      lastSlot = -1; // growing the table moves its entries
+    } else log.error("context " + decimal(contextId) + " created under " + decimal(parentId) + ", which is not a root context");
     return;
   }
   const prop = properties.getString(["plugin_root_id"]);
@@ -77,18 +69,21 @@ export function onContextCreate(contextId: u32, parentId: u32): void {
     return;
   }
   setRootIdInCreation(requested.length > 0 ? requested : registrations[chosen].rootId);
-  roots.set(contextId, registrations[chosen].factory(contextId));
+  contexts.add(contextId, ROOT, registrations[chosen].factory(contextId));
+  lastSlot = -1;
+  lastRootId = 0;
 }
 
-// The root last looked up: a plugin has one, so a stream's creation skips the map.
+// The root last looked up: a plugin has one, so a stream's creation skips the table's probe.
 let lastRootId: u32 = 0;
 let lastRoot: RootContext | null = null;
 
 function rootOf(contextId: u32): RootContext | null {
   if (contextId == lastRootId && lastRoot != null) return lastRoot;
-  if (!roots.has(contextId)) return null;
+  const slot = contexts.find(contextId);
+  if (slot < 0 || contexts.kind(slot) != ROOT) return null;
   lastRootId = contextId;
-  return lastRoot = roots.get(contextId);
+  return lastRoot = changetype<RootContext>(contexts.object(slot));
 }
 
 /** The root made no context for this stream: the stream passes through untouched. */
@@ -97,39 +92,44 @@ function passThrough(contextId: u32, factory: string): void {
 }
 
 // The stream the last callback went to: a stream's callbacks mostly come one after another
-// (headers, done, log, delete), so most of them skip the map's hashing.
+// (headers, done, log, delete), so most of them skip the table's probe.
 let lastId: u32 = 0;
-let last: Stream | null = null;
+let lastSlot: i32 = -1;
 
-function streamEntry(contextId: u32): Stream | null {
-  if (contextId == lastId && last != null) return last;
-  if (!streams.has(contextId)) return null;
-  const stream = streams.get(contextId);
-  lastId = contextId;
-  last = stream;
-  return stream;
+/** The slot of stream `contextId` in `contexts`, or -1 (for a root too). */
+function streamSlot(contextId: u32): i32 {
+  if (contextId == lastId && lastSlot >= 0) return lastSlot;
+  let slot = contexts.find(contextId);
+  if (slot >= 0 && contexts.kind(slot) == ROOT) slot = -1;
+  if (slot >= 0) {
+    lastId = contextId;
+    lastSlot = slot;
+  }
+  return slot;
+}
+
+/** Stream `contextId`'s context if it is of `kind` (HTTP or TCP), made by its root at the stream's first callback. */
+function contextOf(contextId: u32, kind: u8): StreamContext | null {
+  let slot = streamSlot(contextId);
+  if (slot < 0) return null;
+  let held = contexts.kind(slot);
+  if (held == UNOPENED) {
+    const root = changetype<RootContext>(contexts.object(slot));
+    const made: StreamContext | null = kind == HTTP ? root.newHttpContext(contextId) : root.newTcpContext(contextId);
+    if (made == null) passThrough(contextId, kind == HTTP ? "newHttpContext" : "newTcpContext");
+    lastSlot = slot = contexts.find(contextId); // the filter's code may have made the host create or delete others
+    if (slot < 0) return null;
+    contexts.open(slot, held = kind, made);
+  }
+  return held == kind ? changetype<StreamContext | null>(contexts.object(slot)) : null;
 }
 
 function httpOf(contextId: u32): HttpContext | null {
-  const stream = streamEntry(contextId);
-  if (stream == null) return null;
-  if (!stream.opened) {
-    stream.opened = true;
-    stream.http = stream.root.newHttpContext(contextId);
-    if (stream.http == null) passThrough(contextId, "newHttpContext");
-  }
-  return stream.http;
+  return changetype<HttpContext | null>(contextOf(contextId, HTTP));
 }
 
 function tcpOf(contextId: u32): TcpContext | null {
-  const stream = streamEntry(contextId);
-  if (stream == null) return null;
-  if (!stream.opened) {
-    stream.opened = true;
-    stream.tcp = stream.root.newTcpContext(contextId);
-    if (stream.tcp == null) passThrough(contextId, "newTcpContext");
-  }
-  return stream.tcp;
+  return changetype<TcpContext | null>(contextOf(contextId, TCP));
 }
 
 export function onVmStart(rootId: u32, size: u32): bool {
@@ -224,11 +224,8 @@ export function onUpstreamClose(contextId: u32, peer: PeerType): void {
 
 /** The open stream context (HTTP or TCP) with this id, or null. */
 function streamOf(contextId: u32): StreamContext | null {
-  const stream = streamEntry(contextId);
-  if (stream == null) return null;
-  const http = stream.http;
-  if (http != null) return http;
-  return stream.tcp;
+  const slot = streamSlot(contextId);
+  return slot >= 0 && contexts.kind(slot) != UNOPENED ? changetype<StreamContext | null>(contexts.object(slot)) : null;
 }
 
 function isOpenStream(contextId: u32): bool {
@@ -238,7 +235,8 @@ function isOpenStream(contextId: u32): bool {
 /** The root an answer to a call is for: the context itself, or the root of the stream that made the call. */
 function callerRoot(contextId: u32): RootContext | null {
   forgetLogLevel();
-  if (roots.has(contextId)) return roots.get(contextId);
+  const root = rootOf(contextId);
+  if (root != null) return root;
   const stream = streamOf(contextId);
   return stream != null ? stream.root : null;
 }
@@ -327,23 +325,24 @@ export function onLog(contextId: u32): void {
   forgetLogLevel();
   const stream = streamOf(contextId);
   if (stream != null) stream.onLog();
-  else if (roots.has(contextId)) roots.get(contextId).onLog();
+  else {
+    const root = rootOf(contextId);
+    if (root != null) root.onLog();
+  }
 }
 
 export function onDelete(contextId: u32): void {
   forgetLogLevel();
-  const entry = streamEntry(contextId);
-  if (entry != null) {
-    const stream = streamOf(contextId);
-    streams.delete(contextId);
-    lastId = 0;
-    last = null;
-    if (stream != null) stream.onDelete();
-  } else if (roots.has(contextId)) {
-    const root = roots.get(contextId);
-    roots.delete(contextId);
+  const slot = contexts.find(contextId);
+  if (slot < 0) return;
+  const kind = contexts.kind(slot);
+  const object = contexts.object(slot);
+  contexts.remove(slot);
+  lastId = 0;
+  lastSlot = -1;
+  if (kind == ROOT) {
     lastRootId = 0;
     lastRoot = null;
-    root.onDelete();
-  }
+    changetype<RootContext>(object).onDelete();
+  } else if (kind != UNOPENED && object != null) changetype<StreamContext>(object).onDelete();
 }

@@ -81,10 +81,25 @@ export default class ProxyWasmTransform extends Transform {
 
 // The callbacks a filter can handle, each with the names whose presence in the filter's sources
 // (its own files and any library besides the SDK) says it may: a module exports only those, so
-// it links no dispatch code for what it never does (TCP, callouts, gRPC, ticks, queues).
+// it links no dispatch code for what it never does (TCP, callouts, gRPC, ticks, queues), and the
+// host does not call into it for what it would answer with the default (a body callback of a
+// filter that only edits headers, on_done and on_log where no context overrides them): a missing
+// export is Continue, true or nothing to Envoy, as the SDK's defaults are. The first callback
+// of each kind of stream stays whenever the kind is used: it makes the stream's context.
 const CALLBACKS = [
-  [/^proxy_on_(request|response)_/, /\bHttpContext\b/],
-  [/^proxy_on_(new_connection|downstream_|upstream_)/, /\bTcpContext\b/],
+  [/^proxy_on_request_headers$/, /\bHttpContext\b/],
+  [/^proxy_on_request_body$/, /\bonRequestBody\b/],
+  [/^proxy_on_request_trailers$/, /\bonRequestTrailers\b/],
+  [/^proxy_on_response_headers$/, /\bonResponseHeaders\b/],
+  [/^proxy_on_response_body$/, /\bonResponseBody\b/],
+  [/^proxy_on_response_trailers$/, /\bonResponseTrailers\b/],
+  [/^proxy_on_new_connection$/, /\bTcpContext\b/],
+  [/^proxy_on_downstream_data$/, /\bonDownstreamData\b/],
+  [/^proxy_on_upstream_data$/, /\bonUpstreamData\b/],
+  [/^proxy_on_downstream_connection_close$/, /\bonDownstreamClose\b/],
+  [/^proxy_on_upstream_connection_close$/, /\bonUpstreamClose\b/],
+  [/^proxy_on_done$/, /\bonDone\b/],
+  [/^proxy_on_log$/, /\bonLog\b/],
   [/^proxy_on_tick$/, /\bonTick\b/],
   [/^proxy_on_queue_ready$/, /\bonQueueReady\b/],
   [/^proxy_on_http_call_response$/, /\b(httpCall|onHttpCallResponse)\b/],
