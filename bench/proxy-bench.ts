@@ -111,6 +111,9 @@ export async function measureProxy(rounds: number, seconds: number): Promise<Rec
     for (const size of POST_SIZES) {
       for (const server of ["minimal", "minimalTuned", "noFilter", "bodyRewrite"]) subjects[`${server}Post${size}`] = { server, workload: { bodyBytes: size } };
     }
+    // BENCH_ONLY=noFilter,chain4: only these subjects (an A/B of two rows, in less time).
+    const only = process.env.BENCH_ONLY?.split(",");
+    if (only) for (const name of Object.keys(subjects)) if (!only.includes(name)) delete subjects[name];
     const samples: Record<string, LoadResult[]> = Object.fromEntries(Object.keys(subjects).map((k) => [k, []]));
     // Warm up: JIT and wasm tier-up settle before anything is measured.
     for (const { server, workload } of Object.values(subjects)) await load(servers[server].port, 2, workload);

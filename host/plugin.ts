@@ -292,8 +292,9 @@ export class Plugin implements AbiHost {
   endContext(context: StreamContext): void {
     if (this.failed || this.released) return;
     try {
-      this.callStream(context, "proxy_on_done", context.contextId);
-      this.callStream(context, "proxy_on_log", context.contextId);
+      // Most modules export neither on_done nor on_log (the SDK's leave them out unless a context overrides them).
+      if (this.vm.has("proxy_on_done")) this.callStream(context, "proxy_on_done", context.contextId);
+      if (this.vm.has("proxy_on_log")) this.callStream(context, "proxy_on_log", context.contextId);
       this.callStream(context, "proxy_on_delete", context.contextId);
     } catch (e) {
       if (!(e instanceof WasmTrap)) throw e;

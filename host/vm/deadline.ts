@@ -3,8 +3,9 @@
 // heads and the entries of functions that call other functions decrement; when it runs out,
 // the code calls one host import, which compares the clock with the deadline of the call
 // under way and throws past it (the throw unwinds the wasm as a trap), else refills the
-// counter. So a module that loops, recurses or spins ends within its deadline plus one
-// refill's worth of work. host/vm/fuel.ts rewrites the bytes; docs/isolation.md has the choice,
+// counter. The clock is first read at a call's first check, not at its start (a read per call
+// cost more than a short callback), so a module that loops, recurses or spins ends within its
+// deadline plus two refills' worth of work. host/vm/fuel.ts rewrites the bytes; docs/isolation.md has the choice,
 // the alternatives and the measured cost.
 import { GUARD_CHECK, GUARD_MODULE, type OffsetMap, instrumentFuel } from "./fuel.ts";
 

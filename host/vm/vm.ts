@@ -32,6 +32,9 @@ const i32s = (n: number): FunctionType["params"] => Array.from({ length: n }, ()
 const sameType = (a: FunctionType, b: FunctionType) =>
   a.params.join() === b.params.join() && a.results.join() === b.results.join();
 
+/** A call whose deadline its first fuel check sets. */
+const UNTIMED = -1;
+
 /** A module the host refuses to load; the message names the cause. */
 export class ModuleError extends Error {
   override name = "ModuleError";
@@ -196,7 +199,12 @@ export class WasmVm {
   failure: WasmTrap | null = null;
   /** Calls into the module under way (a host function may call malloc inside a callback). */
   private depth = 0;
-  /** When the outermost call under way must have returned (performance.now() ms). */
+  /**
+   * When the outermost call under way must have returned (performance.now() ms), or
+   * UNTIMED: set by the call's first fuel check, not at its start, since reading the clock on
+   * every call cost more than a short callback (the check comes within one refill's worth of
+   * work of the start, so a call may run that much past its deadline at most, as at the end).
+   */
   private deadlineAt = Infinity;
   /**
    * Where host functions are refused, or null (running): "the start section" refuses every
@@ -209,7 +217,12 @@ export class WasmVm {
 
   /** Answers the instrumented code when its fuel runs out: more fuel, or a throw past the deadline. */
   private readonly checkDeadline = (): number => {
-    if (performance.now() <= this.deadlineAt) return TICKS_PER_CHECK;
+    const now = performance.now();
+    if (now <= this.deadlineAt) return TICKS_PER_CHECK;
+    if (this.deadlineAt === UNTIMED) {
+      this.deadlineAt = now + this.deadlineMs;
+      return TICKS_PER_CHECK;
+    }
     throw new DeadlineExceeded(this.deadlineMs);
   };
 
@@ -270,7 +283,7 @@ export class WasmVm {
     if (this.failure) throw this.failure;
     const fn = this.exports[name] as ((a: number, b: number, c: number, d: number, e: number) => number | undefined) | undefined;
     if (fn === undefined) return undefined;
-    if (this.depth++ === 0 && this.deadlineMs > 0) this.deadlineAt = performance.now() + this.deadlineMs;
+    if (this.depth++ === 0 && this.deadlineMs > 0) this.deadlineAt = UNTIMED;
     try {
       return fn(a, b, c, d, e);
     } catch (error) {
