@@ -45,11 +45,11 @@ export function measureThroughput(subjects: Record<string, Harness>, rounds: num
 }
 
 /**
- * µs per stream of each subject, and of the SDK's cost above the host's floor (no-op) as a
- * multiple of the WAT module's, per round: rounds long enough to outlast the JIT's and the
- * collector's hiccups, the subjects' order reversed every other round (the one run second
- * ran faster), the multiple taken within each round and its median kept, since a round's
- * three subjects share whatever the machine was doing.
+ * µs per stream of each subject, and the SDK's cost above the host's floor (no-op) as a
+ * multiple of the WAT module's: many short rounds (a round's subjects run within a few ms of
+ * each other, so they share whatever the machine was doing), the subjects' order reversed
+ * every other round (the one run second ran faster), the multiple taken within each round and
+ * its median kept, so that a slow stretch of the machine moves a few rounds, not the result.
  */
 export function measureStreamMicros(subjects: { noop: Harness; wat: Harness; addHeader: Harness }, rounds: number, streams: number) {
   const entries = Object.entries(subjects);

@@ -103,8 +103,8 @@ function moduleRows(streams: StreamMicros, sizes: [string, number, number][]): s
   ];
 }
 
-const STREAM_ROUNDS = 15;
-const STREAMS_PER_ROUND = 20_000;
+const STREAM_ROUNDS = 151;
+const STREAMS_PER_ROUND = 2_000;
 type StreamMicros = ReturnType<typeof measureStreamMicros>;
 
 /** The harness: callbacks/s (9 interleaved rounds) and µs per stream for the no-op module, the WAT floor and add-header. */

@@ -45,7 +45,7 @@ export function chooseRoot(names: string[], requested: string): i32 {
 
 function registeredNames(): string[] {
   const names = new Array<string>(registrations.length);
-  for (let i = 0; i < registrations.length; i++) names[i] = registrations[i].rootId;
+  for (let i = 0; i < registrations.length; i++) names[i] = unchecked(registrations[i]).rootId;
   return names;
 }
 
@@ -68,8 +68,9 @@ export function onContextCreate(contextId: u32, parentId: u32): void {
     log.error('no root context for root id "' + requested + '"; registered: ' + list);
     return;
   }
-  setRootIdInCreation(requested.length > 0 ? requested : registrations[chosen].rootId);
-  contexts.add(contextId, ROOT, registrations[chosen].factory(contextId));
+  const registration = unchecked(registrations[chosen]); // chooseRoot answers an index of it
+  setRootIdInCreation(requested.length > 0 ? requested : registration.rootId);
+  contexts.add(contextId, ROOT, registration.factory(contextId));
   lastSlot = -1;
   lastRootId = 0;
 }
@@ -108,15 +109,15 @@ function streamSlot(contextId: u32): i32 {
   return slot;
 }
 
-/** Stream `contextId`'s context if it is of `kind` (HTTP or TCP), made by its root at the stream's first callback. */
-function contextOf(contextId: u32, kind: u8): StreamContext | null {
+/** Stream `contextId`'s context if it is of `kind` (HTTP or TCP), made by its root (`factory` names the method) at the stream's first callback. */
+function contextOf(contextId: u32, kind: u8, factory: string): StreamContext | null {
   let slot = streamSlot(contextId);
   if (slot < 0) return null;
   let held = contexts.kind(slot);
   if (held == UNOPENED) {
     const root = changetype<RootContext>(contexts.object(slot));
     const made: StreamContext | null = kind == HTTP ? root.newHttpContext(contextId) : root.newTcpContext(contextId);
-    if (made == null) passThrough(contextId, kind == HTTP ? "newHttpContext" : "newTcpContext");
+    if (made == null) passThrough(contextId, factory);
     lastSlot = slot = contexts.find(contextId); // the filter's code may have made the host create or delete others
     if (slot < 0) return null;
     contexts.open(slot, held = kind, made);
@@ -125,11 +126,11 @@ function contextOf(contextId: u32, kind: u8): StreamContext | null {
 }
 
 function httpOf(contextId: u32): HttpContext | null {
-  return changetype<HttpContext | null>(contextOf(contextId, HTTP));
+  return changetype<HttpContext | null>(contextOf(contextId, HTTP, "newHttpContext"));
 }
 
 function tcpOf(contextId: u32): TcpContext | null {
-  return changetype<TcpContext | null>(contextOf(contextId, TCP));
+  return changetype<TcpContext | null>(contextOf(contextId, TCP, "newTcpContext"));
 }
 
 export function onVmStart(rootId: u32, size: u32): bool {

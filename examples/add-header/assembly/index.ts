@@ -19,7 +19,7 @@ class AddHeaderConfig {
 /** The configured headers, encoded once: a stream hands their bytes to the host as they are. */
 function encoded(headers: StringPairs): EncodedHeader[] {
   const out = new Array<EncodedHeader>(headers.names.length);
-  for (let i = 0; i < out.length; i++) out[i] = new EncodedHeader(headers.names[i], headers.values[i]);
+  for (let i = 0; i < out.length; i++) out[i] = new EncodedHeader(unchecked(headers.names[i]), unchecked(headers.values[i]));
   return out;
 }
 

@@ -13,7 +13,7 @@
 //   }
 import {
   RootContext, HttpContext, HeadersAction, Header, registerRootContext, request, sendLocalReply, config, safeJson, log, time,
-  base64url, hmacSha256, constantTimeEqual, lowerAscii, trimOws, JsonNumber, StringPairs,
+  base64url, hmacSha256, constantTimeEqual, lowerAscii, trimOws, JsonNumber, StringPairs, decimal,
 } from "proxy-wasm-as/sdk";
 
 @json
@@ -60,11 +60,11 @@ class JwtRoot extends RootContext {
     // RFC 7518 §3.2: an HS256 key must be at least as long as the hash (32 bytes).
     this.key = String.UTF8.encode(parsed.secret);
     if (this.key.byteLength < 32) {
-      log.error("jwt: secret is " + this.key.byteLength.toString() + " bytes; HS256 needs at least 32");
+      log.error("jwt: secret is " + decimal(this.key.byteLength) + " bytes; HS256 needs at least 32");
       return false;
     }
     this.settings = parsed;
-    log.info("jwt: HS256, " + parsed.claims_to_headers.names.length.toString() + " claims to headers");
+    log.info("jwt: HS256, " + decimal(parsed.claims_to_headers.names.length) + " claims to headers");
     return true;
   }
 
