@@ -29,22 +29,15 @@ export class ByteBuffer {
 
   /** Every byte as one array (the chunks joined once, then kept joined). */
   get data(): Uint8Array {
-    const more = this.more;
-    if (more === null) return this.head;
+    if (this.more === null) return this.head;
     const joined = new Uint8Array(this.length);
-    joined.set(this.head);
-    let at = this.head.length;
-    for (let i = 0; i < more.length; i++) {
-      joined.set(more[i], at);
-      at += more[i].length;
-    }
-    this.head = joined;
-    this.more = null;
+    this.copyTo(joined, 0, 0, this.length);
+    this.hold(joined);
     return joined;
   }
 
   /** Holds `data` alone (not copied: the caller gives it up). */
-  set data(data: Uint8Array) {
+  private hold(data: Uint8Array): void {
     this.head = data;
     this.more = null;
     this.length = data.length;
@@ -61,8 +54,7 @@ export class ByteBuffer {
   /** Every byte as one array, and the buffer emptied. */
   take(): Uint8Array {
     const data = this.data;
-    this.head = EMPTY;
-    this.length = 0;
+    this.hold(EMPTY);
     return data;
   }
 
@@ -92,12 +84,12 @@ export class ByteBuffer {
   edit(start: number, length: number, data: Uint8Array): boolean {
     if (start === 0) {
       if (length >= this.length) {
-        this.data = data;
+        this.hold(data);
         return true;
       }
       const rest = this.takeChunks();
       dropFront(rest, length);
-      this.data = data;
+      this.hold(data);
       for (const chunk of rest) this.append(chunk);
       return true;
     }
@@ -111,9 +103,7 @@ export class ByteBuffer {
   /** The chunks held, the buffer emptied. */
   private takeChunks(): Uint8Array[] {
     const chunks = this.length === 0 ? [] : [this.head, ...(this.more ?? [])];
-    this.head = EMPTY;
-    this.more = null;
-    this.length = 0;
+    this.hold(EMPTY);
     return chunks;
   }
 }

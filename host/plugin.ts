@@ -292,9 +292,8 @@ export class Plugin implements AbiHost {
   endContext(context: StreamContext): void {
     if (this.failed || this.released) return;
     try {
-      // Most modules export neither on_done nor on_log (the SDK's leave them out unless a context overrides them).
-      if (this.vm.has("proxy_on_done")) this.callStream(context, "proxy_on_done", context.contextId);
-      if (this.vm.has("proxy_on_log")) this.callStream(context, "proxy_on_log", context.contextId);
+      this.callStream(context, "proxy_on_done", context.contextId);
+      this.callStream(context, "proxy_on_log", context.contextId);
       this.callStream(context, "proxy_on_delete", context.contextId);
     } catch (e) {
       if (!(e instanceof WasmTrap)) throw e;
@@ -314,6 +313,9 @@ export class Plugin implements AbiHost {
   }
 
   private run(context: StreamContext | null, logContext: number, name: string, a: number, b: number, c: number, d: number, e: number): number | undefined {
+    // A callback the module does not export (SDK modules leave out those no context overrides)
+    // runs nothing: no context to make current, nothing deferred. A dead VM still answers with its failure.
+    if (this.vm.failure === null && !this.vm.has(name)) return undefined;
     const savedContext = this.current, savedLogContext = this.logContext;
     this.current = context;
     this.logContext = logContext;

@@ -210,17 +210,12 @@ export class Replacer {
    * `end` nothing is held back. Answers `chunk` itself when nothing changed and nothing is held.
    */
   push(chunk: Uint8Array, end: bool): Uint8Array {
-    let data = chunk;
-    if (this.held.length) {
-      data = new Uint8Array(this.held.length + chunk.length);
-      data.set(this.held);
-      data.set(chunk, this.held.length);
-      this.held = NOTHING;
-    }
-    const out = new Output();
-    const through = this.scan(data.dataStart, data.length, end, out);
-    if (out.active) return out.take();
-    return through == data.length ? data : data.subarray(0, through);
+    this.pushAt(chunk.dataStart, chunk.length, end);
+    if (this.readyStart == chunk.dataStart) return this.readyLength == chunk.length ? chunk : chunk.subarray(0, this.readyLength);
+    // Ready in a buffer the next call reuses: a copy the caller may keep.
+    const out = new Uint8Array(this.readyLength);
+    memory.copy(out.dataStart, this.readyStart, <usize>this.readyLength);
+    return out;
   }
 
   /**

@@ -299,9 +299,7 @@ export class Exchange implements HoldSubject, HttpStreamSink, ExchangeSide {
   }
 
   upstreamEnd(trailers: Record<string, string | string[] | undefined>): void {
-    this.upstreamDone = true;
-    this.releaseBreaker();
-    this.timers.routeDone();
+    this.upstreamFinished();
     if (this.stream.response.ended) return;
     const list: HeaderList = [];
     for (const name in trailers) {
@@ -313,10 +311,15 @@ export class Exchange implements HoldSubject, HttpStreamSink, ExchangeSide {
   }
 
   upstreamError(error: Error): void {
+    this.upstreamFinished();
+    this.upstreamFailed(error, (error as { code?: string }).code === "UND_ERR_HEADERS_TIMEOUT" || (error as { code?: string }).code === "UND_ERR_BODY_TIMEOUT");
+  }
+
+  /** The upstream request is over (answered or failed): its circuit-breaker slot and route timer go. */
+  private upstreamFinished(): void {
     this.upstreamDone = true;
     this.releaseBreaker();
     this.timers.routeDone();
-    this.upstreamFailed(error, (error as { code?: string }).code === "UND_ERR_HEADERS_TIMEOUT" || (error as { code?: string }).code === "UND_ERR_BODY_TIMEOUT");
   }
 
   /**
