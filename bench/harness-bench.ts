@@ -29,43 +29,43 @@ export function runStreams(h: Harness, count: number): void {
   }
 }
 
-/** Callbacks per second of each subject: the median of `rounds` interleaved rounds. */
-export function measureThroughput(subjects: Record<string, Harness>, rounds: number, streams: number) {
-  const samples: Record<string, number[]> = Object.fromEntries(Object.keys(subjects).map((k) => [k, []]));
-  for (const h of Object.values(subjects)) runStreams(h, streams); // warm up
+/**
+ * µs per stream of each subject in each of `rounds` interleaved rounds, after a warm-up; with
+ * `alternate`, the subjects' order reversed every other round (the one run second ran faster).
+ */
+function timeRounds(subjects: Record<string, Harness>, rounds: number, streams: number, alternate: boolean): Record<string, number[]> {
+  const entries = Object.entries(subjects);
+  const samples: Record<string, number[]> = Object.fromEntries(entries.map(([k]) => [k, []]));
+  for (const [, h] of entries) runStreams(h, streams); // warm up
   for (let r = 0; r < rounds; r++) {
-    for (const [name, h] of Object.entries(subjects)) {
+    for (const [name, h] of alternate && r % 2 ? [...entries].reverse() : entries) {
       const start = process.hrtime.bigint();
       runStreams(h, streams);
-      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      samples[name].push((streams * CALLBACKS_PER_STREAM) / seconds);
+      samples[name].push(Number(process.hrtime.bigint() - start) / 1e3 / streams);
     }
   }
-  return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+  return samples;
+}
+
+/** Callbacks per second from µs per stream. */
+export const callbacksPerSecond = (microsPerStream: number) => (CALLBACKS_PER_STREAM * 1e6) / microsPerStream;
+
+/** Callbacks per second of each subject: the median of `rounds` interleaved rounds. */
+export function measureThroughput(subjects: Record<string, Harness>, rounds: number, streams: number) {
+  const samples = timeRounds(subjects, rounds, streams, false);
+  return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, callbacksPerSecond(median(v))]));
 }
 
 /**
- * µs per stream of each subject, and the SDK's cost above the host's floor (no-op) as a
- * multiple of the WAT module's: many short rounds (a round's subjects run within a few ms of
- * each other, so they share whatever the machine was doing), the subjects' order reversed
- * every other round (the one run second ran faster), the multiple taken within each round and
- * its median kept, so that a slow stretch of the machine moves a few rounds, not the result.
+ * µs per stream of each subject (noop, wat, addHeader), and the SDK's cost above the host's
+ * floor (no-op) as a multiple of the WAT module's: many short rounds (a round's subjects run
+ * within a few ms of each other, so they share whatever the machine was doing), the order
+ * alternating, the multiple taken within each round and its median kept, so that a slow
+ * stretch of the machine moves a few rounds, not the result.
  */
-export function measureStreamMicros(subjects: { noop: Harness; wat: Harness; addHeader: Harness }, rounds: number, streams: number) {
-  const entries = Object.entries(subjects);
-  const samples: Record<string, number[]> = Object.fromEntries(entries.map(([k]) => [k, []]));
-  const multiples: number[] = [];
-  for (const [, h] of entries) runStreams(h, streams); // warm up
-  for (let r = 0; r < rounds; r++) {
-    const round: Record<string, number> = {};
-    for (const [name, h] of r % 2 ? [...entries].reverse() : entries) {
-      const start = process.hrtime.bigint();
-      runStreams(h, streams);
-      round[name] = Number(process.hrtime.bigint() - start) / 1e3 / streams;
-      samples[name].push(round[name]);
-    }
-    multiples.push((round.addHeader - round.noop) / (round.wat - round.noop));
-  }
+export function measureStreamMicros(subjects: Record<string, Harness>, rounds: number, streams: number) {
+  const samples = timeRounds(subjects, rounds, streams, true);
+  const multiples = samples.addHeader.map((a, r) => (a - samples.noop[r]) / (samples.wat[r] - samples.noop[r]));
   const us = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
   return { us, multiple: median(multiples) };
 }

@@ -9,8 +9,7 @@ import { availableParallelism } from "node:os";
 import { gzipSync } from "node:zlib";
 import { noopModule, watModule } from "./wat-modules.ts";
 import { measureLoop, measureReleaseOptions } from "./build-bench.ts";
-import { loadSubjects, measureAllocation, measureStreamMicros, measureThroughput } from "./harness-bench.ts";
-import type { Harness } from "../host/testing/index.ts";
+import { callbacksPerSecond, loadSubjects, measureAllocation, measureStreamMicros } from "./harness-bench.ts";
 import { PINNED, POST_SIZES, measureProxy } from "./proxy-bench.ts";
 import { measureTcp } from "./tcp-bench.ts";
 
@@ -107,35 +106,34 @@ const STREAM_ROUNDS = 151;
 const STREAMS_PER_ROUND = 2_000;
 type StreamMicros = ReturnType<typeof measureStreamMicros>;
 
-/** The harness: callbacks/s (9 interleaved rounds) and µs per stream for the no-op module, the WAT floor and add-header. */
-async function measureModules(): Promise<{ rate: Record<string, number>; streams: StreamMicros }> {
+/** The harness: µs per stream (and so callbacks/s) for the no-op module, the WAT floor and add-header. */
+async function measureModules(): Promise<StreamMicros> {
   const subjects = await loadSubjects(await noopModule(), join(build, "add-header.wasm"), await watModule("add-header"));
-  console.log(`harness: request + response headers callbacks, 20 request headers, 9 rounds interleaved; streams, ${STREAM_ROUNDS} rounds of ${STREAMS_PER_ROUND}…`);
-  const rate = measureThroughput(subjects, 9, 3000);
-  const streams = measureStreamMicros(subjects as { noop: Harness; wat: Harness; addHeader: Harness }, STREAM_ROUNDS, STREAMS_PER_ROUND);
-  return { rate, streams };
+  console.log(`harness: request + response headers callbacks, 20 request headers, ${STREAM_ROUNDS} rounds of ${STREAMS_PER_ROUND} streams interleaved…`);
+  return measureStreamMicros(subjects, STREAM_ROUNDS, STREAMS_PER_ROUND);
 }
 
 async function main(): Promise<void> {
   execFileSync("npm", ["run", "--silent", "asbuild"], { cwd: root, stdio: "inherit" });
   if (PROXY_ONLY) return proxySection();
   if (MODULE_ONLY) {
-    console.log(`\n${moduleRows((await measureModules()).streams, await moduleSizes()).join("\n")}\n`);
+    console.log(`\n${moduleRows(await measureModules(), await moduleSizes()).join("\n")}\n`);
     return;
   }
-  const { rate, streams } = await measureModules();
+  const streams = await measureModules();
+  const rate = (name: string) => callbacksPerSecond(streams.us[name]);
   const bytes = allocationInChild();
   const sizes = await moduleSizes();
   console.log(`proxy: autocannon, GET and POST 1 KB / 10 KB / 1 MB, ${ROUNDS} rounds of ${SECONDS} s per target, interleaved…`);
   const load = await measureProxy(ROUNDS, SECONDS);
-  console.log("TCP proxy: 8 connections each echoing 16 MB, 5 rounds per target, interleaved…");
+  console.log(`TCP proxy: 8 connections each echoing 16 MB, ${ROUNDS} rounds per target, interleaved…`);
   const tcp = await measureTcp(ROUNDS);
   const tcpRow = (label: string, r: (typeof tcp)[string]) =>
     `| ${label} | ${fmt(r.mbPerSecond)} | ${r.cpuMicrosPerMB === null ? "" : `${fmt(r.cpuMicrosPerMB)} µs`} |`;
   const rows = [
     ...proxyTables(load),
     "",
-    "| TCP proxy, 8 connections each echoing 16 MB | MB/s echoed (median of 5) | host CPU per MB received |",
+    `| TCP proxy, 8 connections each echoing 16 MB | MB/s echoed (median of ${ROUNDS}) | host CPU per MB received |`,
     "|---|---:|---:|",
     tcpRow("TCP echo upstream alone", tcp.echo),
     tcpRow("minimal Node pass-through (pipes)", tcp.minimal),
@@ -144,11 +142,11 @@ async function main(): Promise<void> {
     `| ratio host (no filter) / minimal pass-through | ${(tcp.noFilter.mbPerSecond / tcp.minimal.mbPerSecond).toFixed(2)} | |`,
     `| ratio tcp-metrics / no filter | ${(tcp.tcpMetrics.mbPerSecond / tcp.noFilter.mbPerSecond).toFixed(2)} | ${(tcp.noFilter.cpuMicrosPerMB! / tcp.tcpMetrics.cpuMicrosPerMB!).toFixed(2)} |`,
     "",
-    "| harness, 20 request headers | callbacks/s (median of 9) | JS heap bytes allocated per callback (host and harness) |",
+    `| harness, 20 request headers | callbacks/s (median of ${STREAM_ROUNDS} rounds) | JS heap bytes allocated per callback (host and harness) |`,
     "|---|---:|---:|",
-    `| no-op module (host floor) | ${fmt(rate.noop)} | ${fmt(bytes.noop)} |`,
-    `| add-header example | ${fmt(rate.addHeader)} | ${fmt(bytes.addHeader)} |`,
-    `| ratio add-header / no-op | ${(rate.addHeader / rate.noop).toFixed(2)} | |`,
+    `| no-op module (host floor) | ${fmt(rate("noop"))} | ${fmt(bytes.noop)} |`,
+    `| add-header example | ${fmt(rate("addHeader"))} | ${fmt(bytes.addHeader)} |`,
+    `| ratio add-header / no-op | ${(rate("addHeader") / rate("noop")).toFixed(2)} | |`,
     "",
     ...moduleRows(streams, sizes),
   ];
@@ -161,9 +159,11 @@ async function main(): Promise<void> {
 
 async function proxySection(): Promise<void> {
   console.log(`proxy: autocannon, GET and POST 1 KB / 10 KB / 1 MB, ${ROUNDS} rounds of ${SECONDS} s per target, interleaved…`);
-  const load = await measureProxy(ROUNDS, SECONDS);
+  // BENCH_ONLY=noFilter,chain4: only those rows (the side-by-side tables need them all).
+  const only = process.env.BENCH_ONLY?.split(",") ?? null;
+  const load = await measureProxy(ROUNDS, SECONDS, only);
   const rows = Object.entries(load).map(([name, r]) => `| ${name} | ${fmt(r.rps)} | ${ms(r.p50)} | ${ms(r.p99)} | ${cpu(r)} |`);
-  const tables = process.env.BENCH_ONLY ? [] : proxyTables(load);
+  const tables = only ? [] : proxyTables(load);
   console.log(["", `| target | requests/s (median of ${ROUNDS}) | p50 | p99 | host CPU per request |`, "|---|---:|---:|---:|---:|", ...rows, "", ...tables, ""].join("\n"));
 }
 
@@ -184,7 +184,7 @@ async function buildSection(): Promise<void> {
   const { options, noopMicros } = await measureReleaseOptions(3);
   const s = (n: number) => `${(n / 1000).toFixed(2)} s`;
   const rows = [
-    "| the author's loop (template filter, release + debug) | median of 5 |",
+    `| the author's loop (template filter, release + debug) | median of ${ROUNDS} |`,
     "|---|---:|",
     `| cold: \`proxy-wasm-as build --force\` in a new process | ${s(loop.cold)} |`,
     `| edit one file, then \`proxy-wasm-as test tests/filter.test.ts\` in a new process (cold compiler + vitest) | ${s(loop.editTest)} |`,

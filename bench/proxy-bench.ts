@@ -89,31 +89,35 @@ export const POST_SIZES = [1024, 10 * 1024, 1024 * 1024];
  * this host with no filter, add-header and a chain of four; POST of each size through the
  * minimal proxy (both ways), no filter and body-rewrite. Medians.
  */
-export async function measureProxy(rounds: number, seconds: number): Promise<Record<string, LoadResult>> {
+export async function measureProxy(rounds: number, seconds: number, only: string[] | null = null): Promise<Record<string, LoadResult>> {
   const upstream = await startServer(["upstream"], 1);
   const servers: Record<string, { child: ChildProcess; port: number }> = { upstream };
   const subjects: Record<string, Subject> = {};
   try {
     const up = String(upstream.port);
-    servers.minimal = await startServer(["minimal", up], 0);
-    // The same with V8's allocation-site pretenuring off, as this host turns it (host/server/gc-tuning.ts):
-    // how much of the host's lead over the minimal proxy is that one setting.
-    servers.minimalTuned = await startServer(["minimal", up, "--no-pretenuring"], 0);
-    servers.noFilter = await startServer(["host", up], 0);
-    servers.addHeader = await startServer(["host", up, ...ADD_HEADER], 0);
-    // The same with no deadline on calls into the module (the module runs uninstrumented).
-    servers.addHeaderNoDeadline = await startServer(["host", up, "--deadline-ms", "0", ...ADD_HEADER], 0);
-    // The same with --inspect: what tracing every request costs (off, it must cost nothing: the row above).
-    servers.addHeaderInspect = await startServer(["host", up, ...ADD_HEADER], 0, { BENCH_INSPECT: "1" });
-    servers.chain4 = await startServer(["host", up, ...ADD_HEADER, ...ADD_HEADER, ...ADD_HEADER, ...ADD_HEADER], 0);
-    servers.bodyRewrite = await startServer(["host", up, ...BODY_REWRITE], 0);
+    const starts: Record<string, { args: string[]; env?: Record<string, string> }> = {
+      minimal: { args: ["minimal", up] },
+      // The same with V8's allocation-site pretenuring off, as this host turns it (host/server/gc-tuning.ts):
+      // how much of the host's lead over the minimal proxy is that one setting.
+      minimalTuned: { args: ["minimal", up, "--no-pretenuring"] },
+      noFilter: { args: ["host", up] },
+      addHeader: { args: ["host", up, ...ADD_HEADER] },
+      // The same with no deadline on calls into the module (the module runs uninstrumented).
+      addHeaderNoDeadline: { args: ["host", up, "--deadline-ms", "0", ...ADD_HEADER] },
+      // The same with --inspect: what tracing every request costs (off, it must cost nothing: the row above).
+      addHeaderInspect: { args: ["host", up, ...ADD_HEADER], env: { BENCH_INSPECT: "1" } },
+      chain4: { args: ["host", up, ...ADD_HEADER, ...ADD_HEADER, ...ADD_HEADER, ...ADD_HEADER] },
+      bodyRewrite: { args: ["host", up, ...BODY_REWRITE] },
+    };
     for (const server of ["upstream", "minimal", "minimalTuned", "noFilter", "addHeader", "addHeaderNoDeadline", "addHeaderInspect", "chain4"]) subjects[server] = { server, workload: { bodyBytes: 0 } };
     for (const size of POST_SIZES) {
       for (const server of ["minimal", "minimalTuned", "noFilter", "bodyRewrite"]) subjects[`${server}Post${size}`] = { server, workload: { bodyBytes: size } };
     }
-    // BENCH_ONLY=noFilter,chain4: only these subjects (an A/B of two rows, in less time).
-    const only = process.env.BENCH_ONLY?.split(",");
+    // `only`: just these subjects (an A/B of a few rows, in less time), and only their servers started.
     if (only) for (const name of Object.keys(subjects)) if (!only.includes(name)) delete subjects[name];
+    for (const { server } of Object.values(subjects)) {
+      if (!servers[server]) servers[server] = await startServer(starts[server].args, 0, starts[server].env);
+    }
     const samples: Record<string, LoadResult[]> = Object.fromEntries(Object.keys(subjects).map((k) => [k, []]));
     // Warm up: JIT and wasm tier-up settle before anything is measured.
     for (const { server, workload } of Object.values(subjects)) await load(servers[server].port, 2, workload);
