@@ -179,7 +179,7 @@ async function writeReadmeBlock(name: string, table: string): Promise<void> {
 
 /** The author's loop and the release options (`npm run bench -- build` runs this part alone). */
 async function buildSection(): Promise<void> {
-  console.log("build: a filter project built cold, edited and tested, rebuilt warm (5 rounds); release options for add-header…");
+  console.log(`build: a filter project built cold, edited and tested, rebuilt warm (${ROUNDS} rounds); release options for add-header…`);
   const loop = await measureLoop(ROUNDS);
   const { options, noopMicros } = await measureReleaseOptions(3);
   const s = (n: number) => `${(n / 1000).toFixed(2)} s`;

@@ -1,7 +1,8 @@
 // What every plugin context inside a stream (an HTTP exchange or a TCP connection) shares:
 // its id, its context created on the first callback (as Envoy creates it), a trap failing
 // it, and its end. HttpFilter and TcpFilter add what their kind of stream needs.
-import type { ByteBuffer, LocalReply, StreamContext } from "./abi/host.ts";
+import type { LocalReply, StreamContext } from "./abi/host.ts";
+import type { ByteBuffer } from "./byte-buffer.ts";
 import type { HeaderList } from "./abi/types.ts";
 import type { StreamTracer } from "./inspect/trace.ts";
 import type { Plugin } from "./plugin.ts";

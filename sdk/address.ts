@@ -2,6 +2,7 @@
 // `upstream.address`: "1.2.3.4:5678", "[::1]:80", "[fe80::1%eth0]:80" (a link-local IPv6
 // address with its zone). Parsed into the IP, the zone and the port, with the IP checked.
 import { properties } from "./properties";
+import { decimal } from "./format";
 
 export class Address {
   constructor(
@@ -19,7 +20,7 @@ export class Address {
   toString(): string {
     const host = this.zone.length > 0 ? this.ip + "%" + this.zone : this.ip;
     const shown = this.family == 6 && this.port >= 0 ? "[" + host + "]" : host;
-    return this.port >= 0 ? shown + ":" + this.port.toString() : shown;
+    return this.port >= 0 ? shown + ":" + decimal(<u32>this.port) : shown;
   }
 }
 

@@ -140,28 +140,27 @@ export class HeaderMap {
 
   /** The value of `name` (several values joined as the host joins them), or null when absent. */
   get(name: string): string | null {
-    const key = toScratch(0, name), keyLen = scratchLength;
-    clearOut();
-    const status = proxy_get_header_map_value(this.mapType, key, keyLen, OUT_PTR, OUT_LEN);
-    return status == Status.Ok ? takeString() : null;
+    return this.lookup(name) ? takeString() : null;
   }
 
   /** The value of `name` as the host holds it (UTF-8), not decoded, or null when absent: to compare or copy bytes. */
   getBytes(name: string): ArrayBuffer | null {
-    const key = toScratch(0, name), keyLen = scratchLength;
-    clearOut();
-    const status = proxy_get_header_map_value(this.mapType, key, keyLen, OUT_PTR, OUT_LEN);
-    return status == Status.Ok ? takeBytes() : null;
+    return this.lookup(name) ? takeBytes() : null;
   }
 
   /** Whether the map holds `name`; its value is not decoded. */
   has(name: string): bool {
-    const key = toScratch(0, name), keyLen = scratchLength;
-    clearOut();
-    if (proxy_get_header_map_value(this.mapType, key, keyLen, OUT_PTR, OUT_LEN) != Status.Ok) return false;
+    if (!this.lookup(name)) return false;
     const ptr = load<usize>(OUT_PTR);
     if (ptr != 0) heap.free(ptr);
     return true;
+  }
+
+  /** Asks the host for `name`'s value: true when it handed one over (at OUT_PTR/OUT_LEN). */
+  private lookup(name: string): bool {
+    const key = toScratch(0, name), keyLen = scratchLength;
+    clearOut();
+    return proxy_get_header_map_value(this.mapType, key, keyLen, OUT_PTR, OUT_LEN) == Status.Ok;
   }
 
   /** Every pair, in order (a name may appear more than once). */

@@ -36,7 +36,7 @@ const MAX_DEPTH = 64;
 
 export class JsonReader {
   pos: i32 = 0;
-  /** The first problem, with its path and position; set with `failed`. */
+  /** The first problem, with its path and position; set with `failed` (a flag, not `error != null`: smaller where tested). */
   error: string | null = null;
   failed: bool = false;
   // The path to the value being read: pairs (start, end) of a member name's raw text between
@@ -107,6 +107,7 @@ export class JsonReader {
   }
 
   peek(): i32 {
+    // charCodeAt answers -1 past the end too, but this bound compiles smaller (measured).
     return this.pos < this.text.length ? this.text.charCodeAt(this.pos) : -1;
   }
 
@@ -389,7 +390,7 @@ export class JsonReader {
 
   /** The member name just read, escapes resolved. */
   private keyText(): string {
-    return this.escaped ? unescape(this.text, this.keyStart, this.keyEnd) : this.text.substring(this.keyStart, this.keyEnd);
+    return this.raw(this.keyStart, this.keyEnd);
   }
 
   /** Any JSON value (syntax only); member names and indexes still go on the path for messages. */
@@ -425,7 +426,7 @@ export class JsonReader {
         const start = this.pos;
         if (!this.skip(1)) return null;
         if (value == null && key == name) {
-          value = this.text.charCodeAt(start) == 0x22 ? unescape(this.text, start + 1, this.pos - 1) : this.text.substring(start, this.pos);
+          value = this.text.charCodeAt(start) == 0x22 ? this.raw(start + 1, this.pos - 1) : this.text.substring(start, this.pos);
         }
       } while (this.nextMember());
     }
@@ -442,7 +443,12 @@ export class JsonReader {
   private string(): string {
     const start = this.pos + 1;
     if (!this.scanString()) return "";
-    return this.escaped ? unescape(this.text, start, this.pos - 1) : this.text.substring(start, this.pos - 1);
+    return this.raw(start, this.pos - 1);
+  }
+
+  /** The string scanned last, between `start` and `end`: its raw text, escapes resolved if it had any. */
+  private raw(start: i32, end: i32): string {
+    return this.escaped ? unescape(this.text, start, end) : this.text.substring(start, end);
   }
 
   /** Moves past the string at pos (at its opening quote), checking its characters and escapes. */
@@ -577,13 +583,4 @@ function knownFields(keys: StaticArray<string>): string {
 export function checkJson(text: string): string | null {
   const reader = new JsonReader(text);
   return reader.skip(0) && reader.end() ? null : reader.error;
-}
-
-/**
- * The value of `text`'s top-level member `name` as text: a string's characters (escapes
- * resolved), anything else as its JSON (`5`, `true`, `[1,2]`); null when `text` is not a
- * well-formed JSON object or has no such member.
- */
-export function memberText(text: string, name: string): string | null {
-  return new JsonReader(text).memberValue(name);
 }

@@ -1,7 +1,7 @@
 // Parsing JSON into typed values without the risk of aborting the VM: the SDK's reader
 // (sdk/json-reader.ts) checks the text against the grammar and T's shape while it builds the
 // T, and reports what is wrong, where, instead of trapping as json-as alone would.
-import { JsonReader, memberText } from "./json-reader";
+import { JsonReader } from "./json-reader";
 import { jsonAsStringify } from "./json-fallback";
 
 let lastProblem: string = "";
@@ -40,7 +40,7 @@ export namespace safeJson {
    * JSON.Obj does more, at about 30 KB of module size.)
    */
   export function member(text: string, name: string): string | null {
-    return memberText(text, name);
+    return new JsonReader(text).memberValue(name);
   }
 
   /** Why the last tryParse gave null ("" after one that succeeded). */

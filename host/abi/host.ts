@@ -5,8 +5,6 @@ import type { Clock } from "../clock.ts";
 import type { HeaderList, LogLevel } from "./types.ts";
 import type { ByteBuffer } from "../byte-buffer.ts";
 
-export type { ByteBuffer };
-
 export interface LocalReply {
   status: number;
   body: Uint8Array;

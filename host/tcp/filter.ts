@@ -1,6 +1,7 @@
 // One plugin's context within one TCP connection (Envoy's network filter): what the host
 // functions act on while its callback runs, and the calls into the plugin.
-import type { ByteBuffer, LocalReply } from "../abi/host.ts";
+import type { LocalReply } from "../abi/host.ts";
+import type { ByteBuffer } from "../byte-buffer.ts";
 import { BufferType, Status, StreamType, type HeaderList } from "../abi/types.ts";
 import type { Plugin } from "../plugin.ts";
 import { StreamFilter } from "../stream-filter.ts";

@@ -238,7 +238,7 @@ export class ModuleSymbols {
     let i = m.at(offset);
     if (i < 0) return null;
     // An SDK function may hold the author's code too: the dispatcher calls a filter's method, which the optimizer often inlines.
-    const mayHoldAuthorCode = name !== null && (!isLibrary(name) || name.startsWith("~lib/proxy-wasm-as/"));
+    const mayHoldAuthorCode = name !== null && (!isLibrary(name) || isSdk(name));
     if (mayHoldAuthorCode && isLibrary(this.map.sources[m.sources[i]])) {
       this.starts ??= functionStarts(this.bytes);
       const start = this.starts[functionIndex] ?? 0;
@@ -260,7 +260,7 @@ const NOT_METHODS = new Set(["if", "for", "while", "switch", "return", "catch", 
 const indent = (m: RegExpExecArray) => m[1].length;
 
 /** The function, or class and method, whose body holds line `at` (0-based): the nearest declaration above it indented less. */
-export function enclosingDeclaration(lines: string[], at: number): string | null {
+function enclosingDeclaration(lines: string[], at: number): string | null {
   let depth = (/^\s*/.exec(lines[at] ?? "") ?? [""])[0].length;
   for (let i = at; i >= 0; i--) {
     const fn = FUNCTION.exec(lines[i]);
@@ -282,6 +282,9 @@ export function enclosingDeclaration(lines: string[], at: number): string | null
 function isLibrary(pathOrName: string | undefined): boolean {
   return pathOrName === undefined || pathOrName.startsWith("~lib/");
 }
+
+/** A function of proxy-wasm-as's SDK (which calls, and may inline, the author's methods). */
+const isSdk = (name: string) => name.startsWith("~lib/proxy-wasm-as/");
 
 /** `assembly/index/Filter#onRequestHeaders` → `Filter#onRequestHeaders`. */
 const shortName = (name: string) => name.slice(name.lastIndexOf("/") + 1);

@@ -4,17 +4,33 @@ function text(bytes: Uint8Array): string {
   return String.UTF8.decodeUnsafe(bytes.dataStart, bytes.length);
 }
 
-/** Runs `input` through a fresh copy of `rules`, cut into chunks at `cuts` (byte positions). */
-function streamed(rules: Replacer, input: string, cuts: i32[]): string {
-  const r = rules.fresh();
+/** `input` as UTF-8, cut into chunks at `cuts` (byte positions); the last chunk runs to the end. */
+function chunks(input: string, cuts: i32[]): Uint8Array[] {
   const bytes = utf8Bytes(input);
-  let out = "";
+  const out: Uint8Array[] = [];
   let from = 0;
   for (let i = 0; i <= cuts.length; i++) {
     const to = i < cuts.length ? cuts[i] : bytes.length;
-    out += text(r.push(bytes.subarray(from, to), i == cuts.length));
+    out.push(bytes.subarray(from, to));
     from = to;
   }
+  return out;
+}
+
+/** Cut positions every `step` bytes of `input`'s UTF-8 (1: between every two bytes). */
+function cutsEvery(step: i32, input: string): i32[] {
+  const cuts: i32[] = [];
+  const length = utf8Bytes(input).length;
+  for (let at = step; at < length; at += step) cuts.push(at);
+  return cuts;
+}
+
+/** Runs `input` through a fresh copy of `rules`, cut into chunks at `cuts`. */
+function streamed(rules: Replacer, input: string, cuts: i32[]): string {
+  const r = rules.fresh();
+  const parts = chunks(input, cuts);
+  let out = "";
+  for (let i = 0; i < parts.length; i++) out += text(r.push(parts[i], i == parts.length - 1));
   return out;
 }
 
@@ -51,9 +67,7 @@ describe("Replacer", () => {
     const whole = streamed(rules, input, []);
     const length = utf8Bytes(input).length;
     for (let cut = 0; cut <= length; cut++) expect(streamed(rules, input, [cut])).toBe(whole);
-    const everyByte: i32[] = [];
-    for (let i = 1; i < length; i++) everyByte.push(i);
-    expect(streamed(rules, input, everyByte)).toBe(whole);
+    expect(streamed(rules, input, cutsEvery(1, input))).toBe(whole);
   });
 
   it("does not pass a short rule's whole match in a chunk's tail through unreplaced", () => {
@@ -102,18 +116,15 @@ function naive(finds: string[], replaces: string[], input: string): string {
   return out;
 }
 
-/** Runs `input` through a fresh copy of `rules` with pushAt, as Body.rewrite does, cut every `step` bytes. */
-function streamedAt(rules: Replacer, input: string, step: i32): string {
+/** Runs `input` through a fresh copy of `rules` with pushAt, as Body.rewrite does, cut into chunks at `cuts`. */
+function streamedAt(rules: Replacer, input: string, cuts: i32[]): string {
   const r = rules.fresh();
-  const bytes = utf8Bytes(input);
+  const parts = chunks(input, cuts);
   let out = "";
-  for (let from = 0; ; from += step) {
-    const to = min(from + step, bytes.length);
-    const end = to == bytes.length;
-    const chunk = bytes.subarray(from, to);
-    if (r.pushAt(chunk.dataStart, chunk.length, end)) out += String.UTF8.decodeUnsafe(r.readyStart, r.readyLength);
+  for (let i = 0; i < parts.length; i++) {
+    const chunk = parts[i];
+    if (r.pushAt(chunk.dataStart, chunk.length, i == parts.length - 1)) out += String.UTF8.decodeUnsafe(r.readyStart, r.readyLength);
     else out += text(chunk);
-    if (end) break;
   }
   return out;
 }
@@ -152,14 +163,13 @@ describe("Replacer scan", () => {
       const expectShared = naive(["Help", "Hello", "He"], ["H", "Bye", "[he]"], input);
       const expectMixed = naive(["Hello", "lo", "ü"], ["Goodbye", "LO", "ue"], input);
       for (let step = 1; step <= 13; step += 3) {
-        const cuts: i32[] = [];
-        for (let at = step; at < input.length; at += step) cuts.push(at);
+        const cuts = cutsEvery(step, input);
         expect(streamed(oneStart, input, cuts)).toBe(expectOne);
         expect(streamed(sharedStart, input, cuts)).toBe(expectShared);
         expect(streamed(rules, input, cuts)).toBe(expectMixed);
-        expect(streamedAt(oneStart, input, step)).toBe(expectOne);
-        expect(streamedAt(sharedStart, input, step)).toBe(expectShared);
-        expect(streamedAt(rules, input, step)).toBe(expectMixed);
+        expect(streamedAt(oneStart, input, cuts)).toBe(expectOne);
+        expect(streamedAt(sharedStart, input, cuts)).toBe(expectShared);
+        expect(streamedAt(rules, input, cuts)).toBe(expectMixed);
       }
     }
   });
@@ -172,10 +182,9 @@ describe("Replacer scan", () => {
     for (let i = 0; i < 12; i++) input += "y".repeat(i * 13) + "a body for the upstream, " + "a body for the ups" + ".";
     const expected = naive([longFind, "a body"], [longReplace, "A BODY"], input);
     for (let step = 1; step <= 41; step += 8) {
-      const cuts: i32[] = [];
-      for (let at = step; at < input.length; at += step) cuts.push(at);
+      const cuts = cutsEvery(step, input);
       expect(streamed(long, input, cuts)).toBe(expected);
-      expect(streamedAt(long, input, step)).toBe(expected);
+      expect(streamedAt(long, input, cuts)).toBe(expected);
     }
   });
 
@@ -195,14 +204,11 @@ describe("Replacer scan", () => {
 /** Runs `input` through a fresh copy of `splitter`, cut into chunks at `cuts`; each record as `offset:record;` (`!` for an undelimited last one). */
 function records(splitter: Splitter, input: string, cuts: i32[]): string {
   const s = splitter.fresh();
-  const bytes = utf8Bytes(input);
+  const parts = chunks(input, cuts);
   let out = "";
-  let from = 0;
-  for (let i = 0; i <= cuts.length; i++) {
-    const to = i < cuts.length ? cuts[i] : bytes.length;
-    s.push(bytes.subarray(from, to), i == cuts.length);
+  for (let i = 0; i < parts.length; i++) {
+    s.push(parts[i], i == parts.length - 1);
     while (s.next()) out += s.offset.toString() + ":" + text(s.record) + (s.delimited ? ";" : "!");
-    from = to;
   }
   return out;
 }
@@ -211,9 +217,7 @@ function records(splitter: Splitter, input: string, cuts: i32[]): string {
 function everyCut(splitter: Splitter, input: string, expected: string): void {
   const length = utf8Bytes(input).length;
   for (let cut = 0; cut <= length; cut++) expect(records(splitter, input, [cut])).toBe(expected);
-  const each: i32[] = [];
-  for (let i = 1; i < length; i++) each.push(i);
-  expect(records(splitter, input, each)).toBe(expected);
+  expect(records(splitter, input, cutsEvery(1, input))).toBe(expected);
 }
 
 describe("Splitter", () => {

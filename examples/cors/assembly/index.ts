@@ -14,7 +14,7 @@
 //   }
 import {
   RootContext, HttpContext, HeadersAction, Header, registerRootContext, request, response, sendLocalReply, config, log, lowerAscii,
-  listItems,
+  listItems, decimal,
 } from "proxy-wasm-as/sdk";
 
 @json
@@ -73,7 +73,7 @@ class CorsRoot extends RootContext {
       const origin = lowerAscii(parsed.allow_origins[i]);
       if (origin == "*") this.anyOrigin = true;
       else if (origin.indexOf("*") != origin.lastIndexOf("*")) {
-        log.error("cors: allow_origins[" + i.toString() + '] "' + origin + '" has more than one "*"');
+        log.error("cors: allow_origins[" + decimal(<u32>i) + '] "' + origin + '" has more than one "*"');
         return false;
       } else this.patterns.push(origin);
     }
@@ -87,7 +87,7 @@ class CorsRoot extends RootContext {
     this.methodsText = parsed.allow_methods.join(", ");
     this.headersText = this.allowHeaders.join(", ");
     this.exposeText = parsed.expose_headers.join(", ");
-    log.info("cors: " + parsed.allow_origins.length.toString() + " origins, methods " + this.methodsText);
+    log.info("cors: " + decimal(<u32>parsed.allow_origins.length) + " origins, methods " + this.methodsText);
     return true;
   }
 
@@ -143,7 +143,7 @@ class Cors extends HttpContext {
     if (this.owner.anyHeader && requestedHeaders != null) headers.push(new Header("access-control-allow-headers", requestedHeaders));
     else if (this.owner.headersText.length > 0) headers.push(new Header("access-control-allow-headers", this.owner.headersText));
     if (settings.allow_credentials) headers.push(new Header("access-control-allow-credentials", "true"));
-    if (settings.max_age > 0) headers.push(new Header("access-control-max-age", settings.max_age.toString()));
+    if (settings.max_age > 0) headers.push(new Header("access-control-max-age", decimal(settings.max_age)));
     sendLocalReply(204, "", headers, "wasm_cors_preflight");
     return HeadersAction.StopIteration;
   }
