@@ -67,7 +67,8 @@ export function measureStreamMicros(subjects: Record<string, Harness>, rounds: n
   const samples = timeRounds(subjects, rounds, streams, true);
   const multiples = samples.addHeader.map((a, r) => (a - samples.noop[r]) / (samples.wat[r] - samples.noop[r]));
   const us = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
-  return { us, multiple: median(multiples) };
+  // ratio: the issue's own measure (add-header's µs over the WAT module's, the host's work in both).
+  return { us, multiple: median(multiples), ratio: medianOfRatios(samples.addHeader, samples.wat) };
 }
 
 /** Bytes allocated on the JS heap per callback; needs --expose-gc and a big young generation. */
@@ -83,6 +84,11 @@ export function measureAllocation(h: Harness, streams: number): number {
     rounds.push((process.memoryUsage().heapUsed - before) / (streams * CALLBACKS_PER_STREAM));
   }
   return median(rounds);
+}
+
+/** The median of a[r] / b[r]: a ratio taken within each round, so a slow stretch of the machine moves rounds, not the result. */
+export function medianOfRatios(a: number[], b: number[]): number {
+  return median(a.map((x, r) => x / b[r]));
 }
 
 export function median(values: number[]): number {

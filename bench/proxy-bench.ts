@@ -42,6 +42,22 @@ export function usage(child: ChildProcess): Promise<Usage | null> {
   });
 }
 
+/** Warm-up per subject and process before the first round. */
+const WARM_UP_SECONDS = 3;
+
+/**
+ * Processes per server, taking the rounds in turn: identical processes measure up to 10%
+ * apart for a whole run (where the heap and the JIT's code land), so no ratio rests on one.
+ */
+const PROCESSES = Number(process.env.BENCH_PROCESSES ?? 3);
+
+/** The median of the rounds' CPU-per-request ratios, rounds where either reading timed out left out. */
+function cpuRatio(a: LoadResult[] | undefined, b: LoadResult[] | undefined): number {
+  if (!a || !b) return NaN;
+  const ratios = a.flatMap((x, r) => (x.cpuMicrosPerRequest !== null && b[r].cpuMicrosPerRequest !== null ? [x.cpuMicrosPerRequest / b[r].cpuMicrosPerRequest!] : []));
+  return ratios.length > 0 ? median(ratios) : NaN;
+}
+
 function cpuMedian(rounds: LoadResult[]): number | null {
   const read = rounds.map((r) => r.cpuMicrosPerRequest).filter((cpu): cpu is number => cpu !== null);
   return read.length > 0 ? median(read) : null;
@@ -83,15 +99,26 @@ const ADD_HEADER = ["build/add-header.wasm", "add_header", JSON.stringify({ requ
 const BODY_REWRITE = ["build/body-rewrite.wasm", "body_rewrite", JSON.stringify({ rules: [{ find: "Hello", replace: "Goodbye" }], content_types: ["text/"] })];
 export const POST_SIZES = [1024, 10 * 1024, 1024 * 1024];
 
+/** Each subject's medians over the rounds, and ratios taken within rounds. */
+export interface ProxyRun {
+  medians: Record<string, LoadResult>;
+  /** Host CPU per request of subject a over subject b: the median of the rounds' ratios (NaN if either was not run). */
+  ratio(a: string, b: string): number;
+}
+
 /**
- * Every subject, round after round (interleaved, so each sees the same machine): GET through
- * the upstream alone, the minimal proxy (as it is, and with pretenuring off as this host runs),
- * this host with no filter, add-header and a chain of four; POST of each size through the
- * minimal proxy (both ways), no filter and body-rewrite. Medians.
+ * Every subject, round after round: GET through the upstream alone, the minimal proxy (as it
+ * is, and with pretenuring off as this host runs), this host with no filter, add-header and a
+ * chain of four; POST of each size through the minimal proxy (both ways), no filter and
+ * body-rewrite. One process's CPU per request moves by half from one few-second window to the
+ * next on a shared machine, so rounds are short, their order reverses every other round, each
+ * server runs as several processes that take the rounds in turn, and a ratio is the median of
+ * the ratios within rounds (subjects compared are neighbours in a round, seconds apart), not a
+ * ratio of medians.
  */
-export async function measureProxy(rounds: number, seconds: number, only: string[] | null = null): Promise<Record<string, LoadResult>> {
+export async function measureProxy(rounds: number, seconds: number, only: string[] | null = null): Promise<ProxyRun> {
   const upstream = await startServer(["upstream"], 1);
-  const servers: Record<string, { child: ChildProcess; port: number }> = { upstream };
+  const servers: Record<string, { child: ChildProcess; port: number }[]> = { upstream: [upstream] };
   const subjects: Record<string, Subject> = {};
   try {
     const up = String(upstream.port);
@@ -116,20 +143,26 @@ export async function measureProxy(rounds: number, seconds: number, only: string
     // `only`: just these subjects (an A/B of a few rows, in less time), and only their servers started.
     if (only) for (const name of Object.keys(subjects)) if (!only.includes(name)) delete subjects[name];
     for (const { server } of Object.values(subjects)) {
-      if (!servers[server]) servers[server] = await startServer(starts[server].args, 0, starts[server].env);
+      servers[server] ??= await Promise.all(Array.from({ length: PROCESSES }, () => startServer(starts[server].args, 0, starts[server].env)));
     }
-    const samples: Record<string, LoadResult[]> = Object.fromEntries(Object.keys(subjects).map((k) => [k, []]));
-    // Warm up: JIT and wasm tier-up settle before anything is measured.
-    for (const { server, workload } of Object.values(subjects)) await load(servers[server].port, 2, workload);
+    const entries = Object.entries(subjects);
+    const samples: Record<string, LoadResult[]> = Object.fromEntries(entries.map(([k]) => [k, []]));
+    // Warm up: JIT and wasm tier-up settle before anything is measured (a fresh process's CPU per request falls for several seconds).
+    for (const { server, workload } of Object.values(subjects)) for (const target of servers[server]) await load(target.port, WARM_UP_SECONDS, workload);
     for (let r = 0; r < rounds; r++) {
-      for (const [name, { server, workload }] of Object.entries(subjects)) samples[name].push(await measured(servers[server], seconds, workload));
+      for (const [name, { server, workload }] of r % 2 ? [...entries].reverse() : entries) {
+        const targets = servers[server];
+        samples[name].push(await measured(targets[r % targets.length], seconds, workload));
+      }
     }
-    return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, {
+    const medians = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, {
       rps: median(v.map((x) => x.rps)), p50: median(v.map((x) => x.p50)), p99: median(v.map((x) => x.p99)),
       // A round whose CPU reading timed out (the target too busy to answer) counts for the rates only.
       cpuMicrosPerRequest: cpuMedian(v),
     }]));
+    if (process.env.BENCH_DEBUG) for (const [k, v] of Object.entries(samples)) console.log(k, v.map((x) => x.cpuMicrosPerRequest?.toFixed(1)).join(" "));
+    return { medians, ratio: (a, b) => cpuRatio(samples[a], samples[b]) };
   } finally {
-    for (const { child } of Object.values(servers)) child.kill();
+    for (const { child } of Object.values(servers).flat()) child.kill();
   }
 }

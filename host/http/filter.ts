@@ -60,9 +60,6 @@ export class HttpFilter extends StreamFilter {
     return this.invoke(side, name, count, 0, trailersVerdict);
   }
 
-
-
-
   private invoke(side: Side, name: string, a: number, b: number, verdict: (result: number) => Verdict): Verdict | "fail" {
     this.inCallback = true;
     let result: number | undefined | "fail";

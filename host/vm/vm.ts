@@ -181,8 +181,11 @@ function checkTypes(bytes: Uint8Array, abi: AbiVersion, exports: WebAssembly.Mod
   }
 }
 
+type ExportedFunction = (a: number, b: number, c: number, d: number, e: number) => number | undefined;
+
 export class WasmVm {
-  exports: Record<string, unknown> = {};
+  /** The module's function exports by name (a Map: a keyed load on the exports object cost more per call). */
+  private functions = new Map<string, ExportedFunction>();
   private memory!: WebAssembly.Memory;
   private buffer!: ArrayBuffer;
   private u8 = new Uint8Array(0);
@@ -244,7 +247,7 @@ export class WasmVm {
     }
     const exports = instance.exports as Record<string, unknown>;
     if (!(exports.memory instanceof WebAssembly.Memory)) throw new ModuleError("export memory is not a memory");
-    this.exports = exports;
+    this.functions = new Map(Object.entries(exports).filter((e): e is [string, ExportedFunction] => typeof e[1] === "function"));
     this.memory = exports.memory;
     this.refresh();
     this.allocatorName = typeof exports.malloc === "function" ? "malloc" : "proxy_on_memory_allocate";
@@ -255,7 +258,7 @@ export class WasmVm {
   }
 
   has(name: string): boolean {
-    return typeof this.exports[name] === "function";
+    return this.functions.has(name);
   }
 
   /** Runs the module's start: `_initialize` (then `main`/`__main_void`), else `_start`. */
@@ -281,7 +284,7 @@ export class WasmVm {
    */
   call(name: string, a = 0, b = 0, c = 0, d = 0, e = 0): number | undefined {
     if (this.failure) throw this.failure;
-    const fn = this.exports[name] as ((a: number, b: number, c: number, d: number, e: number) => number | undefined) | undefined;
+    const fn = this.functions.get(name);
     if (fn === undefined) return undefined;
     if (this.depth++ === 0 && this.deadlineMs > 0) this.deadlineAt = UNTIMED;
     try {
