@@ -1,9 +1,11 @@
 // Two types the SDK's JSON reader (sdk/json-reader.ts) builds for a filter that wants a
 // smaller module than the general ones give: a number kept as its text (no float parser or
-// formatter) and an object of strings kept as two arrays (no hashing). Both are marked @json
-// only so that the SDK's transform counts them among the types the reader builds (a filter
-// reading them leaves json-as out); the reader reads them by their own rules, not as objects
-// of their fields. json-as does not know them: not for safeJson.stringify.
+// formatter) and an object of strings kept as two arrays (no hashing). The reader reads them
+// by their own rules, not as objects of their fields, and the SDK's transform knows them by
+// name (a filter reading them leaves json-as out). For json-as, where a build keeps it
+// (safeJson.stringify, a class json-as builds), they bring their own serializer and
+// deserializer: a number, and an object of strings.
+import { JSON } from "json-as";
 
 /**
  * A JSON number as it was written (`1.5e3`, `-0.25`): a field of this type takes any number
@@ -33,6 +35,20 @@ export class JsonNumber {
   /** The value × 10^decimals rounded down (toward -∞) to an integer, exactly; i64's limits beyond them. */
   floor(decimals: i32 = 0): i64 {
     return scaled(this.text, decimals, false);
+  }
+
+  /** For json-as: the number as written; null for one never read (""). */
+  // @ts-ignore: decorator
+  @serializer("number")
+  serializer(self: JsonNumber): string {
+    return self.text.length ? self.text : "null";
+  }
+
+  /** For json-as: the number's text as it stands. */
+  // @ts-ignore: decorator
+  @deserializer("number")
+  deserializer(data: string): JsonNumber {
+    return new JsonNumber(data.trim());
   }
 }
 
@@ -115,5 +131,28 @@ export class StringPairs {
     }
     this.names.push(name);
     this.values.push(value);
+  }
+
+  /** For json-as: an object of the pairs in their order. */
+  // @ts-ignore: decorator
+  @serializer("object")
+  serializer(self: StringPairs): string {
+    let out = "{";
+    for (let i = 0; i < self.names.length; i++) {
+      if (i) out += ",";
+      out += JSON.stringify<string>(unchecked(self.names[i])) + ":" + JSON.stringify<string>(unchecked(self.values[i]));
+    }
+    return out + "}";
+  }
+
+  /** For json-as: an object of strings (json-as's Map keeps a name given twice in its first place, with its last value, as set does). */
+  // @ts-ignore: decorator
+  @deserializer("object")
+  deserializer(data: string): StringPairs {
+    const map = JSON.parse<Map<string, string>>(data);
+    const out = new StringPairs();
+    const names = map.keys();
+    for (let i = 0; i < names.length; i++) out.set(unchecked(names[i]), map.get(unchecked(names[i])));
+    return out;
   }
 }

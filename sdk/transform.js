@@ -22,7 +22,9 @@
 //    called without arguments (the reader starts from json-as's __INITIALIZE, the field
 //    initializers, instead of `new`), __PWAS_JSON_AS when a field is lazy or readonly (the
 //    reader checks, json-as builds). A class with a custom @deserializer gets none (its JSON
-//    can be any shape), nor one whose parent class is not found: json-as builds both.
+//    can be any shape), nor one whose parent class is not found: json-as builds both. The
+//    SDK's JsonNumber and StringPairs (sdk/json-values.ts) are known by name: the reader builds
+//    them by their own rules; their deserializers are for json-as, where it builds a class.
 //
 // 4. json-as 1.6 marks any source whose path is `assembly/index` as a library, meaning its
 //    own `assembly/index.ts`, but the template's filter lives at exactly that path: as a
@@ -117,6 +119,8 @@ function usedCallbacks(sources) {
 }
 const isStandardLibrary = (source) => source.internalPath.startsWith("~lib/") && !source.normalizedPath.includes("node_modules/");
 const fromSdk = (source) => source.internalPath.startsWith(SDK);
+/** The SDK's JsonNumber and StringPairs: the reader builds them by their own rules (their @deserializer is json-as's). */
+const isSdkJsonValue = (node) => node.range.source.internalPath === `${SDK}json-values`;
 const fromJsonAs = (source) => source.normalizedPath.includes("node_modules/json-as/") || source.internalPath.startsWith("~lib/json-as/");
 
 const hasDecorator = (node, ...names) => node.decorators?.some((d) => names.includes(d.name.text)) ?? false;
@@ -233,6 +237,7 @@ function readerBuilds(type, classes) {
   const candidates = classes.byName.get(name) ?? [];
   if (args.length || candidates.length === 0) return false;
   return candidates.every((node) => {
+    if (isSdkJsonValue(node)) return true;
     if (!classes.built.has(node)) {
       classes.built.set(node, true); // while its fields are looked at (a class may contain itself)
       const fields = classes.fields.get(node);

@@ -144,6 +144,16 @@ describe("safeJson.tryParse<T> on request data", () => {
     expect(post(h, "/lazy", '{"id": "a", "details": {}}').bodyText).toBe('$.details: unknown field (expected "id" or "detail") at line 1 column 13');
   });
 
+  it("reads and writes the SDK's JsonNumber and StringPairs in a class json-as builds, as a number and an object", async () => {
+    const h = await Harness.load(wasm, { configuration: good });
+    const body = '{"rate": 2.5e1, "headers": {"x-b": "say \\"2\\"", "x-a": "1", "x-b": "3"}, "detail": {"rate": 4}}';
+    expect(post(h, "/quota", body)).toMatchObject({
+      // detail: json-as's lazy field writes its text as it came.
+      status: 200, bodyText: 'rate 2500 first x-b: {"rate":2.5e1,"headers":{"x-b":"3","x-a":"1"},"detail":{"rate": 4}}',
+    });
+    expect(post(h, "/quota", '{"rate": "25", "headers": {}, "detail": {"rate": 4}}').bodyText).toBe('$.rate: expected a number, found "25" at line 1 column 10');
+  });
+
   it("gives the README's messages", async () => {
     const h = await Harness.load(wasm, { configuration: good });
     const readme = readFileSync(join(import.meta.dirname, "../README.md"), "utf8");

@@ -1,9 +1,16 @@
 // sdk/json-values.ts: JsonNumber (a number kept as written, scaled exactly) and StringPairs (an
-// object of strings as two arrays), read by the SDK's reader. As fields of a @json class they
-// need the SDK transform, which as-pect builds do not run: the jwt and rate-limit examples
-// read them so (examples/*/…test.ts).
+// object of strings as two arrays), read by the SDK's reader. The SDK's reader builds them as
+// fields of a @json class under the SDK transform, which as-pect builds do not run (the jwt and
+// rate-limit examples read them so: examples/*/…test.ts); here such a class is json-as's, and
+// the two types' own serializer and deserializer are what json-as uses.
 import { JsonNumber, StringPairs } from "../../sdk/json-values";
 import { safeJson } from "../../sdk/json";
+
+@json
+class Limits {
+  rate: JsonNumber = new JsonNumber("1");
+  headers: StringPairs = new StringPairs();
+}
 
 function number(text: string): JsonNumber {
   return safeJson.tryParse<JsonNumber>(text)!;
@@ -105,5 +112,34 @@ describe("StringPairs", () => {
     expect(pairs.get("x")).toBe("3");
     expect(pairs.get("z")).toBeNull();
     expect(pairs.names.length).toBe(2);
+  });
+});
+
+describe("JsonNumber and StringPairs through json-as", () => {
+  it("stringify as a number and an object of strings, not as their fields", () => {
+    expect(safeJson.stringify(new JsonNumber("1.50e+3"))).toBe("1.50e+3");
+    expect(safeJson.stringify(new JsonNumber())).toBe("null");
+    const pairs = new StringPairs();
+    pairs.set("x-a", 'say "hi"');
+    pairs.set("é", "\n");
+    expect(safeJson.stringify(pairs)).toBe('{"x-a":"say \\"hi\\"","é":"\\n"}');
+    expect(safeJson.stringify(new StringPairs())).toBe("{}");
+    const limits = new Limits();
+    limits.rate = new JsonNumber("-0.25");
+    limits.headers = pairs;
+    expect(safeJson.stringify(limits)).toBe('{"rate":-0.25,"headers":{"x-a":"say \\"hi\\"","é":"\\n"}}');
+  });
+
+  it("parse back from a class json-as builds", () => {
+    const limits = safeJson.tryParse<Limits>('{"rate": 2.5e1, "headers": {"b": "2", "a": "1", "b": "3"}}')!;
+    expect(limits.rate.text).toBe("2.5e1");
+    expect(limits.rate.ceil()).toBe(25);
+    expect(limits.headers.names.length).toBe(2);
+    expect(limits.headers.get("b")).toBe("3");
+    expect(limits.headers.names[0]).toBe("b");
+    expect(limits.headers.get("a")).toBe("1");
+    const round = safeJson.tryParse<Limits>(safeJson.stringify(limits))!;
+    expect(round.rate.text).toBe("2.5e1");
+    expect(round.headers.get("b")).toBe("3");
   });
 });

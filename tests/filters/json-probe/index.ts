@@ -5,6 +5,7 @@
 import {
   RootContext, HttpContext, HeadersAction, DataAction, registerRootContext, request, sendLocalReply, config, safeJson, log,
 } from "proxy-wasm-as/sdk";
+import { JsonNumber, StringPairs } from "proxy-wasm-as/sdk/json-values";
 import { JSON } from "json-as";
 
 @json
@@ -54,6 +55,18 @@ class WithLazy {
   @lazy detail: Limit = new Limit();
 }
 
+// The SDK's JsonNumber and StringPairs in a class json-as builds (its lazy field): json-as
+// reads and writes them through their own (de)serializers, as a number and an object. It
+// finds a deserializer only in the file a type is imported from (not through sdk/index.ts's
+// re-export: imported from "proxy-wasm-as/sdk", rate would keep its initializer), hence the
+// import from sdk/json-values above.
+@json
+class Quota {
+  rate: JsonNumber = new JsonNumber("1");
+  headers: StringPairs = new StringPairs();
+  @lazy detail: Limit = new Limit();
+}
+
 class ProbeRoot extends RootContext {
   settings: ProbeConfig = new ProbeConfig();
   onConfigure(size: u32): bool {
@@ -96,6 +109,9 @@ class Probe extends HttpContext {
     } else if (path == "/lazy") {
       const value = safeJson.tryParse<WithLazy>(text);
       if (value != null) answer = `${value.id} rate ${value.detail.rate}`;
+    } else if (path == "/quota") {
+      const quota = safeJson.tryParse<Quota>(text);
+      if (quota != null) answer = `rate ${quota.rate.ceil(2)} first ${quota.headers.names.length ? quota.headers.names[0] : "-"}: ${safeJson.stringify(quota)}`;
     } else if (path == "/readme") {
       if (safeJson.tryParse<ReadmeLimits>(text) != null) answer = "ok";
     } else if (path.startsWith("/member/")) {
