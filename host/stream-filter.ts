@@ -63,6 +63,16 @@ export abstract class StreamFilter implements StreamContext {
     }
   }
 
+  /**
+   * Whether calling `name` would be a plain Continue, so the host may skip the call and what
+   * goes with it: the module does not export it, and its VM is alive and the one the context
+   * was made in (proxy-wasm-cpp-host fails a stream on a dead VM before it looks for the
+   * export). With the inspector on, the call is made anyway so that the trace shows it.
+   */
+  passes(name: string): boolean {
+    return this.tracer === null && !this.plugin.failed && (!this.created || this.vmGeneration === this.plugin.restarts) && !this.plugin.vm.has(name);
+  }
+
   /** The stream is over: on_done, on_log, on_delete (when the context was ever created). */
   finish(): void {
     if (this.ended) return;

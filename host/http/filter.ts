@@ -17,6 +17,7 @@ const headersVerdict = (r: number): Verdict => (r === 0 || r === 2 ? "continue" 
 // StopIterationAndBuffer/Watermark buffer; NoBuffer and unknown values stop without buffering.
 const dataVerdict = (r: number): Verdict => (r === 0 ? "continue" : r === 1 || r === 2 ? "buffer" : "drop");
 const trailersVerdict = (r: number): Verdict => (r === 0 ? "continue" : "stop");
+const BODY_CALLBACK: Record<Side, string> = { request: "proxy_on_request_body", response: "proxy_on_response_body" };
 
 export class HttpFilter extends StreamFilter {
   /** The raw action the module last returned on each side (for tests and logs). */
@@ -51,8 +52,12 @@ export class HttpFilter extends StreamFilter {
   }
 
   data(side: Side, size: number, endOfStream: boolean): Verdict | "fail" {
-    const name = side === "request" ? "proxy_on_request_body" : "proxy_on_response_body";
-    return this.invoke(side, name, size, endOfStream ? 1 : 0, dataVerdict);
+    return this.invoke(side, BODY_CALLBACK[side], size, endOfStream ? 1 : 0, dataVerdict);
+  }
+
+  /** Whether `side`'s body passes this filter untouched, with no call (see passes): most filters handle headers only. */
+  passesData(side: Side): boolean {
+    return this.passes(BODY_CALLBACK[side]);
   }
 
   trailers(side: Side, count: number): Verdict | "fail" {

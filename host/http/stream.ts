@@ -320,6 +320,7 @@ export class HttpDirection {
       }
       if (this.skip(i)) continue;
       const f = this.order[i];
+      if (f.passesData(this.side)) continue;
       // What this filter buffered, then the new chunk (appended, not copied).
       const buffer = f.body[this.side];
       buffer.append(data);

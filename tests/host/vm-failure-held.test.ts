@@ -10,6 +10,16 @@ const calloutTrap = join(import.meta.dirname, "../../build/test-callout-trap.was
 const tcpProbe = join(import.meta.dirname, "../../build/test-tcp-probe.wasm");
 const GET = (path: string) => ({ ":method": "GET", ":path": path, ":authority": "shop.example" });
 
+/** Two requests: one held at the filter (its callout unanswered), one let through (its callout answered). */
+async function heldAndFlowing() {
+  const h = await Harness.load(calloutTrap, { rootId: "callout_trap" });
+  const held = h.http(), flowing = h.http();
+  held.sendRequestHeaders(GET("/a"), true);
+  flowing.sendRequestHeaders(GET("/b"), true);
+  h.httpCalls[1].respond(200, {}, "passes");
+  return { h, held, flowing };
+}
+
 describe("streams held on a VM that dies", () => {
   it("a trap in a callout's answer fails every request waiting on the VM at once with 503; the next request gets a fresh VM", async () => {
     const h = await Harness.load(calloutTrap, { rootId: "callout_trap" });
@@ -46,11 +56,7 @@ describe("streams held on a VM that dies", () => {
   });
 
   it("a stream that is not held fails at its next callback; the reason says the VM was re-created", async () => {
-    const h = await Harness.load(calloutTrap, { rootId: "callout_trap" });
-    const held = h.http(), flowing = h.http();
-    held.sendRequestHeaders(GET("/a"), true);
-    flowing.sendRequestHeaders(GET("/b"), true);
-    h.httpCalls[1].respond(200, {}, "passes");
+    const { h, held, flowing } = await heldAndFlowing();
     expect(flowing.request.headersSent).toBe(true);
     h.httpCalls[0].respond(200, {}, "trap");
     expect(held.localReply?.status).toBe(503);
@@ -59,6 +65,18 @@ describe("streams held on a VM that dies", () => {
     flowing.sendResponseHeaders({ ":status": "200" }, true);
     expect(flowing.localReply?.status).toBe(503);
     expect(flowing.failure?.reason).toMatch(/was re-created/);
+  });
+
+  it("a flowing stream fails at its next body chunk even where the module handles no body (the VM's failure comes before its exports)", async () => {
+    const { h, held, flowing } = await heldAndFlowing();
+    flowing.sendResponseHeaders({ ":status": "200" }, false);
+    flowing.sendResponseBody("first ", false); // a live VM without proxy_on_response_body: passes untouched
+    expect(flowing.response.bodyText).toBe("first ");
+    h.httpCalls[0].respond(200, {}, "trap");
+    expect(held.localReply?.status).toBe(503);
+    flowing.sendResponseBody("second", true);
+    expect(flowing.response.bodyText).toBe("first ");
+    expect(flowing.failure?.reason).toMatch(/failed/);
   });
 
   it("a TCP connection held at the filter closes when another connection's callback kills the VM", async () => {
