@@ -92,7 +92,12 @@ export function medianOfRatios(a: number[], b: number[]): number {
 }
 
 export function median(values: number[]): number {
+  return quantile(values, 0.5);
+}
+
+/** The q-quantile of `values` (0.5: the median), interpolated between the two nearest. */
+export function quantile(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  const at = (sorted.length - 1) * q, below = Math.floor(at);
+  return below + 1 < sorted.length ? sorted[below] + (sorted[below + 1] - sorted[below]) * (at - below) : sorted[below];
 }

@@ -12,7 +12,7 @@ import { gzipSync } from "node:zlib";
 import { noopModule, watModule } from "./wat-modules.ts";
 import { measureLoop, measureReleaseOptions } from "./build-bench.ts";
 import { callbacksPerSecond, loadSubjects, measureAllocation, measureStreamMicros } from "./harness-bench.ts";
-import { PINNED, POST_SIZES, type ProxyRun, measureProxy } from "./proxy-bench.ts";
+import { PINNED, POST_SIZES, type ProxyRun, type Ratio, measureProxy } from "./proxy-bench.ts";
 import { measureTcp } from "./tcp-bench.ts";
 
 const root = join(import.meta.dirname, "..");
@@ -51,13 +51,15 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 
 const kb = (n: number) => (n >= 1 << 20 ? `${n >> 20} MB` : `${n >> 10} KB`);
 const ms = (n: number) => `${n.toFixed(1)} ms`;
+/** A ratio and, in brackets, the middle half of the rounds' ratios: how far one run's figure can be trusted. */
+const spread = (r: Ratio) => `${r.median.toFixed(2)} (${r.low.toFixed(2)}–${r.high.toFixed(2)})`;
 const cpu = (r: { cpuMicrosPerRequest: number | null }) => (r.cpuMicrosPerRequest === null ? "" : `${r.cpuMicrosPerRequest.toFixed(1)} µs`);
 
 /** The proxy's two tables: rates and CPU per target, then the side-by-side ratios (the goals in brackets). */
 function proxyTables({ medians: load, ratio: cpuRatio }: ProxyRun): string[] {
   const proxyRow = (label: string, r: Parameters<typeof cpu>[0] & { rps: number; p50: number; p99: number }) =>
     `| ${label} | ${fmt(r.rps)} | ${ms(r.p50)} | ${ms(r.p99)} | ${cpu(r)} |`;
-  const ratio = (a: string, b: string) => cpuRatio(a, b).toFixed(2);
+  const ratio = (a: string, b: string) => spread(cpuRatio(a, b));
   return [
     `| proxy, GET with a 24-byte response | requests/s (median of ${PROXY_ROUNDS}) | p50 | p99 | host CPU per request |`,
     "|---|---:|---:|---:|---:|",
@@ -70,7 +72,7 @@ function proxyTables({ medians: load, ratio: cpuRatio }: ProxyRun): string[] {
     proxyRow("this host, add-header, inspector on (`--inspect`)", load.addHeaderInspect),
     proxyRow("this host, four add-header filters", load.chain4),
     "",
-    `| host CPU per request, side by side (medians of ${PROXY_ROUNDS} rounds of ${SECONDS} s; ratios: the median of the rounds' ratios) | minimal proxy | minimal, pretenuring off | this host, no filter | with the filter | no filter / minimal (target ≤ 1.15 for POST) | no filter / minimal, pretenuring off | filter / no filter |`,
+    `| host CPU per request, side by side (medians of ${PROXY_ROUNDS} rounds of ${SECONDS} s; ratios: the median of the rounds' ratios, their middle half in brackets) | minimal proxy | minimal, pretenuring off | this host, no filter | with the filter | no filter / minimal (target ≤ 1.15 for POST) | no filter / minimal, pretenuring off | filter / no filter |`,
     "|---|---:|---:|---:|---:|---:|---:|---:|",
     `| GET, add-header | ${cpu(load.minimal)} | ${cpu(load.minimalTuned)} | ${cpu(load.noFilter)} | ${cpu(load.addHeader)} | ${ratio("noFilter", "minimal")} | ${ratio("noFilter", "minimalTuned")} | ${ratio("addHeader", "noFilter")} |`,
     `| GET, add-header with deadlines / without (target ≤ 1.05) | | | ${cpu(load.addHeaderNoDeadline)} | ${cpu(load.addHeader)} | | | ${ratio("addHeader", "addHeaderNoDeadline")} |`,
@@ -167,7 +169,7 @@ async function proxySection(): Promise<void> {
   const only = process.env.BENCH_ONLY?.split(",") ?? null;
   const run = await measureProxy(PROXY_ROUNDS, SECONDS, only);
   const rows = Object.entries(run.medians).map(([name, r]) =>
-    `| ${name} | ${fmt(r.rps)} | ${ms(r.p50)} | ${ms(r.p99)} | ${cpu(r)} | ${only ? run.ratio(name, only[0]).toFixed(2) : ""} |`);
+    `| ${name} | ${fmt(r.rps)} | ${ms(r.p50)} | ${ms(r.p99)} | ${cpu(r)} | ${only ? spread(run.ratio(name, only[0])) : ""} |`);
   const tables = only ? [] : proxyTables(run);
   const against = only ? `CPU / ${only[0]}'s (median of the rounds' ratios)` : "";
   console.log(["", `| target | requests/s (median of ${PROXY_ROUNDS}) | p50 | p99 | host CPU per request | ${against} |`, "|---|---:|---:|---:|---:|---:|", ...rows, "", ...tables, ""].join("\n"));

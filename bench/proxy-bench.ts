@@ -8,7 +8,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
-import { median } from "./harness-bench.ts";
+import { median, quantile } from "./harness-bench.ts";
 
 const root = join(import.meta.dirname, "..");
 
@@ -51,11 +51,14 @@ const WARM_UP_SECONDS = 3;
  */
 const PROCESSES = Number(process.env.BENCH_PROCESSES ?? 3);
 
-/** The median of the rounds' CPU-per-request ratios, rounds where either reading timed out left out. */
-function cpuRatio(a: LoadResult[] | undefined, b: LoadResult[] | undefined): number {
-  if (!a || !b) return NaN;
-  const ratios = a.flatMap((x, r) => (x.cpuMicrosPerRequest !== null && b[r].cpuMicrosPerRequest !== null ? [x.cpuMicrosPerRequest / b[r].cpuMicrosPerRequest!] : []));
-  return ratios.length > 0 ? median(ratios) : NaN;
+/** A ratio of CPU per request: the median of the rounds' ratios, and the middle half of them (their quartiles). */
+export interface Ratio { median: number; low: number; high: number }
+
+/** The rounds' CPU-per-request ratios of a to b, rounds where either reading timed out left out. */
+function cpuRatio(a: LoadResult[] | undefined, b: LoadResult[] | undefined): Ratio {
+  const ratios = !a || !b ? [] : a.flatMap((x, r) => (x.cpuMicrosPerRequest !== null && b[r].cpuMicrosPerRequest !== null ? [x.cpuMicrosPerRequest / b[r].cpuMicrosPerRequest!] : []));
+  if (ratios.length === 0) return { median: NaN, low: NaN, high: NaN };
+  return { median: median(ratios), low: quantile(ratios, 0.25), high: quantile(ratios, 0.75) };
 }
 
 function cpuMedian(rounds: LoadResult[]): number | null {
@@ -102,8 +105,8 @@ export const POST_SIZES = [1024, 10 * 1024, 1024 * 1024];
 /** Each subject's medians over the rounds, and ratios taken within rounds. */
 export interface ProxyRun {
   medians: Record<string, LoadResult>;
-  /** Host CPU per request of subject a over subject b: the median of the rounds' ratios (NaN if either was not run). */
-  ratio(a: string, b: string): number;
+  /** Host CPU per request of subject a over subject b, from the rounds' ratios (NaN if either was not run). */
+  ratio(a: string, b: string): Ratio;
 }
 
 /**
