@@ -72,7 +72,10 @@ if (kind === "upstream") {
       for await (const chunk of up.body) res.write(chunk);
       res.end();
     } catch {
-      res.writeHead(503).end();
+      // The upstream failed, or the client went (autocannon closes its connections at the end of
+      // a round, mid-request): a 503 when nothing was sent yet, else the response is cut.
+      if (res.headersSent) res.destroy();
+      else res.writeHead(503).end();
     }
   });
   server.listen(0, "127.0.0.1", () => announce((server.address() as AddressInfo).port));
