@@ -315,14 +315,15 @@ export class Plugin implements AbiHost {
   private run(context: StreamContext | null, logContext: number, name: string, a: number, b: number, c: number, d: number, e: number): number | undefined {
     // A callback the module does not export (SDK modules leave out those no context overrides)
     // runs nothing: no context to make current, nothing deferred. A dead VM still answers with its failure.
-    if (this.vm.failure === null && !this.vm.has(name)) return undefined;
+    const fn = this.vm.exported(name);
+    if (fn === undefined && this.vm.failure === null) return undefined;
     const savedContext = this.current, savedLogContext = this.logContext;
     this.current = context;
     this.logContext = logContext;
     this.depth++;
     let trapped = false;
     try {
-      return this.vm.call(name, a, b, c, d, e);
+      return this.vm.invoke(name, fn, a, b, c, d, e);
     } catch (e) {
       // A trap while starting is the start's error (thrown, one line); later, the VM's failure, logged.
       if (e instanceof WasmTrap && this.phase === "running") {

@@ -40,10 +40,16 @@ export abstract class StreamFilter implements StreamContext {
     return result;
   }
 
+  /**
+   * The VM is dead, or was re-created since the context was made there: the stream fails, as
+   * in Envoy, where a stream stays with the VM it began in (fail-open lets it pass).
+   */
+  private get vmLost(): boolean {
+    return this.plugin.failed || (this.created && this.vmGeneration !== this.plugin.restarts);
+  }
+
   private callModule(name: string, a: number, b: number): number | undefined | "fail" {
-    // A dead VM, or one re-created since the context was made there: the stream fails, as in
-    // Envoy, where a stream stays with the VM it began in (fail-open lets it pass).
-    if (this.plugin.failed || (this.created && this.vmGeneration !== this.plugin.restarts)) {
+    if (this.vmLost) {
       this.failed = true;
       return "fail";
     }
@@ -70,7 +76,7 @@ export abstract class StreamFilter implements StreamContext {
    * export). With the inspector on, the call is made anyway so that the trace shows it.
    */
   passes(name: string): boolean {
-    return this.tracer === null && !this.plugin.failed && (!this.created || this.vmGeneration === this.plugin.restarts) && !this.plugin.vm.has(name);
+    return this.tracer === null && !this.vmLost && !this.plugin.vm.has(name);
   }
 
   /** The stream is over: on_done, on_log, on_delete (when the context was ever created). */

@@ -181,7 +181,7 @@ function checkTypes(bytes: Uint8Array, abi: AbiVersion, exports: WebAssembly.Mod
   }
 }
 
-type ExportedFunction = (a: number, b: number, c: number, d: number, e: number) => number | undefined;
+export type ExportedFunction = (a: number, b: number, c: number, d: number, e: number) => number | undefined;
 
 export class WasmVm {
   /** The module's function exports by name (a Map: a keyed load on the exports object cost more per call). */
@@ -283,8 +283,17 @@ export class WasmVm {
    * failed and is thrown as WasmTrap. A missing export answers undefined.
    */
   call(name: string, a = 0, b = 0, c = 0, d = 0, e = 0): number | undefined {
+    return this.invoke(name, this.functions.get(name), a, b, c, d, e);
+  }
+
+  /** Export `name` if it is a function (to call with invoke, looked up once). */
+  exported(name: string): ExportedFunction | undefined {
+    return this.functions.get(name);
+  }
+
+  /** Calls `fn`, export `name` as exported() answered it, as call() does. */
+  invoke(name: string, fn: ExportedFunction | undefined, a = 0, b = 0, c = 0, d = 0, e = 0): number | undefined {
     if (this.failure) throw this.failure;
-    const fn = this.functions.get(name);
     if (fn === undefined) return undefined;
     if (this.depth++ === 0 && this.deadlineMs > 0) this.deadlineAt = UNTIMED;
     try {
