@@ -6,6 +6,7 @@
 // (safeJson.stringify, a class json-as builds), they bring their own serializer and
 // deserializer: a number, and an object of strings.
 import { JSON } from "json-as";
+import { JsonReader } from "./json-reader";
 
 /**
  * A JSON number as it was written (`1.5e3`, `-0.25`): a field of this type takes any number
@@ -145,14 +146,10 @@ export class StringPairs {
     return out + "}";
   }
 
-  /** For json-as: an object of strings (json-as's Map keeps a name given twice in its first place, with its last value, as set does). */
+  /** For json-as: an object of strings, read by the SDK's reader as it reads one anywhere (the reader checked it already). */
   // @ts-ignore: decorator
   @deserializer("object")
   deserializer(data: string): StringPairs {
-    const map = JSON.parse<Map<string, string>>(data);
-    const out = new StringPairs();
-    const names = map.keys();
-    for (let i = 0; i < names.length; i++) out.set(unchecked(names[i]), map.get(unchecked(names[i])));
-    return out;
+    return new JsonReader(data).read<StringPairs>(0);
   }
 }
