@@ -68,7 +68,7 @@ export function measureStreamMicros(subjects: Record<string, Harness>, rounds: n
   const multiples = samples.addHeader.map((a, r) => (a - samples.noop[r]) / (samples.wat[r] - samples.noop[r]));
   const us = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
   // ratio: the issue's own measure (add-header's µs over the WAT module's, the host's work in both).
-  return { us, multiple: median(multiples), ratio: medianOfRatios(samples.addHeader, samples.wat) };
+  return { us, multiple: median(multiples), ratio: roundRatios(samples.addHeader, samples.wat).median };
 }
 
 /** Bytes allocated on the JS heap per callback; needs --expose-gc and a big young generation. */
@@ -86,9 +86,17 @@ export function measureAllocation(h: Harness, streams: number): number {
   return median(rounds);
 }
 
-/** The median of a[r] / b[r]: a ratio taken within each round, so a slow stretch of the machine moves rounds, not the result. */
-export function medianOfRatios(a: number[], b: number[]): number {
-  return median(a.map((x, r) => x / b[r]));
+/** A ratio taken within each round: the median of the rounds' ratios, and their middle half (quartiles). */
+export interface Ratio { median: number; low: number; high: number }
+
+/**
+ * a[r] / b[r] over the rounds, so that a slow stretch of the machine moves rounds, not the
+ * result; a round with a reading missing (null) on either side is left out.
+ */
+export function roundRatios(a: (number | null)[], b: (number | null)[]): Ratio {
+  const ratios = a.flatMap((x, r) => (x !== null && b[r] != null ? [x / b[r]!] : []));
+  if (ratios.length === 0) return { median: NaN, low: NaN, high: NaN };
+  return { median: median(ratios), low: quantile(ratios, 0.25), high: quantile(ratios, 0.75) };
 }
 
 export function median(values: number[]): number {
@@ -96,7 +104,7 @@ export function median(values: number[]): number {
 }
 
 /** The q-quantile of `values` (0.5: the median), interpolated between the two nearest. */
-export function quantile(values: number[], q: number): number {
+function quantile(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   const at = (sorted.length - 1) * q, below = Math.floor(at);
   return below + 1 < sorted.length ? sorted[below] + (sorted[below + 1] - sorted[below]) * (at - below) : sorted[below];

@@ -11,8 +11,8 @@ import { availableParallelism } from "node:os";
 import { gzipSync } from "node:zlib";
 import { noopModule, watModule } from "./wat-modules.ts";
 import { measureLoop, measureReleaseOptions } from "./build-bench.ts";
-import { callbacksPerSecond, loadSubjects, measureAllocation, measureStreamMicros } from "./harness-bench.ts";
-import { PINNED, POST_SIZES, type ProxyRun, type Ratio, measureProxy } from "./proxy-bench.ts";
+import { type Ratio, callbacksPerSecond, loadSubjects, measureAllocation, measureStreamMicros } from "./harness-bench.ts";
+import { PINNED, POST_SIZES, type ProxyRun, measureProxy } from "./proxy-bench.ts";
 import { measureTcp } from "./tcp-bench.ts";
 
 const root = join(import.meta.dirname, "..");

@@ -8,7 +8,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
-import { median, quantile } from "./harness-bench.ts";
+import { type Ratio, median, roundRatios } from "./harness-bench.ts";
 
 const root = join(import.meta.dirname, "..");
 
@@ -51,14 +51,9 @@ const WARM_UP_SECONDS = 3;
  */
 const PROCESSES = Number(process.env.BENCH_PROCESSES ?? 3);
 
-/** A ratio of CPU per request: the median of the rounds' ratios, and the middle half of them (their quartiles). */
-export interface Ratio { median: number; low: number; high: number }
-
-/** The rounds' CPU-per-request ratios of a to b, rounds where either reading timed out left out. */
-function cpuRatio(a: LoadResult[] | undefined, b: LoadResult[] | undefined): Ratio {
-  const ratios = !a || !b ? [] : a.flatMap((x, r) => (x.cpuMicrosPerRequest !== null && b[r].cpuMicrosPerRequest !== null ? [x.cpuMicrosPerRequest / b[r].cpuMicrosPerRequest!] : []));
-  if (ratios.length === 0) return { median: NaN, low: NaN, high: NaN };
-  return { median: median(ratios), low: quantile(ratios, 0.25), high: quantile(ratios, 0.75) };
+/** The rounds' CPU-per-request ratios of a to b (a reading that timed out is null: that round is left out). */
+function cpuRatio(a: LoadResult[] = [], b: LoadResult[] = []): Ratio {
+  return roundRatios(a.map((x) => x.cpuMicrosPerRequest), b.map((x) => x.cpuMicrosPerRequest));
 }
 
 function cpuMedian(rounds: LoadResult[]): number | null {
