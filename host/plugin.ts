@@ -1,17 +1,19 @@
-// One plugin: its configuration, its VM (created once, reused by every stream, re-created
-// after a trap), its root context, and the calls into the module with the current context set.
+// One plugin: its configuration, its root context in the VM it runs in (host/vm-group.ts: a VM
+// of its own, or one it shares with the plugins of the same vm_id and code), its ticks, its
+// callouts and queues, and its streams and end.
 import { readFile } from "node:fs/promises";
-import { type ImportState, buildImports, hostFunctionNames } from "./abi/index.ts";
-import type { AbiHost, DeferOwner, StreamContext } from "./abi/host.ts";
+import { type ImportState, hostFunctionNames } from "./abi/index.ts";
+import type { DeferOwner } from "./abi/host.ts";
 import { LOG_LEVEL_NAMES, LogLevel, type LogLevelName } from "./abi/types.ts";
-import { IdTable } from "./id-table.ts";
 import { MetricRegistry } from "./state/metrics.ts";
 import { type CalloutSender, type GrpcSender, OutboundCalls } from "./upstream/outbound.ts";
 import { DEFAULT_FOREIGN_FUNCTIONS, type ForeignFunction } from "./abi/foreign.ts";
 import { SharedState } from "./state/shared.ts";
 import { type Clock, type Timer, wallClock } from "./clock.ts";
-import { type CheckedModule, ModuleError, WasmTrap, WasmVm, checkModule } from "./vm/vm.ts";
+import { ModuleError, WasmTrap, type WasmVm, checkModule } from "./vm/vm.ts";
 import { DEFAULT_DEADLINE_MS } from "./vm/deadline.ts";
+import { VmGroup } from "./vm-group.ts";
+import type { StreamFilter } from "./stream-filter.ts";
 
 /** Envoy's host caps a VM's memory at 1 GiB. */
 export const DEFAULT_MEMORY_LIMIT_BYTES = 1 << 30;
@@ -91,85 +93,68 @@ export async function readModule(source: string | Uint8Array): Promise<Uint8Arra
   }
 }
 
-const ROOT_CONTEXT_ID = 1;
-
-export class Plugin implements AbiHost {
+export class Plugin {
   readonly name: string;
   readonly rootId: string;
-  readonly vmId: string;
   readonly failOpen: boolean;
   readonly configuration: Uint8Array;
-  readonly vmConfiguration: Uint8Array;
-  readonly environment: Record<string, string>;
-  readonly rootContextId = ROOT_CONTEXT_ID;
   logLevel: LogLevel;
-  vm!: WasmVm;
-  current: StreamContext | null = null;
-  phase: AbiHost["phase"] = "start";
-  /** How many times the VM was re-created after a failure. */
-  restarts = 0;
-
-  private nextContextId = ROOT_CONTEXT_ID + 1;
-  private readonly contexts = new IdTable<StreamContext>();
-  private deferred: { action: () => void; owner: DeferOwner | undefined }[] = [];
-  private depth = 0;
-  private logContext = 0;
-  private readonly properties = new Map<string, Uint8Array>();
-  readonly metrics: MetricRegistry;
-  readonly shared: SharedState;
+  /** The VM the plugin runs in (shared with the other plugins of its vm_id and code, when the proxy groups them). */
+  group: VmGroup;
+  /** Its root context's id in that VM. */
+  rootContextId: number;
+  /** The VM's restarts when its root context was made there: a root context the VM no longer has is failed. */
+  generation = -1;
   /** The tick period the module asked for (0: none). */
   tickPeriodMs = 0;
-  private readonly live: boolean;
-  private recovery: NodeJS.Timeout | null = null;
-  private recoveryDelayMs = 0;
-  private readonly foreign: Record<string, ForeignFunction>;
-  private readonly observeImports: ImportState["observe"];
   /** HTTP callouts and gRPC calls the module makes, and what their answers let it read. */
   readonly outbound: OutboundCalls;
   private readonly node: NonNullable<PluginConfig["node"]>;
-  readonly clock: Clock;
   /** Whether onTick runs on the clock's timer; when not, only tick() runs it. */
   private readonly timedTicks: boolean;
   /** The next onTick, while a period is set and ticks are timed. */
   private tickTimer: Timer | null = null;
-  /** The deadline of each call into the module (ms; 0: none). */
-  readonly deadlineMs: number;
-  /** The module, as errors name it: its file, or "inline module". */
-  readonly moduleName: string;
+  /** close() was called: no timer runs for it any more. */
+  private closed = false;
+  private readonly startCollectors: LogSink[] = [];
 
-  private constructor(private readonly checked: CheckedModule, config: PluginConfig, private readonly sink: LogSink, moduleName: string) {
-    this.deadlineMs = checked.deadlines ? config.deadlineMs ?? DEFAULT_DEADLINE_MS : 0;
-    this.moduleName = moduleName;
+  private constructor(group: VmGroup, config: PluginConfig, private readonly sink: LogSink) {
+    this.group = group;
+    this.rootContextId = group.allocateContextId();
     this.name = config.name ?? config.rootId ?? "plugin";
     this.rootId = config.rootId ?? "";
-    this.vmId = config.vmId ?? "";
     this.failOpen = config.failOpen ?? false;
     this.configuration = bytesOf(config.configuration);
-    this.vmConfiguration = bytesOf(config.vmConfiguration);
-    this.environment = config.environment ?? {};
-    this.metrics = config.metrics ?? new MetricRegistry();
-    this.shared = config.shared ?? new SharedState();
-    this.live = config.live ?? false;
-    this.clock = config.clock ?? wallClock;
-    this.timedTicks = this.live || this.clock !== wallClock;
+    this.timedTicks = group.settings.live || group.clock !== wallClock;
     this.outbound = new OutboundCalls(this, config.callouts ?? null, config.grpc ?? null);
-    this.foreign = { ...DEFAULT_FOREIGN_FUNCTIONS, ...config.foreignFunctions };
-    this.observeImports = config.observeImports;
     this.node = config.node ?? { id: "", cluster: "", metadata: {} };
     this.logLevel = LOG_LEVEL_NAMES.indexOf(config.logLevel ?? "info") as LogLevel;
   }
 
-  /** Loads a module (path or bytes) and starts the plugin: a ModuleError or PluginStartError names the cause. */
-  static async load(source: string | Uint8Array, config: PluginConfig, sink: LogSink): Promise<Plugin> {
+  /**
+   * Loads a module (path or bytes) and starts the plugin: a ModuleError or PluginStartError
+   * names the cause. With `share` (a VM of plugins with the same vm_id, VM configuration and
+   * code), the plugin runs in that VM, as Envoy runs it: it is first started in a VM of its own
+   * that is then thrown away, so that a configuration it refuses never touches the shared one.
+   */
+  static async load(source: string | Uint8Array, config: PluginConfig, sink: LogSink, share: VmGroup | null = null): Promise<Plugin> {
     const deadlineMs = config.deadlineMs ?? DEFAULT_DEADLINE_MS;
     if (!Number.isFinite(deadlineMs) || deadlineMs < 0) throw new RangeError(`deadlineMs: expected a number of ms >= 0, found ${deadlineMs}`);
     const memoryLimitBytes = config.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES;
     const path = typeof source === "string" ? source : config.modulePath ?? null;
-    const checked = await checkModule(await readModule(source), hostFunctionNames, { deadlines: deadlineMs > 0, memoryLimitBytes, path });
-    const plugin = new Plugin(checked, config, sink, path ?? "inline module");
-    if (checked.deadlinesOff) plugin.log(LogLevel.Warn, `no deadline on calls into ${plugin.moduleName}: ${checked.deadlinesOff}`);
+    const joining = share !== null && !share.failed && share.plugins.some((p) => !p.retiring) ? share : null;
+    const checked = joining?.settings.checked ?? await checkModule(await readModule(source), hostFunctionNames, { deadlines: deadlineMs > 0, memoryLimitBytes, path });
+    const own = new VmGroup({
+      checked, moduleName: path ?? "inline module", deadlineMs: checked.deadlines ? deadlineMs : 0,
+      vmId: config.vmId ?? "", vmConfiguration: bytesOf(config.vmConfiguration), environment: config.environment ?? {},
+      clock: config.clock ?? wallClock, metrics: config.metrics ?? new MetricRegistry(), shared: config.shared ?? new SharedState(),
+      foreign: { ...DEFAULT_FOREIGN_FUNCTIONS, ...config.foreignFunctions }, observeImports: config.observeImports, live: config.live ?? false,
+    });
+    const plugin = new Plugin(own, config, sink);
+    if (checked.deadlinesOff && joining === null) plugin.log(LogLevel.Warn, `no deadline on calls into ${plugin.moduleName}: ${checked.deadlinesOff}`);
     try {
-      plugin.start();
+      plugin.start(true);
+      if (joining !== null) plugin.moveTo(joining);
     } catch (e) {
       plugin.discard(); // no retry in the background, no queue left pointing at it
       throw e;
@@ -177,16 +162,68 @@ export class Plugin implements AbiHost {
     return plugin;
   }
 
+  /** Leaves the VM it was checked in (which goes) for the shared one, and starts its root context there. */
+  private moveTo(group: VmGroup): void {
+    this.group.leave(this);
+    this.setTickPeriod(0);
+    this.group = group;
+    this.rootContextId = group.allocateContextId();
+    try {
+      this.start(false);
+    } catch (e) {
+      // Unlikely (the same start passed in the copy), but a trap here is the shared VM's failure.
+      if (group.failed) group.lostWhileStarting();
+      throw e;
+    }
+  }
+
+  // What is the VM's.
+  get vm(): WasmVm {
+    return this.group.vm;
+  }
   get abiVersion() {
-    return this.checked.abiVersion;
+    return this.group.settings.checked.abiVersion;
+  }
+  get moduleName(): string {
+    return this.group.settings.moduleName;
+  }
+  get deadlineMs(): number {
+    return this.group.settings.deadlineMs;
+  }
+  get vmId(): string {
+    return this.group.vmId;
+  }
+  get metrics(): MetricRegistry {
+    return this.group.settings.metrics;
+  }
+  get shared(): SharedState {
+    return this.group.settings.shared;
+  }
+  get clock(): Clock {
+    return this.group.clock;
+  }
+  /** How many times its VM was re-created after a failure. */
+  get restarts(): number {
+    return this.group.restarts;
+  }
+  /** The stream context of the callback under way in its VM, or null. */
+  get current(): StreamFilter | null {
+    return this.group.current;
+  }
+  get tokens() {
+    return this.group.tokens;
   }
 
+  /** Its VM failed, or was re-created without its root context (a plugin replaced by a reload is not started again). */
   get failed(): boolean {
-    return this.vm.failure !== null;
+    return this.group.failed || this.generation !== this.group.restarts;
   }
 
-  /** Instantiates the VM and runs start, on_vm_start and on_configure; throws PluginStartError. */
-  private start(): void {
+  /**
+   * Starts its root context (context create, on_vm_start, on_configure) in its VM, creating
+   * the VM first when `createVm`; throws PluginStartError with what the module logged.
+   */
+  start(createVm: boolean): void {
     const errors: string[] = [];
     const collect: LogSink = (entry) => {
       if (entry.level === "error" || entry.level === "critical") errors.push(entry.message);
@@ -198,184 +235,61 @@ export class Plugin implements AbiHost {
     };
     this.startCollectors.push(collect);
     try {
-      this.vm = new WasmVm(this.checked, this.deadlineMs);
-      this.properties.clear();
       this.setTickPeriod(0);
-      this.vm.instantiate(buildImports(this, { properties: this.properties, metrics: this.metrics, shared: this.shared, foreign: this.foreign, observe: this.observeImports }));
-      this.phase = "start";
-      this.vm.start();
-      this.callRoot("proxy_on_context_create", ROOT_CONTEXT_ID, 0);
-      this.phase = "vm_start";
-      if (this.callRoot("proxy_on_vm_start", ROOT_CONTEXT_ID, this.vmConfiguration.length) === 0) fail("proxy_on_vm_start returned false");
-      this.phase = "configure";
-      if (this.callRoot("proxy_on_configure", ROOT_CONTEXT_ID, this.configuration.length) === 0) {
-        fail("proxy_on_configure returned false (the configuration was refused)");
-      }
+      if (createVm) this.group.create(this);
+      const refused = this.group.startRoot(this);
+      if (refused !== null) fail(refused);
     } catch (e) {
       if (e instanceof WasmTrap) fail(`${e.message} while starting`);
       throw e;
     } finally {
-      this.phase = "running";
       this.startCollectors.splice(this.startCollectors.indexOf(collect), 1);
     }
   }
 
-  private readonly startCollectors: LogSink[] = [];
-
-  /**
-   * In a live proxy a dead VM is re-created in the background, as Envoy's reload policy
-   * does (retrying with a growing delay while it fails); streams meanwhile get the plugin's
-   * fail-open or fail-closed answer.
-   */
-  private scheduleRecovery(): void {
-    if (this.recovery) return;
-    this.recovery = setTimeout(() => {
-      this.recovery = null;
-      if (this.recoverIfFailed()) this.recoveryDelayMs = 0;
-      else {
-        this.recoveryDelayMs = Math.min(10_000, Math.max(100, this.recoveryDelayMs * 2));
-        this.scheduleRecovery();
-      }
-    }, this.recoveryDelayMs);
-    this.recovery.unref();
-  }
-
-  /**
-   * Before a stream: a dead VM is re-created now, so the stream runs on a fresh one (a live
-   * proxy also re-creates it in the background; whichever comes first makes it). Once a
-   * re-creation has failed, a live proxy waits for its back-off timer instead of trying per stream.
-   */
+  /** Before a stream: a dead VM is re-created (see VmGroup.prepareStream). */
   prepareStream(): void {
-    if (!this.failed) return;
-    if (!this.live) {
-      this.recoverIfFailed();
-      return;
-    }
-    if (this.recoveryDelayMs > 0) return;
-    const recovered = this.recoverIfFailed();
-    if (this.recovery) clearTimeout(this.recovery);
-    this.recovery = null;
-    if (!recovered) {
-      this.recoveryDelayMs = 100;
-      this.scheduleRecovery();
-    }
+    this.group.prepareStream();
   }
 
-  /** After a trap the VM is dead (as in Envoy); this makes a fresh one (not for a plugin replaced by a reload). */
+  /** Re-creates a dead VM now (not for a plugin replaced by a reload); whether the plugin runs. */
   recoverIfFailed(): boolean {
     if (this.retiring) return false;
-    if (!this.failed) return true;
-    this.contexts.clear();
-    this.restarts++;
-    this.log(LogLevel.Warn, `re-creating the VM after: ${this.vm.failure!.message}`);
-    try {
-      this.start();
-      return true;
-    } catch (e) {
-      this.log(LogLevel.Error, `could not re-create the VM: ${(e as Error).message}`);
-      return false;
-    }
+    return this.group.recoverIfFailed() && !this.failed;
   }
 
   /** A callback on the root context (a missing export counts as true / no-op). */
   callRoot(name: string, a = 0, b = 0, c = 0, d = 0, e = 0): number | undefined {
-    return this.run(null, ROOT_CONTEXT_ID, name, a, b, c, d, e);
+    return this.group.run(this, null, this.rootContextId, name, a, b, c, d, e);
   }
 
-  /** A new stream context id, registered so the module may make it effective. */
-  openContext(context: StreamContext): void {
-    this.contexts.set(context.contextId, context);
-    this.callStream(context, "proxy_on_context_create", context.contextId, ROOT_CONTEXT_ID);
+  /** A new stream context of this plugin, registered so the module may make it effective. */
+  openContext(context: StreamFilter): void {
+    this.group.openContext(context);
   }
 
-  /** A stream's end: on_done, on_log, on_delete (a trap there is logged and the end goes on), then what they deferred. */
-  endContext(context: StreamContext): void {
+  /** A stream's end: on_done, on_log, on_delete, then what they deferred. */
+  endContext(context: StreamFilter): void {
     if (this.failed || this.released) return;
-    try {
-      this.callStream(context, "proxy_on_done", context.contextId);
-      this.callStream(context, "proxy_on_log", context.contextId);
-      this.callStream(context, "proxy_on_delete", context.contextId);
-    } catch (e) {
-      if (!(e instanceof WasmTrap)) throw e;
-    } finally {
-      this.contexts.delete(context.contextId);
-    }
-    this.runDeferred(); // e.g. onQueueReady for what onLog enqueued
+    this.group.endContext(context);
   }
 
   allocateContextId(): number {
-    return this.nextContextId++;
+    return this.group.allocateContextId();
   }
 
   /** A callback on a stream context; throws WasmTrap when the module traps. */
-  callStream(context: StreamContext, name: string, a = 0, b = 0, c = 0): number | undefined {
-    return this.run(context, context.contextId, name, a, b, c, 0, 0);
+  callStream(context: StreamFilter, name: string, a = 0, b = 0, c = 0): number | undefined {
+    return this.group.run(this, context, context.contextId, name, a, b, c, 0, 0);
   }
 
-  private run(context: StreamContext | null, logContext: number, name: string, a: number, b: number, c: number, d: number, e: number): number | undefined {
-    // A callback the module does not export (SDK modules leave out those no context overrides)
-    // runs nothing: no context to make current, nothing deferred. A dead VM still answers with its failure.
-    const fn = this.vm.exported(name);
-    if (fn === undefined && this.vm.failure === null) return undefined;
-    const savedContext = this.current, savedLogContext = this.logContext;
-    this.current = context;
-    this.logContext = logContext;
-    this.depth++;
-    let trapped = false;
-    try {
-      return this.vm.invoke(name, fn, a, b, c, d, e);
-    } catch (e) {
-      // A trap while starting is the start's error (thrown, one line); later, the VM's failure, logged.
-      if (e instanceof WasmTrap && this.phase === "running") {
-        trapped = true;
-        this.deferred = [];
-        const where = e.wasmStack ? `\n${e.wasmStack}` : "";
-        this.log(LogLevel.Error, `${e.message}${where}`);
-        if (this.live) this.scheduleRecovery();
-      }
-      throw e;
-    } finally {
-      this.depth--;
-      this.current = savedContext;
-      this.logContext = savedLogContext;
-      // Root callbacks act at once; a stream runs its filter's actions once it has taken
-      // the callback's answer into account (see HttpDirection).
-      if (this.depth === 0 && context === null) this.runDeferred();
-      if (trapped && this.depth === 0) this.failHeldStreams(context);
-    }
-  }
-
-  /**
-   * The VM died: every other stream context held waiting on it fails now (the one whose
-   * callback trapped fails through its own stream), rather than hanging until an event that
-   * may never come.
-   */
-  private failHeldStreams(except: StreamContext | null): void {
-    const held: StreamContext[] = [];
-    this.contexts.forEach((context) => context !== except && held.push(context));
-    for (const context of held) context.vmFailed?.();
-  }
-
-  /**
-   * Runs what host functions deferred during the last call (continue, local reply, …). An
-   * error while acting on one fails the stream it belongs to (or is logged), and never
-   * escapes: these run from timers, callout answers and queue deliveries too.
-   */
+  /** Runs what host functions deferred during the last call into its VM. */
   runDeferred(): void {
-    while (this.deferred.length && this.depth === 0) {
-      const { action, owner } = this.deferred.shift()!;
-      try {
-        action();
-      } catch (e) {
-        const error = e instanceof Error ? e : new Error(String(e));
-        this.log(LogLevel.Error, `internal error acting on what the module asked: ${error.message}`);
-        try {
-          owner?.internalError(error);
-        } catch (again) {
-          this.log(LogLevel.Error, `internal error failing the stream: ${(again as Error).message}`);
-        }
-      }
-    }
+    this.group.runDeferred();
+  }
+
+  defer(action: () => void, owner?: DeferOwner): void {
+    this.group.defer(action, owner);
   }
 
   /**
@@ -395,14 +309,14 @@ export class Plugin implements AbiHost {
   /** Calls the root context's onTick now (what the timer does; tests call it directly). */
   tick(): void {
     if (this.released) return;
-    this.callRootGuarded("a tick", "proxy_on_tick", ROOT_CONTEXT_ID);
+    this.callRootGuarded("a tick", "proxy_on_tick", this.rootContextId);
   }
 
-  /** Stops the plugin's timer; the plugin takes no further ticks. */
+  /** Stops the plugin's timer (and its VM's re-creation, once every plugin in it is closed); the plugin takes no further ticks. */
   close(): void {
+    this.closed = true;
     this.setTickPeriod(0);
-    if (this.recovery) clearTimeout(this.recovery);
-    this.recovery = null;
+    if (this.group.plugins.every((p) => p.closed)) this.group.stopRecovery();
   }
 
   // Streams and the plugin's end. A plugin replaced by a reload serves the streams that began
@@ -438,15 +352,15 @@ export class Plugin implements AbiHost {
    * The plugin goes, as Envoy removes one: its timer stops, its root context gets on_done
    * (and on_delete when on_done agrees; one that answers false is not waited for, as
    * proxy_done here does not wait), its queues return to their previous owners, and callout
-   * or gRPC answers still to come are dropped.
+   * or gRPC answers still to come are dropped. Its VM goes with its last plugin.
    */
   release(): void {
     if (this.released) return;
-    this.retiring = true; // no recovery of a dead VM from now on
+    this.retiring = true; // no recovery of a dead VM for it from now on
     this.close();
     if (!this.failed) {
       try {
-        if (this.callRoot("proxy_on_done", ROOT_CONTEXT_ID) !== 0) this.callRoot("proxy_on_delete", ROOT_CONTEXT_ID);
+        if (this.callRoot("proxy_on_done", this.rootContextId) !== 0) this.callRoot("proxy_on_delete", this.rootContextId);
       } catch (e) {
         if (!(e instanceof WasmTrap)) throw e; // logged by run(); the plugin goes all the same
       }
@@ -457,25 +371,24 @@ export class Plugin implements AbiHost {
     done?.();
   }
 
-  /** Nothing reaches the module any more: no timer, no queue notification, no answer to a call it made. */
+  /** Nothing reaches the module from this plugin any more: no timer, no queue notification, no answer to a call it made. */
   private discard(): void {
     this.released = true;
     this.retiring = true;
     this.close();
     this.shared.queues.disown(this);
     this.outbound.close();
-    this.contexts.clear();
-    this.deferred = [];
+    this.group.leave(this);
   }
 
-  // AbiHost
+  // What the host functions ask of the plugin whose context is current (VmGroup forwards).
 
   queueReady(token: number): void {
-    // Inside a call into this module (it enqueued on its own queue): once the call returns.
+    // Inside a call into its VM (it enqueued on its own queue): once the call returns.
     const deliver = () => {
-      if (!this.released) this.callRootGuarded("a queue item", "proxy_on_queue_ready", ROOT_CONTEXT_ID, token);
+      if (!this.released) this.callRootGuarded("a queue item", "proxy_on_queue_ready", this.rootContextId, token);
     };
-    if (this.depth > 0) this.defer(deliver);
+    if (this.group.busy) this.group.defer(deliver);
     else deliver();
   }
 
@@ -502,25 +415,8 @@ export class Plugin implements AbiHost {
     });
   }
 
-  defer(action: () => void, owner?: DeferOwner): void {
-    this.deferred.push({ action, owner });
-  }
-
-  setEffectiveContext(contextId: number): boolean {
-    if (contextId === ROOT_CONTEXT_ID) {
-      this.current = null;
-      this.logContext = contextId;
-      return true;
-    }
-    const context = this.contexts.get(contextId);
-    if (!context) return false;
-    this.current = context;
-    this.logContext = contextId;
-    return true;
-  }
-
   log(level: LogLevel, message: string): void {
-    const entry: LogEntry = { level: LOG_LEVEL_NAMES[level], message, contextId: this.logContext, plugin: this.name };
+    const entry: LogEntry = { level: LOG_LEVEL_NAMES[level], message, contextId: this.group.logContext, plugin: this.name };
     for (const collect of this.startCollectors) collect(entry);
     this.sink(entry);
   }

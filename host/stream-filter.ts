@@ -111,4 +111,5 @@ export abstract class StreamFilter implements StreamContext {
   abstract closeStream(streamType: number): number;
   abstract sendLocalReply(reply: LocalReply): number;
   abstract property(path: string[]): Uint8Array | null | undefined;
+  abstract vmFailed(): void;
 }

@@ -1,9 +1,11 @@
-// What the host functions act on. The plugin provides it; during a stream callback
-// `current` is that stream's context, so every area file stays free of plugin and stream logic.
+// What the host functions act on. The VM provides it (host/vm-group.ts), answering for the
+// plugin whose context is current; during a stream callback `current` is that stream's
+// context, so every area file stays free of plugin and stream logic.
 import type { WasmVm } from "../vm/vm.ts";
 import type { Clock } from "../clock.ts";
 import type { HeaderList, LogLevel } from "./types.ts";
 import type { ByteBuffer } from "../byte-buffer.ts";
+import type { QueueOwner } from "../state/shared.ts";
 
 export interface LocalReply {
   status: number;
@@ -91,6 +93,8 @@ export interface Outbound {
 
 export interface AbiHost {
   readonly vm: WasmVm;
+  /** The name of the plugin whose context is current (several plugins may share one VM). */
+  readonly name: string;
   readonly rootContextId: number;
   /** The stream context of the callback under way, or null (root callbacks, start). */
   current: StreamContext | null;
@@ -99,7 +103,7 @@ export interface AbiHost {
   readonly vmConfiguration: Uint8Array;
   readonly configuration: Uint8Array;
   readonly environment: Record<string, string>;
-  logLevel: LogLevel;
+  readonly logLevel: LogLevel;
   /** Records a log line of the module, tagged with the context it came from. */
   log(level: LogLevel, message: string): void;
   /** A plugin-level property (plugin_name, plugin_root_id, …), or undefined when unknown. */
@@ -116,8 +120,8 @@ export interface AbiHost {
   setTickPeriod(ms: number): void;
   /** HTTP callouts and gRPC calls out of the module, and what their answers let it read. */
   readonly outbound: Outbound;
-  /** An item arrived on a queue this plugin registered: its root context's onQueueReady, once the module is free. */
-  queueReady(token: number): void;
+  /** The plugin a queue registered now belongs to: its root context's onQueueReady hears of each item. */
+  readonly queueOwner: QueueOwner;
 }
 
 export type HostFunctions = Record<string, (...args: never[]) => number>;

@@ -11,7 +11,7 @@ export function queueFunctions(host: AbiHost, queues: SharedQueues): HostFunctio
     proxy_register_shared_queue(namePtr: number, nameLen: number, tokenPtr: number): number {
       const name = vm.string(namePtr, nameLen);
       if (name === null) return Status.InvalidMemoryAccess;
-      const token = queues.register(host.vmId, name, host);
+      const token = queues.register(host.vmId, name, host.queueOwner);
       return vm.setU32(tokenPtr, token) ? Status.Ok : Status.InvalidMemoryAccess;
     },
     proxy_resolve_shared_queue(vmIdPtr: number, vmIdLen: number, namePtr: number, nameLen: number, tokenPtr: number): number {

@@ -27,7 +27,7 @@ const KEEPALIVE_MS = 15_000;
 const STREAM_TYPES = ["request", "response", "downstream", "upstream"];
 
 /** The tracer of the stream whose context the plugin is acting on now, if the inspector traces it. */
-function tracerOf(host: AbiHost): StreamTracer | null {
+function tracerOf(host: { readonly current: AbiHost["current"] }): StreamTracer | null {
   const current = host.current;
   return current instanceof StreamFilter ? current.tracer : null;
 }
@@ -100,11 +100,10 @@ export class Inspector {
         return status;
       }) as never;
     };
-    const name = (host as Plugin).name ?? "plugin";
     wrap("proxy_log", (status, [level, ptr, len]: number[]) => {
       const tracer = tracerOf(host);
       if (tracer === null || status !== Status.Ok) return;
-      tracer.log(name, LOG_LEVEL_NAMES[level] ?? String(level), host.vm.string(ptr, len) ?? "");
+      tracer.log(host.name, LOG_LEVEL_NAMES[level] ?? String(level), host.vm.string(ptr, len) ?? "");
     });
     wrap("proxy_get_property", (status, [pathPtr, pathLen, valuePtrPtr, valueLenPtr]: number[]) => {
       const tracer = tracerOf(host);
@@ -113,33 +112,33 @@ export class Inspector {
       if (path === null) return;
       const ptr = host.vm.u32(valuePtrPtr), len = host.vm.u32(valueLenPtr);
       const value = status === Status.Ok && ptr !== null && len !== null ? host.vm.bytes(ptr, len) : null;
-      tracer.property(name, "get", path, value);
+      tracer.property(host.name, "get", path, value);
     });
     wrap("proxy_set_property", (status, [pathPtr, pathLen, valuePtr, valueLen]: number[]) => {
       const tracer = tracerOf(host);
       if (tracer === null || status !== Status.Ok) return;
       const path = readPath(host.vm, pathPtr, pathLen);
-      if (path !== null) tracer.property(name, "set", path, host.vm.bytes(valuePtr, valueLen));
+      if (path !== null) tracer.property(host.name, "set", path, host.vm.bytes(valuePtr, valueLen));
     });
     const metric = (op: "increment" | "record") => (status: number, [id, value]: [number, bigint]) => {
       const tracer = tracerOf(host);
       if (tracer === null || status !== Status.Ok) return;
       const now = metrics.get(id >>> 0);
       const shown = op === "increment" ? BigInt.asIntN(64, value) : BigInt.asUintN(64, value);
-      tracer.metric(name, op, metrics.name(id >>> 0) ?? `metric ${id >>> 0}`, u64Text(shown), typeof now === "bigint" ? u64Text(now) : null);
+      tracer.metric(host.name, op, metrics.name(id >>> 0) ?? `metric ${id >>> 0}`, u64Text(shown), typeof now === "bigint" ? u64Text(now) : null);
     };
     wrap("proxy_increment_metric", metric("increment"));
     wrap("proxy_record_metric", metric("record"));
     for (const call of ["proxy_continue_stream", "proxy_close_stream"]) {
       wrap(call, (status, [type]: number[]) => {
         const tracer = tracerOf(host);
-        if (tracer !== null) tracer.streamCall(name, `${call.replace("proxy_", "")}(${STREAM_TYPES[type] ?? type})`, status);
+        if (tracer !== null) tracer.streamCall(host.name, `${call.replace("proxy_", "")}(${STREAM_TYPES[type] ?? type})`, status);
       });
     }
     for (const call of ["proxy_continue_request", "proxy_continue_response"]) {
       wrap(call, (status) => {
         const tracer = tracerOf(host);
-        if (tracer !== null) tracer.streamCall(name, call.replace("proxy_", ""), status);
+        if (tracer !== null) tracer.streamCall(host.name, call.replace("proxy_", ""), status);
       });
     }
   }

@@ -47,8 +47,27 @@ export interface CalloutSender {
   send(request: HttpCallRequest, done: (result: CalloutResult) => void): void;
 }
 
+/**
+ * The last token given per kind in one VM (cpp-host's next_http_call_id_ and friends): every
+ * plugin in the VM takes its tokens from here, so that no two of its calls share one.
+ */
+export class CalloutTokens {
+  private last = [CalloutKind.HttpCall, CalloutKind.GrpcCall, CalloutKind.GrpcStream];
+
+  next(kind: CalloutKind): number {
+    return (this.last[kind] = (this.last[kind] + CALLOUT_INCREMENT) >>> 0);
+  }
+
+  /** A fresh VM numbers from the start again. */
+  reset(): void {
+    this.last = [CalloutKind.HttpCall, CalloutKind.GrpcCall, CalloutKind.GrpcStream];
+  }
+}
+
 /** What the calls need of the plugin that makes them. */
 export interface OutboundOwner {
+  /** Its VM's tokens. */
+  readonly tokens: CalloutTokens;
   readonly failed: boolean;
   /** Changes when the VM is re-created: answers to calls the old VM made are dropped. */
   readonly restarts: number;
@@ -65,24 +84,21 @@ export class OutboundCalls implements Outbound {
   grpcReceived: GrpcReceived | null = null;
   /** What proxy_get_status answers: the status of the last answer delivered. */
   callStatus = { code: 0, message: "" };
-  /** The last token given per kind (cpp-host's next_http_call_id_ and friends): a fresh VM starts over. */
-  private lastToken = [CalloutKind.HttpCall, CalloutKind.GrpcCall, CalloutKind.GrpcStream];
-  /** The VM the tokens were numbered in (the owner's restarts then). */
-  private tokenGeneration = 0;
+  /** The VM its calls under way were made in (the owner's restarts then). */
+  private callsGeneration = 0;
   private readonly grpcCalls = new IdTable<{ handle: GrpcHandle; stream: boolean }>();
   /** The plugin was released: answers still to come are dropped. */
   private closed = false;
 
   constructor(private readonly owner: OutboundOwner, private readonly callouts: CalloutSender | null, private readonly grpc: GrpcSender | null) {}
 
-  /** The next token of a kind, in the VM now running: a re-created VM numbers from the start again, its predecessor's gRPC calls cancelled. */
+  /** The next token of a kind, in the VM now running: the gRPC calls a predecessor VM made are cancelled first. */
   private nextToken(kind: CalloutKind): number {
-    if (this.tokenGeneration !== this.owner.restarts) {
-      this.tokenGeneration = this.owner.restarts;
-      this.lastToken = [CalloutKind.HttpCall, CalloutKind.GrpcCall, CalloutKind.GrpcStream];
+    if (this.callsGeneration !== this.owner.restarts) {
+      this.callsGeneration = this.owner.restarts;
       this.cancelAll();
     }
-    return (this.lastToken[kind] = (this.lastToken[kind] + CALLOUT_INCREMENT) >>> 0);
+    return this.owner.tokens.next(kind);
   }
 
   httpCall(request: HttpCallRequest): { token: number } | { status: number } {

@@ -77,7 +77,8 @@ beforeEach(async () => {
     vmId: "vm1",
     setTickPeriod: (ms) => (tickPeriod = ms),
     clock: wallClock,
-    queueReady: () => {},
+    name: "plugin",
+    queueOwner,
     outbound: {
       httpCall: () => ({ status: BAD_ARGUMENT }),
       grpcOpen: () => ({ status: BAD_ARGUMENT }),
@@ -91,6 +92,7 @@ beforeEach(async () => {
   };
 });
 let tickPeriod = 0;
+const queueOwner = { queueReady: (_token: number) => {} };
 
 describe("header map functions", () => {
   const fns = () => headerMapFunctions(host) as Record<string, (...a: number[]) => number>;
@@ -347,7 +349,7 @@ describe("shared queues", () => {
   it("registers, resolves by vm_id and name, enqueues (telling the owner) and dequeues in order", () => {
     const shared = new SharedState();
     const ready: number[] = [];
-    host.queueReady = (token) => ready.push(token);
+    queueOwner.queueReady = (token) => void ready.push(token);
     const fns = queueFunctions(host, shared.queues) as Record<string, (...a: number[]) => number>;
     expect(fns.proxy_register_shared_queue(...put("jobs"), OUT_PTR)).toBe(OK);
     const token = vm.u32(OUT_PTR)!;
