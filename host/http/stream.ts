@@ -465,6 +465,9 @@ export class HttpStream {
       filter.plugin.log(LogLevel.Warn, `plugin failed; fail_open lets context ${filter.contextId} pass without it`);
       return true;
     }
+    // A local reply already on its way through the response filters (the 503 of an earlier
+    // filter's failure, one that shares its VM) goes on past this one: the client gets it.
+    if (this.answeredLocally) return true;
     this.sendLocalReply(filter, { status: 503, body: EMPTY, headers: [], details: "wasm_fail_stream", grpcStatus: 14 });
     return false;
   }

@@ -1,5 +1,6 @@
-// The running proxy: plugins loaded once per configured wasm filter (one VM each, reused by
-// every stream), clusters, HTTP and TCP listeners and the admin endpoint, from one validated model.
+// The running proxy: plugins loaded once per configured wasm filter (the filters of one vm_id,
+// VM configuration and code sharing one VM, as in Envoy; reused by every stream), clusters,
+// HTTP and TCP listeners and the admin endpoint, from one validated model.
 // A module file can be reloaded while the proxy runs (reloadModule, watchModules): new streams
 // take the new plugin, streams under way finish on the old one.
 import { createHash } from "node:crypto";
@@ -14,6 +15,7 @@ import { SharedState } from "../state/shared.ts";
 import type { HttpListenerConfig, ListenerConfig, ProxyConfig, WasmFilterConfig, WasmServiceConfig } from "../config/model.ts";
 import type { Logger } from "../log.ts";
 import { Plugin, readModule } from "../plugin.ts";
+import type { VmGroup } from "../vm-group.ts";
 import type { CalloutSender, GrpcSender } from "../upstream/outbound.ts";
 import { startAdmin } from "./admin.ts";
 import { clusterCallouts } from "./callouts.ts";
@@ -72,6 +74,14 @@ export interface ReloadOutcome {
 
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
+/**
+ * The VM a filter runs in, as Envoy keys it (vm_id, VM configuration, the code's hash), plus
+ * what this host sets per VM (environment, call deadline, memory limit): filters with the
+ * same key share one VM.
+ */
+const vmKey = (filter: WasmFilterConfig, codeHash: string) =>
+  JSON.stringify([filter.vmId, filter.vmConfiguration, codeHash, filter.environment, filter.deadlineMs ?? null, filter.memoryLimitBytes ?? null]);
+
 export class Proxy {
   readonly stats = new Stats();
   /** Metrics the filters define: one registry for the process, as in Envoy. */
@@ -80,6 +90,8 @@ export class Proxy {
   readonly shared = new SharedState();
   /** Every plugin alive: those serving new streams, and replaced ones still finishing theirs. */
   private readonly plugins: Plugin[] = [];
+  /** The VMs the listeners' filters run in, by vmKey (a VM goes with its last plugin). */
+  private readonly vms = new Map<string, VmGroup>();
   /** Each WasmService, then each configured wasm filter in listener order. */
   private readonly slots: FilterSlot[] = [];
   /** bootstrap_extensions' WasmServices as they run now: plugins with no streams (ticks, callouts, shared data and queues). */
@@ -127,7 +139,9 @@ export class Proxy {
       for (const service of config.services) await proxy.startService(service);
       for (const listener of config.listeners) {
         const codes = await Promise.all(listener.wasmFilters.map((f) => ("filename" in f.code ? readModule(f.code.filename) : f.code.bytes)));
-        const plugins = await Promise.all(listener.wasmFilters.map((f, i) => proxy.loadPlugin(f, codes[i])));
+        const plugins: Plugin[] = [];
+        // One at a time: a filter joins the VM an earlier one of the same key made.
+        for (let i = 0; i < codes.length; i++) plugins.push(await proxy.loadPlugin(listener.wasmFilters[i], codes[i], sha256(codes[i])));
         const chain = new FilterChain(plugins);
         for (let i = 0; i < plugins.length; i++) {
           const slot = new FilterSlot(listener.wasmFilters[i], chain, i, plugins[i]);
@@ -147,9 +161,15 @@ export class Proxy {
     return proxy;
   }
 
-  /** Starts a plugin for `filter` from its module's bytes (with the proxy's shared state, metrics and clusters). */
-  private async loadPlugin(filter: WasmFilterConfig, source: Uint8Array): Promise<Plugin> {
+  /**
+   * Starts a plugin for `filter` from its module's bytes (with the proxy's shared state,
+   * metrics and clusters). A listener's filter (given the code's hash) runs in the VM of the
+   * filters with its vmKey, made by the first of them; a WasmService runs in a VM of its own,
+   * as Envoy runs bootstrap extensions on the main thread, apart from the workers' VMs.
+   */
+  private async loadPlugin(filter: WasmFilterConfig, source: Uint8Array, codeHash: string | null = null): Promise<Plugin> {
     const { inspector } = this;
+    const key = codeHash === null ? null : vmKey(filter, codeHash);
     let loaded: Plugin | null = null; // what the inspector's wrappers ask which stream is current
     const plugin = await Plugin.load(source, {
       name: filter.name, modulePath: "filename" in filter.code ? filter.code.filename : undefined, rootId: filter.rootId, vmId: filter.vmId, configuration: filter.configuration,
@@ -159,11 +179,20 @@ export class Proxy {
       grpc: inspector ? inspector.grpc(this.grpc, () => loaded) : this.grpc,
       observeImports: inspector ? (host, env, metrics) => inspector.observe(host, env, metrics) : undefined,
       deadlineMs: filter.deadlineMs, memoryLimitBytes: filter.memoryLimitBytes,
-    }, (entry) => this.logger.wasm(entry));
+    }, (entry) => this.logger.wasm(entry), key === null ? null : this.vms.get(key) ?? null);
     loaded = plugin;
+    if (key !== null && this.vms.get(key) !== plugin.group) this.keepVm(key, plugin.group);
     plugin.logLevel = LOG_LEVEL_NAMES.indexOf(this.logger.level);
     this.plugins.push(plugin);
     return plugin;
+  }
+
+  /** The filters of `key` now start in `vm` (a new one: the one before failed, or went). */
+  private keepVm(key: string, vm: VmGroup): void {
+    this.vms.set(key, vm);
+    vm.onEmpty = () => {
+      if (this.vms.get(key) === vm) this.vms.delete(key);
+    };
   }
 
   /** A WasmService: its plugin runs (root context, timer, callouts) with the proxy's shared state, metrics and clusters. */
@@ -244,7 +273,7 @@ export class Proxy {
       }
       let plugin: Plugin;
       try {
-        plugin = await this.loadPlugin(slot.filter, bytes);
+        plugin = await this.loadPlugin(slot.filter, bytes, slot.chain ? hash : null);
       } catch (e) {
         outcomes.push(this.reloadFailed(slot, path, (e as Error).message));
         continue;

@@ -2,11 +2,12 @@
 // it from a test, reading back what the filter did — the actions it returned, the headers,
 // bodies and trailers after it, any local reply, and its logs. No sockets: the same stream
 // state machine the proxy uses, with recording sinks.
+import { createHash } from "node:crypto";
 import type { LocalReply } from "../abi/host.ts";
 import { type HeaderList, type LogLevelName, PeerType } from "../abi/types.ts";
 import { type HttpDirection, HttpStream, describeHold, type HttpStreamSink, type SideSink } from "../http/stream.ts";
 import { TcpStream, type TcpSink } from "../tcp/stream.ts";
-import { Plugin, type LogEntry, type PluginConfig } from "../plugin.ts";
+import { Plugin, type LogEntry, type PluginConfig, readModule } from "../plugin.ts";
 import type { CalloutResult, CalloutSender, GrpcEvents, GrpcHandle, GrpcSender } from "../upstream/outbound.ts";
 import type { GrpcRequest, HttpCallRequest } from "../abi/host.ts";
 import { type Endpoint, LOOPBACK, type StreamInfo } from "../stream-info.ts";
@@ -41,6 +42,14 @@ export interface HarnessOptions extends Omit<PluginConfig, "logLevel" | "name" |
    * whichever harnesses it is given to.
    */
   clock?: "manual" | "real" | ManualClock;
+  /**
+   * Runs the plugin in the VM of another harness's plugin, as Envoy runs the filters of one
+   * vm_id, VM configuration and code in one VM: the two share the module's globals and memory
+   * (each has its own root context, configuration and logs), and a trap in either fails both.
+   * The module, vmId and vmConfiguration must be the other's; shared data and the clock are
+   * the other's unless given.
+   */
+  vmOf?: Harness;
 }
 
 /** What one stream's connection looks like, over the harness's streamInfo (an address alone keeps the port, and the reverse). */
@@ -249,11 +258,31 @@ export class Harness {
     const logs: LogEntry[] = [];
     const recorder = new CalloutRecorder(options.clusters);
     const grpc = new GrpcRecorder(options.clusters);
-    const { pluginName, clusters: _, streamInfo: __, clock, ...config } = options;
-    const plugin = await Plugin.load(source, {
-      ...config, name: pluginName, logLevel: options.logLevel ?? "trace", callouts: recorder, grpc, clock: harnessClock(clock, options.shared),
-    }, (e) => logs.push(e));
-    return new Harness(plugin, logs, recorder, options.streamInfo ?? {}, grpc);
+    const { pluginName, clusters: _, streamInfo: __, clock, vmOf, ...config } = options;
+    const code = await readModule(source);
+    const codeHash = createHash("sha256").update(code).digest("hex");
+    if (vmOf) vmOf.refuseSharing(codeHash, config);
+    const shared = options.shared ?? vmOf?.shared;
+    const plugin = await Plugin.load(code, {
+      ...config, modulePath: typeof source === "string" ? source : config.modulePath, name: pluginName, logLevel: options.logLevel ?? "trace",
+      callouts: recorder, grpc, shared, clock: clock === undefined && vmOf ? vmOf.clock : harnessClock(clock, shared),
+    }, (e) => logs.push(e), vmOf?.plugin.group ?? null);
+    const harness = new Harness(plugin, logs, recorder, options.streamInfo ?? {}, grpc);
+    harness.codeHash = codeHash;
+    return harness;
+  }
+
+  /** The sha-256 of the module's bytes (vmOf compares it). */
+  private codeHash = "";
+
+  /** Throws unless a plugin of `codeHash` and `config` may run in this harness's VM (Envoy's vm key: vm_id, VM configuration, code). */
+  private refuseSharing(codeHash: string, config: Omit<HarnessOptions, "vmOf">): void {
+    const differs = (a: string | Uint8Array | undefined, b: Uint8Array) => !Buffer.from(typeof a === "string" ? a : a ?? []).equals(b);
+    const why = codeHash !== this.codeHash ? "its module is another"
+      : (config.vmId ?? "") !== this.plugin.vmId ? `its vmId "${config.vmId ?? ""}" is not "${this.plugin.vmId}"`
+      : differs(config.vmConfiguration, this.plugin.group.vmConfiguration) ? "its vmConfiguration is another"
+      : null;
+    if (why !== null) throw new Error(`vmOf: plugins share a VM only with the same module, vmId and vmConfiguration (as Envoy keys its VMs); ${why}`);
   }
 
   /** Opens a new TCP connection through the plugin (onNewConnection runs at connect() or the first data). */

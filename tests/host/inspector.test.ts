@@ -129,6 +129,19 @@ describe("the inspector on", () => {
     });
   });
 
+  it("names the plugin of each event when two filters share one VM", async () => {
+    const config = shorthand("test-vm-share.wasm", "", "a");
+    const [a] = config.listeners[0].wasmFilters;
+    config.listeners[0].wasmFilters = [{ ...a, name: "a" }, { ...a, name: "b", configuration: "b" }];
+    await withProxy(config, {}, async ({ url, admin }) => {
+      expect((await get(`${url}/both`)).status).toBe(200);
+      const d = await detail(admin, "/both");
+      expect(d.plugins).toEqual(["a", "b"]);
+      const logs = d.events.filter((e) => e.type === "log").map((e) => [e.plugin, e.message]);
+      expect(logs).toEqual([["b", "b saw response 1"], ["a", "a saw response 2"]]);
+    });
+  });
+
   it("records a trap with the author's source line", async () => {
     const source = readFileSync(join(root, "tests/filters/trap/index.ts"), "utf8").split("\n");
     const line = source.findIndex((l) => l.includes("// trap: throw")) + 1;
