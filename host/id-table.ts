@@ -14,6 +14,13 @@ export class IdTable<T> {
   private values: (T | undefined)[];
   private mask: number;
   private count = 0;
+  /**
+   * How far past its home slot any entry was put (deletions only bring entries closer): a
+   * deletion looks no farther for entries to move back. Ids in sequence fill one long run of
+   * slots, each at home; without the bound every deletion walked the rest of the run (the
+   * streams of several plugins in one VM made it thousands of slots long).
+   */
+  private maxShift = 0;
 
   constructor(capacity = 64) {
     this.ids = new Float64Array(capacity);
@@ -49,6 +56,8 @@ export class IdTable<T> {
     if ((this.count + 1) * 2 > this.ids.length) this.grow();
     let i = id & this.mask;
     while (this.ids[i] !== EMPTY) i = (i + 1) & this.mask;
+    const shift = (i - id) & this.mask;
+    if (shift > this.maxShift) this.maxShift = shift;
     this.ids[i] = id;
     this.values[i] = value;
     this.count++;
@@ -59,7 +68,8 @@ export class IdTable<T> {
     if (hole < 0) return;
     // Backward shift: entries after the hole that may live closer to home move into it, so
     // lookups never need tombstones (which would call for periodic rebuilds).
-    for (let j = (hole + 1) & this.mask; this.ids[j] !== EMPTY; j = (j + 1) & this.mask) {
+    // An entry farther from the hole than any entry is from its home cannot belong before it.
+    for (let j = (hole + 1) & this.mask; this.ids[j] !== EMPTY && ((j - hole) & this.mask) <= this.maxShift; j = (j + 1) & this.mask) {
       const home = this.ids[j] & this.mask;
       const homeInGap = hole <= j ? hole < home && home <= j : hole < home || home <= j;
       if (homeInGap) continue;
@@ -82,6 +92,7 @@ export class IdTable<T> {
     this.ids.fill(EMPTY);
     this.values.fill(undefined);
     this.count = 0;
+    this.maxShift = 0;
   }
 
   private grow(): void {
@@ -90,6 +101,7 @@ export class IdTable<T> {
     this.values = new Array<T | undefined>(ids.length * 2).fill(undefined);
     this.mask = ids.length * 2 - 1;
     this.count = 0;
+    this.maxShift = 0;
     for (let i = 0; i < ids.length; i++) if (ids[i] !== EMPTY) this.set(ids[i], values[i]!);
   }
 }

@@ -21,6 +21,13 @@ export class ContextTable {
   private count: i32 = 0;
   /** Streams held (not roots). */
   streams: i32 = 0;
+  /**
+   * How far past its home slot any entry was put (removals only bring entries closer): a
+   * removal looks no farther for entries to move back. Ids in sequence fill one long run of
+   * slots, each at home; without the bound every removal walked the rest of the run (the
+   * streams of several plugins in one VM made it thousands of slots long).
+   */
+  private maxShift: u32 = 0;
 
   /** The slot of context `id`, or -1. Ids come in sequence, so they rarely collide. */
   find(id: u32): i32 {
@@ -41,6 +48,7 @@ export class ContextTable {
     const ids = this.ids, mask = this.mask;
     let i = id & mask;
     while (unchecked(ids[i]) != EMPTY && unchecked(ids[i]) != id) i = (i + 1) & mask;
+    this.noteShift(i, id);
     if (unchecked(ids[i]) == EMPTY) this.count++;
     else if (unchecked(this.kinds[i]) != ROOT) this.streams--;
     if (kind != ROOT) this.streams++;
@@ -64,7 +72,8 @@ export class ContextTable {
     if (unchecked(this.kinds[slot]) != ROOT) this.streams--;
     this.count--;
     let gap = <u32>slot;
-    for (let i = (gap + 1) & mask; unchecked(ids[i]) != EMPTY; i = (i + 1) & mask) {
+    // An entry farther from the gap than any entry is from its home cannot belong before it.
+    for (let i = (gap + 1) & mask; unchecked(ids[i]) != EMPTY && ((i - gap) & mask) <= this.maxShift; i = (i + 1) & mask) {
       // The entry at i may fill the gap unless its home slot lies cyclically within (gap, i].
       if (((i - (unchecked(ids[i]) & mask)) & mask) >= ((i - gap) & mask)) {
         this.put(gap, unchecked(ids[i]), unchecked(this.kinds[i]), unchecked(this.objects[i]));
@@ -72,6 +81,12 @@ export class ContextTable {
       }
     }
     this.put(gap, EMPTY, 0, null);
+  }
+
+  // @ts-ignore: decorator
+  @inline private noteShift(slot: u32, id: u32): void {
+    const shift = (slot - (id & this.mask)) & this.mask;
+    if (shift > this.maxShift) this.maxShift = shift;
   }
 
   private put(i: u32, id: u32, kind: u8, object: Object | null): void {
@@ -87,11 +102,13 @@ export class ContextTable {
     this.kinds = new StaticArray<u8>(capacity);
     this.objects = new StaticArray<Object | null>(capacity);
     this.mask = capacity - 1;
+    this.maxShift = 0;
     for (let j = 0; j < ids.length; j++) {
       const id = unchecked(ids[j]);
       if (id == EMPTY) continue;
       let i = id & this.mask;
       while (unchecked(this.ids[i]) != EMPTY) i = (i + 1) & this.mask;
+      this.noteShift(i, id);
       this.put(i, id, unchecked(kinds[j]), unchecked(objects[j]));
     }
   }

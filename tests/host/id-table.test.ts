@@ -37,6 +37,34 @@ describe("IdTable", () => {
     expect(live.sort(([a], [b]) => a - b)).toEqual([...oracle].sort(([a], [b]) => a - b));
   });
 
+  it("answers as a Map does when ids crowd a few home slots (long displacements), through deletions anywhere", () => {
+    const table = new IdTable<number>(64);
+    const oracle = new Map<number, number>();
+    const next = random(11);
+    for (let step = 0; step < 5_000; step++) {
+      // Ids sharing home slots 0-3 of any capacity up to 1024, and sequential ones between them.
+      const id = next() < 0.5 ? 1024 * (1 + Math.floor(next() * 40)) + Math.floor(next() * 4) : 1 + Math.floor(next() * 2000);
+      if (oracle.has(id) && next() < 0.6) {
+        table.delete(id);
+        oracle.delete(id);
+      } else {
+        table.set(id, step);
+        oracle.set(id, step);
+      }
+      if (step % 97 === 0) for (const key of oracle.keys()) expect(table.get(key)).toBe(oracle.get(key));
+    }
+    for (let probe = 0; probe <= 50_000; probe++) expect(table.get(probe)).toBe(oracle.get(probe));
+  });
+
+  it("moves back an entry exactly as far from the hole as the farthest shift", () => {
+    const table = new IdTable<string>(64);
+    table.set(64, "a"); // home 0, slot 0
+    table.set(1, "b"); // home 1, slot 1
+    table.set(128, "c"); // home 0, slot 2: the farthest shift, 2
+    table.delete(64);
+    expect([table.get(1), table.get(128), table.get(64)]).toEqual(["b", "c", undefined]);
+  });
+
   it("replaces a value set twice, ignores deleting an absent id, and is empty after clear", () => {
     const table = new IdTable<number>();
     table.set(5, 1);

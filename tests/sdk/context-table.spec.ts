@@ -29,6 +29,21 @@ describe("ContextTable", () => {
     expect(table.kind(table.find(1))).toBe(ROOT);
   });
 
+  it("moves back an entry exactly as far from the gap as the farthest shift, and no farther one is looked at", () => {
+    const table = new ContextTable();
+    table.add(64, UNOPENED, root); // home 0, slot 0
+    table.add(1, UNOPENED, root); // home 1, slot 1
+    table.add(128, UNOPENED, root); // home 0, slot 2: the farthest shift, 2
+    table.remove(table.find(64));
+    expect(table.find(128)).toBe(0); // two slots past the gap, its home: moved into it
+    expect(found(table, [1, 128])).toBe(true);
+    // A long run of ids at home (the streams of several plugins): removals keep the others.
+    for (let id: u32 = 2; id < 30; id++) table.add(id, UNOPENED, root);
+    for (let id: u32 = 2; id < 30; id += 3) table.remove(table.find(id));
+    for (let id: u32 = 2; id < 30; id++) expect(table.find(id) >= 0).toBe(id % 3 != 2);
+    expect(found(table, [1, 128])).toBe(true);
+  });
+
   it("keeps a stream's context once opened, and grows past its first 32 entries", () => {
     const table = new ContextTable();
     for (let id: u32 = 1; id <= 500; id++) table.add(id, UNOPENED, root);
