@@ -261,7 +261,10 @@ export class Harness {
     const { pluginName, clusters: _, streamInfo: __, clock, vmOf, ...config } = options;
     const code = await readModule(source);
     const codeHash = createHash("sha256").update(code).digest("hex");
-    if (vmOf) vmOf.refuseSharing(codeHash, config);
+    if (vmOf) {
+      vmOf.refuseSharing(codeHash, config);
+      vmOf.plugin.prepareStream(); // a VM that failed is re-created first, so the plugin joins it rather than starting apart
+    }
     const shared = options.shared ?? vmOf?.shared;
     const plugin = await Plugin.load(code, {
       ...config, modulePath: typeof source === "string" ? source : config.modulePath, name: pluginName, logLevel: options.logLevel ?? "trace",

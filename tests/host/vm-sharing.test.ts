@@ -9,11 +9,11 @@ const addHeader = join(import.meta.dirname, "../../build/add-header.wasm");
 const GET = (path: string) => ({ ":method": "GET", ":path": path, ":authority": "shop.example" });
 
 /** One exchange through `h`: the response headers the filter added (x-<tag> and x-<tag>-roots). */
-function exchange(h: Harness, tag: string, path = "/") {
+function exchange(h: Harness, tag: string) {
   const s = h.http();
-  s.sendRequestHeaders(GET(path), true);
+  s.sendRequestHeaders(GET("/"), true);
   s.sendResponseHeaders({ ":status": "200" }, true);
-  return { count: s.response.header(`x-${tag}`), roots: s.response.header(`x-${tag}-roots`), stream: s };
+  return { count: s.response.header(`x-${tag}`), roots: s.response.header(`x-${tag}-roots`) };
 }
 
 describe("plugins in one VM", () => {
@@ -58,6 +58,16 @@ describe("plugins in one VM", () => {
       expect(h.plugin.restarts).toBe(1);
       expect(h.logMessages("warn").join("\n")).toMatch(/re-creating the VM after: .*unreachable/);
     }
+  });
+
+  it("a plugin given the VM of a plugin whose VM failed joins it once it is re-created", async () => {
+    const a = await Harness.load(vmShare, { configuration: "a" });
+    const trapping = a.http();
+    trapping.sendRequestHeaders(GET("/trap/a"), true);
+    expect(trapping.localReply).toMatchObject({ status: 503 });
+    const b = await Harness.load(vmShare, { configuration: "b", vmOf: a });
+    expect(b.plugin.group).toBe(a.plugin.group);
+    expect(exchange(b, "b")).toMatchObject({ count: "1", roots: "2" });
   });
 
   it("a released plugin leaves the VM to the others; the VM goes with the last", async () => {
