@@ -142,7 +142,7 @@ export class Plugin {
     if (!Number.isFinite(deadlineMs) || deadlineMs < 0) throw new RangeError(`deadlineMs: expected a number of ms >= 0, found ${deadlineMs}`);
     const memoryLimitBytes = config.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES;
     const path = typeof source === "string" ? source : config.modulePath ?? null;
-    const joining = share !== null && !share.failed && share.plugins.some((p) => !p.retiring) ? share : null;
+    const joining = share?.joinable ? share : null;
     const checked = joining?.settings.checked ?? await checkModule(await readModule(source), hostFunctionNames, { deadlines: deadlineMs > 0, memoryLimitBytes, path });
     const own = new VmGroup({
       checked, moduleName: path ?? "inline module", deadlineMs: checked.deadlines ? deadlineMs : 0,
@@ -165,14 +165,13 @@ export class Plugin {
   /** Leaves the VM it was checked in (which goes) for the shared one, and starts its root context there. */
   private moveTo(group: VmGroup): void {
     this.group.leave(this);
-    this.setTickPeriod(0);
     this.group = group;
     this.rootContextId = group.allocateContextId();
     try {
       this.start(false);
     } catch (e) {
       // Unlikely (the same start passed in the copy), but a trap here is the shared VM's failure.
-      if (group.failed) group.lostWhileStarting();
+      if (group.failed) group.lost(null);
       throw e;
     }
   }
@@ -250,12 +249,6 @@ export class Plugin {
   /** Before a stream: a dead VM is re-created (see VmGroup.prepareStream). */
   prepareStream(): void {
     this.group.prepareStream();
-  }
-
-  /** Re-creates a dead VM now (not for a plugin replaced by a reload); whether the plugin runs. */
-  recoverIfFailed(): boolean {
-    if (this.retiring) return false;
-    return this.group.recoverIfFailed() && !this.failed;
   }
 
   /** A callback on the root context (a missing export counts as true / no-op). */

@@ -156,9 +156,21 @@ export class VmGroup implements AbiHost {
     return this.plugins.filter((p) => !p.retiring);
   }
 
-  /** The VM failed while starting a plugin that was joining it: the other plugins' held streams fail, and it is re-created. */
-  lostWhileStarting(): void {
-    this.failHeldStreams(null);
+  /** Whether another plugin may join: the VM is alive and serves streams. */
+  get joinable(): boolean {
+    return !this.failed && this.plugins.some((p) => !p.retiring);
+  }
+
+  /**
+   * The VM died (a trap once a plugin runs, or while one joined): every stream context held
+   * waiting on it (any plugin's) fails now, but `except`, whose own callback trapped and which
+   * fails through its stream, rather than hanging until an event that may never come; a live
+   * proxy re-creates the VM in the background.
+   */
+  lost(except: StreamFilter | null): void {
+    const held: StreamFilter[] = [];
+    this.contexts.forEach((context) => context !== except && held.push(context));
+    for (const context of held) context.vmFailed();
     if (this.settings.live) this.scheduleRecovery();
   }
 
@@ -270,7 +282,6 @@ export class VmGroup implements AbiHost {
         this.deferred = [];
         const where = e.wasmStack ? `\n${e.wasmStack}` : "";
         plugin.log(LogLevel.Error, `${e.message}${where}`);
-        if (this.settings.live) this.scheduleRecovery();
       }
       throw e;
     } finally {
@@ -281,24 +292,13 @@ export class VmGroup implements AbiHost {
       // Root callbacks act at once; a stream runs its filter's actions once it has taken
       // the callback's answer into account (see HttpDirection).
       if (this.depth === 0 && context === null) this.runDeferred();
-      if (trapped && this.depth === 0) this.failHeldStreams(context);
+      if (trapped && this.depth === 0) this.lost(context);
     }
   }
 
   /** Whether a call into the module is under way. */
   get busy(): boolean {
     return this.depth > 0;
-  }
-
-  /**
-   * The VM died: every other stream context held waiting on it (any plugin's) fails now (the
-   * one whose callback trapped fails through its own stream), rather than hanging until an
-   * event that may never come.
-   */
-  private failHeldStreams(except: StreamFilter | null): void {
-    const held: StreamFilter[] = [];
-    this.contexts.forEach((context) => context !== except && held.push(context));
-    for (const context of held) context.vmFailed();
   }
 
   /**

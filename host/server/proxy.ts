@@ -139,13 +139,14 @@ export class Proxy {
       for (const service of config.services) await proxy.startService(service);
       for (const listener of config.listeners) {
         const codes = await Promise.all(listener.wasmFilters.map((f) => ("filename" in f.code ? readModule(f.code.filename) : f.code.bytes)));
+        const hashes = codes.map(sha256);
         const plugins: Plugin[] = [];
         // One at a time: a filter joins the VM an earlier one of the same key made.
-        for (let i = 0; i < codes.length; i++) plugins.push(await proxy.loadPlugin(listener.wasmFilters[i], codes[i], sha256(codes[i])));
+        for (let i = 0; i < codes.length; i++) plugins.push(await proxy.loadPlugin(listener.wasmFilters[i], codes[i], hashes[i]));
         const chain = new FilterChain(plugins);
         for (let i = 0; i < plugins.length; i++) {
           const slot = new FilterSlot(listener.wasmFilters[i], chain, i, plugins[i]);
-          if (slot.file) slot.codeHash = sha256(codes[i]);
+          if (slot.file) slot.codeHash = hashes[i];
           proxy.addSlot(slot);
         }
         await proxy.listen(listener, chain);

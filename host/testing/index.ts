@@ -2,7 +2,6 @@
 // it from a test, reading back what the filter did — the actions it returned, the headers,
 // bodies and trailers after it, any local reply, and its logs. No sockets: the same stream
 // state machine the proxy uses, with recording sinks.
-import { createHash } from "node:crypto";
 import type { LocalReply } from "../abi/host.ts";
 import { type HeaderList, type LogLevelName, PeerType } from "../abi/types.ts";
 import { type HttpDirection, HttpStream, describeHold, type HttpStreamSink, type SideSink } from "../http/stream.ts";
@@ -260,9 +259,8 @@ export class Harness {
     const grpc = new GrpcRecorder(options.clusters);
     const { pluginName, clusters: _, streamInfo: __, clock, vmOf, ...config } = options;
     const code = await readModule(source);
-    const codeHash = createHash("sha256").update(code).digest("hex");
     if (vmOf) {
-      vmOf.refuseSharing(codeHash, config);
+      vmOf.refuseSharing(code, config);
       vmOf.plugin.prepareStream(); // a VM that failed is re-created first, so the plugin joins it rather than starting apart
     }
     const shared = options.shared ?? vmOf?.shared;
@@ -271,17 +269,17 @@ export class Harness {
       callouts: recorder, grpc, shared, clock: clock === undefined && vmOf ? vmOf.clock : harnessClock(clock, shared),
     }, (e) => logs.push(e), vmOf?.plugin.group ?? null);
     const harness = new Harness(plugin, logs, recorder, options.streamInfo ?? {}, grpc);
-    harness.codeHash = codeHash;
+    harness.code = code;
     return harness;
   }
 
-  /** The sha-256 of the module's bytes (vmOf compares it). */
-  private codeHash = "";
+  /** The module's bytes (vmOf compares them). */
+  private code: Uint8Array = new Uint8Array(0);
 
-  /** Throws unless a plugin of `codeHash` and `config` may run in this harness's VM (Envoy's vm key: vm_id, VM configuration, code). */
-  private refuseSharing(codeHash: string, config: Omit<HarnessOptions, "vmOf">): void {
+  /** Throws unless a plugin of `code` and `config` may run in this harness's VM (Envoy's vm key: vm_id, VM configuration, code). */
+  private refuseSharing(code: Uint8Array, config: Omit<HarnessOptions, "vmOf">): void {
     const differs = (a: string | Uint8Array | undefined, b: Uint8Array) => !Buffer.from(typeof a === "string" ? a : a ?? []).equals(b);
-    const why = codeHash !== this.codeHash ? "its module is another"
+    const why = differs(code, this.code) ? "its module is another"
       : (config.vmId ?? "") !== this.plugin.vmId ? `its vmId "${config.vmId ?? ""}" is not "${this.plugin.vmId}"`
       : differs(config.vmConfiguration, this.plugin.group.vmConfiguration) ? "its vmConfiguration is another"
       : null;

@@ -15,11 +15,16 @@ let upstream: Awaited<ReturnType<typeof startEchoUpstream>>;
 beforeAll(async () => void (upstream = await startEchoUpstream()));
 afterAll(() => upstream.close());
 
-/** A proxy with two filters of `file` (tags a and b), with these vm_ids. */
-async function twoFilters(vmIds: [string, string], file = vmShare) {
+/** Runs `body` against a proxy with two filters of `file` (tags a and b), with these vm_ids. */
+async function withTwoFilters(vmIds: [string, string], body: (p: Awaited<ReturnType<typeof startProxy>>) => Promise<void>, file = vmShare) {
   const config = shorthandConfig({ wasm: [file, file], rootId: [], config: ["a", "b"], failOpen: false, upstream: `http://127.0.0.1:${upstream.port}`, listen: 0, admin: 0 });
   config.listeners[0].wasmFilters.forEach((f, i) => Object.assign(f, { name: ["a", "b"][i], vmId: vmIds[i] }));
-  return startProxy(config);
+  const p = await startProxy(config);
+  try {
+    await body(p);
+  } finally {
+    await p.proxy.stop();
+  }
 }
 
 /** A GET's status and what the two filters added: their counts (in the order they ran) and root contexts. */
@@ -36,54 +41,42 @@ const stat = async (admin: string, name: string) => {
 };
 
 describe("VMs shared by wasm filters", () => {
-  it("two filters of one vm_id and code share one VM's globals, each with its own root context", async () => {
-    const p = await twoFilters(["", ""]);
-    try {
+  it("two filters of one vm_id and code share one VM's globals, each with its own root context", () =>
+    withTwoFilters(["", ""], async (p) => {
       // Responses run the chain backwards: b counts first.
       expect(await get(p.url)).toEqual({ status: 200, counts: ["2", "1"], roots: ["2", "2"] });
       expect(await get(p.url)).toEqual({ status: 200, counts: ["4", "3"], roots: ["2", "2"] });
-    } finally {
-      await p.proxy.stop();
-    }
-  });
+    }));
 
-  it("two vm_ids get a VM each", async () => {
-    const p = await twoFilters(["one", "two"]);
-    try {
+  it("two vm_ids get a VM each", () =>
+    withTwoFilters(["one", "two"], async (p) => {
       expect(await get(p.url)).toEqual({ status: 200, counts: ["1", "1"], roots: ["1", "1"] });
-    } finally {
-      await p.proxy.stop();
-    }
-  });
+    }));
 
-  it("a trap in one filter fails the VM of both (each counts the failure); the next request runs on a fresh VM with both started", async () => {
-    const p = await twoFilters(["", ""]);
-    try {
+  it("a trap in one filter fails the VM of both (each counts the failure); the next request runs on a fresh VM with both started", () =>
+    withTwoFilters(["", ""], async (p) => {
       await get(p.url);
       expect((await get(p.url, "/trap/b")).status).toBe(503);
       expect(await stat(p.admin, "wasm_filter.a.vm_failures")).toBe(1);
       expect(await stat(p.admin, "wasm_filter.b.vm_failures")).toBe(1);
       expect(await get(p.url)).toEqual({ status: 200, counts: ["2", "1"], roots: ["2", "2"] });
-    } finally {
-      await p.proxy.stop();
-    }
-  });
+    }));
 
   it("a reload of their module moves both filters to one new VM", async () => {
     const dir = mkdtempSync(join(tmpdir(), "vm-share-"));
     const file = join(dir, "filter.wasm");
     copyFileSync(vmShare, file);
-    const p = await twoFilters(["", ""], file);
     try {
-      await get(p.url);
-      expect((await get(p.url)).counts).toEqual(["4", "3"]);
-      // The same code with a custom section appended: other bytes, so a reload.
-      const bytes = readFileSync(vmShare);
-      writeFileSync(file, Buffer.concat([bytes, Buffer.from([0, 5, 4]), Buffer.from("note")]));
-      expect((await p.proxy.reloadModule(file)).map((o) => o.outcome)).toEqual(["reloaded", "reloaded"]);
-      expect(await get(p.url)).toEqual({ status: 200, counts: ["2", "1"], roots: ["2", "2"] });
+      await withTwoFilters(["", ""], async (p) => {
+        await get(p.url);
+        expect((await get(p.url)).counts).toEqual(["4", "3"]);
+        // The same code with a custom section appended: other bytes, so a reload.
+        const bytes = readFileSync(vmShare);
+        writeFileSync(file, Buffer.concat([bytes, Buffer.from([0, 5, 4]), Buffer.from("note")]));
+        expect((await p.proxy.reloadModule(file)).map((o) => o.outcome)).toEqual(["reloaded", "reloaded"]);
+        expect(await get(p.url)).toEqual({ status: 200, counts: ["2", "1"], roots: ["2", "2"] });
+      }, file);
     } finally {
-      await p.proxy.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   });
